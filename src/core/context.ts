@@ -1,0 +1,269 @@
+/**
+ * The execution context: one object per `execute()` call, shared by every policy of the
+ * pipeline and handed to the user's function.
+ *
+ * @packageDocumentation
+ */
+import type { Clock } from './clock';
+
+/** String labels of a call, used by chaos targeting and metrics (e.g. `{ region: 'eu', tenant: 't1' }`). */
+export type Labels = Readonly<Record<string, string>>;
+
+/** @internal Frozen empty labels shared by every call that has none. */
+export const EMPTY_LABELS: Labels = Object.freeze({});
+
+/** Options of one `execute()` call. */
+export interface ExecuteOptions {
+  /** The caller's signal: aborting it cancels the call. Caller cancellation is never counted as a failure. */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * A key naming the operation, e.g. `payment.charge`; used by chaos targeting, metrics and
+   * `lastKnownGood`.
+   * @defaultValue the pipeline's `operation` option, else `'default'`
+   */
+  readonly operation?: string | undefined;
+  /** Labels of this call (tenant, region…). @defaultValue `{}` */
+  readonly labels?: Labels | undefined;
+  /** Initial per-call property bag, readable and writable by policies and the function. */
+  readonly properties?: Record<string, unknown> | undefined;
+  /**
+   * An absolute deadline on the pipeline's clock (ms), e.g. propagated from an upstream
+   * request. Timeouts inside never outlive it. @defaultValue `Infinity`
+   */
+  readonly deadline?: number | undefined;
+}
+
+type AbortListener = (reason: unknown) => void;
+
+/**
+ * @internal A cancellation scope: the root scope of a call follows the caller's signal,
+ * each timeout opens a child scope that it aborts on expiry. Nothing is allocated or
+ * subscribed until someone reads a signal or subscribes.
+ */
+export class CancellationScope {
+  aborted = false;
+  reason: unknown = undefined;
+  private controller: AbortController | undefined = undefined;
+  private listeners: AbortListener[] | undefined = undefined;
+  private linked = false;
+  private closed = false;
+  private unlinkParent: (() => void) | undefined = undefined;
+  private externalHandler: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly parent: CancellationScope | undefined,
+    private readonly external: AbortSignal | undefined,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+      else this.link();
+    }
+    return this.controller.signal;
+  }
+
+  /**
+   * Calls `listener` once when this scope aborts. Returns an unsubscribe function. If the
+   * scope is already aborted, the listener is not called: check `aborted` first.
+   */
+  subscribe(listener: AbortListener): () => void {
+    if (this.aborted) return noop;
+    this.link();
+    (this.listeners ??= []).push(listener);
+    return () => {
+      const ls = this.listeners;
+      if (ls === undefined) return;
+      const i = ls.indexOf(listener);
+      if (i >= 0) ls.splice(i, 1);
+    };
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.unlink();
+    this.controller?.abort(reason);
+    const ls = this.listeners;
+    this.listeners = undefined;
+    if (ls !== undefined) {
+      for (const l of ls) {
+        try {
+          l(reason);
+        } catch {
+          // Internal listeners settle calls; one failing must not stop the others.
+        }
+      }
+    }
+  }
+
+  /** Drops every subscription made upward (to the parent scope or the caller's signal). */
+  dispose(): void {
+    this.closed = true;
+    this.unlink();
+    this.listeners = undefined;
+  }
+
+  private link(): void {
+    if (this.linked || this.closed) return;
+    this.linked = true;
+    const parent = this.parent;
+    if (parent !== undefined) {
+      if (parent.aborted) this.abort(parent.reason);
+      else this.unlinkParent = parent.subscribe((r) => this.abort(r));
+      return;
+    }
+    const ext = this.external;
+    if (ext === undefined) return;
+    if (ext.aborted) {
+      this.abort(ext.reason);
+      return;
+    }
+    const handler = (): void => this.abort(ext.reason);
+    this.externalHandler = handler;
+    ext.addEventListener('abort', handler, { once: true });
+  }
+
+  private unlink(): void {
+    if (this.unlinkParent !== undefined) {
+      this.unlinkParent();
+      this.unlinkParent = undefined;
+    }
+    if (this.externalHandler !== undefined) {
+      this.external?.removeEventListener('abort', this.externalHandler);
+      this.externalHandler = undefined;
+    }
+  }
+}
+
+function noop(): void {}
+
+/**
+ * What a policy and the user's function know about the call in progress.
+ *
+ * @example
+ * ```ts
+ * await policy.execute(async (ctx) => {
+ *   const res = await fetch(url, { signal: ctx.signal });
+ *   console.log(`attempt ${ctx.attempt}, ${ctx.remaining()} ms left`);
+ *   return res.json();
+ * }, { operation: 'profile.load', labels: { region: 'eu' } });
+ * ```
+ */
+export class ExecutionContext {
+  /** 1-based attempt number, set by `retry` for each attempt. @defaultValue 1 */
+  attempt = 1;
+  /**
+   * Absolute deadline on the pipeline's clock, `Infinity` when none. Timeouts lower it for
+   * the duration of their scope and restore it after.
+   */
+  deadline: number;
+  /** The operation key. */
+  readonly operation: string;
+  /** The call's labels. */
+  readonly labels: Labels;
+  /** The clock every policy of this call uses. */
+  readonly clock: Clock;
+  /** @internal The caller's signal. */
+  readonly callerSignal: AbortSignal | undefined;
+  /** @internal The innermost cancellation scope. */
+  scope: CancellationScope;
+  /** @internal The root scope, following the caller's signal. */
+  readonly rootScope: CancellationScope;
+  /** @internal The function the pipeline runs. */
+  fn: ((ctx: ExecutionContext) => unknown) | undefined = undefined;
+  /** @internal The pipeline executing this call (for event attribution). */
+  pipelineName: string | undefined;
+  private props: Record<string, unknown> | undefined;
+
+  /** @internal Use `policy.execute()`; contexts are created by the library. */
+  constructor(clock: Clock, options: ExecuteOptions | undefined, defaultOperation: string, pipelineName: string | undefined) {
+    this.clock = clock;
+    this.callerSignal = options?.signal;
+    this.operation = options?.operation ?? defaultOperation;
+    this.labels = options?.labels ?? EMPTY_LABELS;
+    this.deadline = options?.deadline ?? Number.POSITIVE_INFINITY;
+    this.props = options?.properties;
+    this.pipelineName = pipelineName;
+    this.scope = this.rootScope = new CancellationScope(undefined, options?.signal);
+  }
+
+  /**
+   * An `AbortSignal` that aborts when the caller aborts or an enclosing timeout expires.
+   * Created on first read: calls that never read it pay nothing for it.
+   */
+  get signal(): AbortSignal {
+    return this.scope.signal;
+  }
+
+  /** Milliseconds left before the deadline (`Infinity` when there is none, never below 0). */
+  remaining(): number {
+    if (this.deadline === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
+    return Math.max(0, this.deadline - this.clock.now());
+  }
+
+  /** A per-call bag of values, shared by policies and the function. Created on first read. */
+  get properties(): Record<string, unknown> {
+    return (this.props ??= {});
+  }
+
+  /**
+   * @internal Opens a child cancellation scope (a timeout does, for its duration): signals
+   * read and waits started inside it abort when it aborts or when any outer scope does.
+   */
+  enterScope(): CancellationScope {
+    const scope = new CancellationScope(this.scope, undefined);
+    this.scope = scope;
+    return scope;
+  }
+
+  /** @internal Closes `scope` (opened by {@link ExecutionContext.enterScope}) and makes its parent current again. */
+  exitScope(scope: CancellationScope): void {
+    scope.dispose();
+    for (let s: CancellationScope | undefined = this.scope; s !== undefined; s = s.parent) {
+      if (s === scope) {
+        this.scope = scope.parent ?? this.rootScope;
+        return;
+      }
+    }
+  }
+
+  /** True when the caller's own signal has aborted (as opposed to a timeout). */
+  get cancelledByCaller(): boolean {
+    return this.callerSignal?.aborted === true;
+  }
+}
+
+let current: ExecutionContext | undefined;
+
+/**
+ * The context of the call whose function is starting right now, or `undefined`.
+ *
+ * It is set only during the synchronous start of the function a policy runs (up to its
+ * first `await`), which is what wrapped functions and decorated methods need to reach
+ * the signal or the attempt number without an extra parameter. Read it first thing.
+ *
+ * @example
+ * ```ts
+ * const load = policy.wrap(async (id: string) => {
+ *   const ctx = currentContext();
+ *   return fetch(`/users/${id}`, { signal: ctx?.signal });
+ * });
+ * ```
+ */
+export function currentContext(): ExecutionContext | undefined {
+  return current;
+}
+
+/** @internal Runs `fn(ctx)` with {@link currentContext} set. */
+export function callWithContext(ctx: ExecutionContext, fn: (ctx: ExecutionContext) => unknown): unknown {
+  const previous = current;
+  current = ctx;
+  try {
+    return fn(ctx);
+  } finally {
+    current = previous;
+  }
+}

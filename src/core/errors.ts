@@ -1,0 +1,277 @@
+/**
+ * The error hierarchy of breakwater.
+ *
+ * Every error the library creates extends {@link ResilienceError}, carries a stable
+ * `code` and a brand (a `Symbol.for` key), so the `isXxx()` guards keep working when two
+ * copies of the package end up in one process (a common thing in monorepos).
+ *
+ * @packageDocumentation
+ */
+
+const BRAND = Symbol.for('breakwater.error');
+
+/** Stable codes of every error the library throws. */
+export const ErrorCodes = {
+  resilience: 'ERR_RESILIENCE',
+  executionRejected: 'ERR_EXECUTION_REJECTED',
+  brokenCircuit: 'ERR_BROKEN_CIRCUIT',
+  bulkheadRejected: 'ERR_BULKHEAD_REJECTED',
+  timeout: 'ERR_TIMEOUT',
+  chaosInjected: 'ERR_CHAOS_INJECTED',
+  optionsValidation: 'ERR_OPTIONS_VALIDATION',
+  fallbackExhausted: 'ERR_FALLBACK_EXHAUSTED',
+} as const;
+
+/** One of the values of {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/**
+ * Runs `make` with stack capture switched off. Errors on hot rejection paths (an open
+ * circuit, a full bulkhead) are created this way: capturing a stack costs microseconds
+ * and the stack of a rejection says nothing the error's fields do not.
+ */
+export function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+function hasCode(error: unknown, codes: readonly string[]): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const branded = (error as { [BRAND]?: unknown })[BRAND];
+  if (branded !== true) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && codes.includes(code);
+}
+
+/**
+ * Base class of every error breakwater creates.
+ *
+ * @example
+ * ```ts
+ * try { await policy.execute(call); }
+ * catch (e) { if (isResilienceError(e)) console.log(e.code); }
+ * ```
+ */
+export class ResilienceError extends Error {
+  /** Stable machine-readable code, one of {@link ErrorCodes}. */
+  readonly code: ErrorCode;
+  /** @internal */
+  readonly [BRAND] = true;
+
+  constructor(message: string, code: ErrorCode = ErrorCodes.resilience, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'ResilienceError';
+  }
+}
+
+/**
+ * A policy refused to run the call at all (an open circuit, a full bulkhead). Retry does
+ * not retry these by default: hammering a refusing policy makes things worse.
+ */
+export class ExecutionRejectedError extends ResilienceError {
+  constructor(message: string, code: ErrorCode = ErrorCodes.executionRejected, options?: { cause?: unknown }) {
+    super(message, code, options);
+    this.name = 'ExecutionRejectedError';
+  }
+}
+
+/** The state a circuit breaker was in when it rejected a call. */
+export type RejectingCircuitState = 'open' | 'half-open' | 'isolated';
+
+/**
+ * Thrown by a circuit breaker that does not admit the call.
+ *
+ * @example
+ * ```ts
+ * if (isBrokenCircuitError(e)) res.setHeader('Retry-After', Math.ceil(e.retryAfter / 1000));
+ * ```
+ */
+export class BrokenCircuitError extends ExecutionRejectedError {
+  /** Name of the breaker. */
+  readonly breaker: string;
+  /** State the breaker was in: `open`, `half-open` (no probe permit free) or `isolated`. */
+  readonly state: RejectingCircuitState;
+  /**
+   * Milliseconds until the breaker will admit a probe; `Infinity` while isolated, `0` in
+   * half-open when a permit may free up at any moment.
+   */
+  readonly retryAfter: number;
+
+  constructor(breaker: string, state: RejectingCircuitState, retryAfter: number) {
+    super(`Circuit breaker "${breaker}" is ${state}; calls are rejected`, ErrorCodes.brokenCircuit);
+    this.name = 'BrokenCircuitError';
+    this.breaker = breaker;
+    this.state = state;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** Thrown by a bulkhead whose running slots and queue are all taken, or whose queue wait timed out. */
+export class BulkheadRejectedError extends ExecutionRejectedError {
+  /** Name of the bulkhead. */
+  readonly bulkhead: string;
+  /** Why: the queue was full, or the call waited longer than `queueTimeout`. */
+  readonly reason: 'full' | 'queue-timeout';
+  /** Partition key, for partitioned bulkheads. */
+  readonly partition: string | undefined;
+
+  constructor(bulkhead: string, reason: 'full' | 'queue-timeout', partition?: string) {
+    super(
+      reason === 'full'
+        ? `Bulkhead "${bulkhead}"${partition === undefined ? '' : ` (partition "${partition}")`} is full`
+        : `Bulkhead "${bulkhead}"${partition === undefined ? '' : ` (partition "${partition}")`}: queue wait timed out`,
+      ErrorCodes.bulkheadRejected,
+    );
+    this.name = 'BulkheadRejectedError';
+    this.bulkhead = bulkhead;
+    this.reason = reason;
+    this.partition = partition;
+  }
+}
+
+/** Thrown when a timeout policy's deadline passes before the call settles. */
+export class TimeoutError extends ResilienceError {
+  /** The timeout's duration in milliseconds (the policy's, before nesting shortened it). */
+  readonly duration: number;
+
+  constructor(duration: number, options?: { cause?: unknown }) {
+    super(`Operation timed out after ${duration} ms`, ErrorCodes.timeout, options);
+    this.name = 'TimeoutError';
+    this.duration = duration;
+  }
+}
+
+/**
+ * An error thrown by a chaos fault on purpose. Metrics and events count these apart from
+ * real failures.
+ */
+export class ChaosInjectedError extends ResilienceError {
+  /** Name of the fault that injected it. */
+  readonly fault: string;
+
+  constructor(fault: string, message = `Chaos fault "${fault}" injected a failure`, options?: { cause?: unknown }) {
+    super(message, ErrorCodes.chaosInjected, options);
+    this.name = 'ChaosInjectedError';
+    this.fault = fault;
+  }
+}
+
+/** One bad field reported by {@link OptionsValidationError}. */
+export interface ValidationIssue {
+  /** Dotted path of the field, e.g. `halfOpen.maxProbes`. */
+  readonly path: string;
+  /** The value given. */
+  readonly value: unknown;
+  /** What the field must be, e.g. `an integer ≥ 1`; for unknown keys, `not present (unknown option)`. */
+  readonly expected: string;
+}
+
+/**
+ * Thrown at construction when options are invalid. The message names every bad field,
+ * its value and what it must be; `issues` holds the same as data.
+ *
+ * @example
+ * ```ts
+ * retry({ maxAttempts: 0 });
+ * // OptionsValidationError: Invalid retry options: expected `maxAttempts` to be an integer ≥ 1, got 0
+ * ```
+ */
+export class OptionsValidationError extends ResilienceError {
+  /** Every bad field. */
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(subject: string, issues: readonly ValidationIssue[]) {
+    super(
+      `Invalid ${subject} options: ${issues
+        .map((i) =>
+          i.expected === UNKNOWN_OPTION
+            ? `unknown option \`${i.path}\``
+            : `expected \`${i.path}\` to be ${i.expected}, got ${formatValue(i.value)}`,
+        )
+        .join('; ')}`,
+      ErrorCodes.optionsValidation,
+    );
+    this.name = 'OptionsValidationError';
+    this.issues = issues;
+  }
+}
+
+/** @internal The `expected` text of an unknown key. */
+export const UNKNOWN_OPTION = 'not present (unknown option)';
+
+/**
+ * Thrown by a fallback when the call and every tier failed. `errors[0]` is the original
+ * failure, `errors[i]` the failure of tier `i - 1`.
+ */
+export class FallbackExhaustedError extends AggregateError {
+  /** Stable code. */
+  readonly code = ErrorCodes.fallbackExhausted;
+  /** @internal */
+  readonly [BRAND] = true;
+
+  constructor(errors: readonly unknown[], policy: string) {
+    super(errors, `Fallback "${policy}": the call and all ${errors.length - 1} tier(s) failed`);
+    this.name = 'FallbackExhaustedError';
+  }
+}
+
+/** @internal Formats a value for an error message: short, unambiguous, never throwing. */
+export function formatValue(value: unknown): string {
+  try {
+    if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+    if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) {
+      return Object.is(value, -0) ? '-0' : String(value);
+    }
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'symbol') return value.toString();
+    if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+    if (Array.isArray(value)) return `array(${value.length})`;
+    const proto: unknown = Object.getPrototypeOf(value);
+    const ctorName =
+      proto === null ? 'object' : ((proto as { constructor?: { name?: unknown } }).constructor?.name ?? 'object');
+    const json = JSON.stringify(value);
+    if (typeof json === 'string' && json.length <= 60) return ctorName === 'Object' ? json : `${String(ctorName)} ${json}`;
+    return `${typeof ctorName === 'string' ? ctorName : 'object'} {…}`;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** True for any error created by breakwater (any copy of the package). */
+export function isResilienceError(error: unknown): error is ResilienceError {
+  return typeof error === 'object' && error !== null && (error as { [BRAND]?: unknown })[BRAND] === true;
+}
+/** True for {@link ExecutionRejectedError} and its subclasses (open circuit, full bulkhead). */
+export function isExecutionRejectedError(error: unknown): error is ExecutionRejectedError {
+  return hasCode(error, [ErrorCodes.executionRejected, ErrorCodes.brokenCircuit, ErrorCodes.bulkheadRejected]);
+}
+/** True for {@link BrokenCircuitError}. */
+export function isBrokenCircuitError(error: unknown): error is BrokenCircuitError {
+  return hasCode(error, [ErrorCodes.brokenCircuit]);
+}
+/** True for {@link BulkheadRejectedError}. */
+export function isBulkheadRejectedError(error: unknown): error is BulkheadRejectedError {
+  return hasCode(error, [ErrorCodes.bulkheadRejected]);
+}
+/** True for {@link TimeoutError}. */
+export function isTimeoutError(error: unknown): error is TimeoutError {
+  return hasCode(error, [ErrorCodes.timeout]);
+}
+/** True for {@link ChaosInjectedError}. */
+export function isChaosInjectedError(error: unknown): error is ChaosInjectedError {
+  return hasCode(error, [ErrorCodes.chaosInjected]);
+}
+/** True for {@link OptionsValidationError}. */
+export function isOptionsValidationError(error: unknown): error is OptionsValidationError {
+  return hasCode(error, [ErrorCodes.optionsValidation]);
+}
+/** True for {@link FallbackExhaustedError}. */
+export function isFallbackExhaustedError(error: unknown): error is FallbackExhaustedError {
+  return hasCode(error, [ErrorCodes.fallbackExhausted]);
+}

@@ -1,0 +1,376 @@
+/**
+ * The policy interface and the pipeline.
+ *
+ * Every policy is `execute(fn, options)` and `wrap(fn)`. Internally each policy is one or
+ * more *strategies*: objects with a `run(ctx, link, done)` method in continuation-passing
+ * style. A pipeline flattens its policies' strategies into one chain of {@link Link}s at
+ * construction; `execute()` then walks that chain with no per-call closure ladder and no
+ * promise per layer: the only promises on the success path are the caller's and the
+ * function's own.
+ *
+ * @packageDocumentation
+ */
+import { systemClock, type Clock } from './clock';
+import { callWithContext, ExecutionContext, type ExecuteOptions } from './context';
+import { Emitter, type EventPayload, type Listener, type ResilienceEvent, type Subscription } from './events';
+import { isThenable, type Done, type Outcome } from './outcome';
+import { rules, validateOptions } from './validation';
+import { OptionsValidationError } from './errors';
+
+/**
+ * @internal One step of a compiled chain. A strategy must call `done` exactly once, and
+ * must call `link.next(ctx, done')` to run the rest of the chain (or not, to reject).
+ */
+export interface Strategy {
+  /** Policy kind, e.g. `'retry'`. */
+  readonly kind: string;
+  /** Policy name. */
+  readonly name: string;
+  /** Runs the call through this strategy. */
+  run(ctx: ExecutionContext, link: Link, done: Done): void;
+}
+
+/** @internal A strategy with the emitters that hear its events. */
+export interface ChainEntry {
+  readonly strategy: Strategy;
+  readonly emitters: readonly Emitter<ResilienceEvent>[];
+}
+
+/** @internal Runs the user's function and reports its outcome. */
+function invoke(ctx: ExecutionContext, done: Done): void {
+  let result: unknown;
+  try {
+    result = callWithContext(ctx, ctx.fn as (ctx: ExecutionContext) => unknown);
+  } catch (error) {
+    done({ ok: false, error });
+    return;
+  }
+  if (isThenable(result)) {
+    result.then(
+      (value) => done({ ok: true, value }),
+      (error: unknown) => done({ ok: false, error }),
+    );
+  } else {
+    done({ ok: true, value: result });
+  }
+}
+
+/**
+ * @internal A position in a compiled chain: what a strategy calls to run the rest of the
+ * chain, and where it sends its events.
+ */
+export class Link {
+  constructor(
+    readonly strategy: Strategy,
+    private readonly emitters: readonly Emitter<ResilienceEvent>[],
+    private readonly following: Link | undefined,
+  ) {}
+
+  /** Runs the rest of the chain (ending in the user's function). */
+  next(ctx: ExecutionContext, done: Done): void {
+    const f = this.following;
+    if (f === undefined) invoke(ctx, done);
+    else f.strategy.run(ctx, f, done);
+  }
+
+  /** True when someone listens to this strategy's events (check it before building one). */
+  get listening(): boolean {
+    const es = this.emitters;
+    for (let i = 0; i < es.length; i++) if ((es[i] as Emitter<ResilienceEvent>).size > 0) return true;
+    return false;
+  }
+
+  /** Emits an event of this strategy for the call `ctx`. */
+  emit<E extends ResilienceEvent>(ctx: ExecutionContext, payload: EventPayload<E>): void {
+    const event = {
+      kind: this.strategy.kind,
+      policy: this.strategy.name,
+      pipeline: ctx.pipelineName,
+      operation: ctx.operation,
+      labels: ctx.labels,
+      time: ctx.clock.now(),
+      ...payload,
+    } as unknown as ResilienceEvent;
+    const es = this.emitters;
+    for (let i = 0; i < es.length; i++) (es[i] as Emitter<ResilienceEvent>).emit(event);
+  }
+}
+
+/** @internal Compiles entries into a chain; returns its head (undefined for an empty chain). */
+function compile(entries: readonly ChainEntry[]): Link | undefined {
+  let head: Link | undefined;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i] as ChainEntry;
+    head = new Link(e.strategy, e.emitters, head);
+  }
+  return head;
+}
+
+/** A plain description of a policy (for tests, logs and `describePipeline`). */
+export interface PolicyDescription {
+  /** Policy kind, e.g. `'retry'`. */
+  readonly kind: string;
+  /** Policy name. */
+  readonly name: string;
+  /** The policy's effective options (functions shown by name). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** For pipelines: the policies, outermost first. */
+  readonly policies?: readonly PolicyDescription[];
+}
+
+/** @internal Common construction options. */
+export interface PolicyBaseOptions {
+  readonly kind: string;
+  readonly name: string;
+  readonly clock: Clock;
+  readonly operation?: string | undefined;
+}
+
+/** The event type of a policy. */
+export type EventOf<P> = P extends Policy<infer E> ? E : never;
+
+/**
+ * What every policy and pipeline offers: `execute`, `wrap`, events and a description.
+ *
+ * @typeParam E - the events this policy emits.
+ *
+ * @example
+ * ```ts
+ * const p = retry({ maxAttempts: 3 });
+ * const value = await p.execute((ctx) => load(ctx.signal));
+ * const sub = p.on('retry', (e) => console.log(`retry #${e.attempt} in ${e.delay} ms`));
+ * sub.dispose();
+ * ```
+ */
+export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
+  /** Policy kind, e.g. `'retry'` or `'pipeline'`. */
+  readonly kind: string;
+  /** The name given at construction (defaults to the kind). Used in events, metrics and errors. */
+  readonly name: string;
+  /** The clock this policy reads. */
+  readonly clock: Clock;
+  /** @internal */
+  readonly events = new Emitter<E>();
+  /** @internal Default operation key. */
+  protected readonly defaultOperation: string;
+  private head: Link | undefined | null = null;
+
+  protected constructor(base: PolicyBaseOptions) {
+    this.kind = base.kind;
+    this.name = base.name;
+    this.clock = base.clock;
+    this.defaultOperation = base.operation ?? 'default';
+  }
+
+  /** @internal The strategies of this policy, outermost first. */
+  abstract entries(): readonly ChainEntry[];
+
+  /** @internal Name reported as `pipeline` in events of calls executed by this policy. */
+  protected get pipelineName(): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * Runs `fn` through this policy. `fn` receives the {@link ExecutionContext}.
+   * Resolves with `fn`'s value or rejects with its (last) error, or with the policy's own
+   * error (`BrokenCircuitError`, `TimeoutError`…). A call whose signal is already aborted
+   * rejects at once with the signal's reason, without running.
+   */
+  execute<T>(fn: (ctx: ExecutionContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T> {
+    if (typeof fn !== 'function') {
+      return Promise.reject(new TypeError(`execute() expects a function, got ${typeof fn}`));
+    }
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason);
+    let head = this.head;
+    if (head === null) head = this.head = compile(this.entries());
+    const ctx = new ExecutionContext(this.clock, options, this.defaultOperation, this.pipelineName);
+    ctx.fn = fn;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const done = (o: Outcome): void => {
+        if (settled) return;
+        settled = true;
+        ctx.rootScope.dispose();
+        if (o.ok) resolve(o.value as T);
+        else reject(o.error);
+      };
+      if (head === undefined) invoke(ctx, done);
+      else head.strategy.run(ctx, head, done);
+    });
+  }
+
+  /**
+   * Returns a function with `fn`'s parameters that runs `fn` through this policy. `this`
+   * is passed through. Inside `fn`, {@link currentContext} gives the context.
+   *
+   * @example
+   * ```ts
+   * const getProfile = policy.wrap((id: string) => api.profile(id));
+   * await getProfile('u1');
+   * ```
+   */
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R | PromiseLike<R>,
+    options?: ExecuteOptions,
+  ): (...args: A) => Promise<R> {
+    if (typeof fn !== 'function') throw new TypeError(`wrap() expects a function, got ${typeof fn}`);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const policy = this;
+    return function wrapped(this: unknown, ...args: A): Promise<R> {
+      return policy.execute<R>(() => fn.apply(this, args), options);
+    };
+  }
+
+  /**
+   * Listens to one event type. Returns a {@link Subscription}.
+   *
+   * @example
+   * ```ts
+   * breaker.on('opened', (e) => log.warn(`${e.policy} opened: ${e.reason}`));
+   * ```
+   */
+  on<K extends E['type']>(type: K, listener: Listener<Extract<E, { type: K }>>): Subscription {
+    return this.events.on((event) => {
+      if (event.type === type) listener(event as Extract<E, { type: K }>);
+    });
+  }
+
+  /** Listens to every event of this policy (for a pipeline: of all its policies). */
+  onEvent(listener: Listener<E>): Subscription {
+    return this.events.on(listener);
+  }
+
+  /** A plain description of this policy and its options. */
+  abstract describe(): PolicyDescription;
+}
+
+/**
+ * Base of single-strategy policies (retry, circuit breaker…): the policy object is its own
+ * strategy. Subclasses implement `run`.
+ * @internal
+ */
+export abstract class StrategyPolicy<E extends ResilienceEvent> extends Policy<E> implements Strategy {
+  private readonly chain: readonly ChainEntry[];
+  protected constructor(base: PolicyBaseOptions) {
+    super(base);
+    this.chain = [{ strategy: this, emitters: [this.events as unknown as Emitter<ResilienceEvent>] }];
+  }
+  /** @internal */
+  entries(): readonly ChainEntry[] {
+    return this.chain;
+  }
+  /** @internal */
+  abstract run(ctx: ExecutionContext, link: Link, done: Done): void;
+  /** @internal The options shown by `describe()`. */
+  protected abstract describeOptions(): Record<string, unknown>;
+  describe(): PolicyDescription {
+    return { kind: this.kind, name: this.name, options: this.describeOptions() };
+  }
+}
+
+/** Options of {@link pipeline}. */
+export interface PipelineOptions {
+  /** Name reported in events and metrics. @defaultValue `'pipeline'` */
+  readonly name?: string | undefined;
+  /** Operation key for calls that give none. @defaultValue `'default'` */
+  readonly operation?: string | undefined;
+  /**
+   * The clock of the execution context. Every policy of a pipeline must use the same
+   * clock. @defaultValue the policies' clock
+   */
+  readonly clock?: Clock | undefined;
+}
+
+const pipelineSchema = {
+  name: rules.string(),
+  operation: rules.string(),
+  clock: rules.clock(),
+};
+
+/**
+ * Policies composed into one. The first policy is the outermost: a call enters it first
+ * and its outcome leaves through it last. A pipeline is itself a policy and nests.
+ *
+ * @typeParam E - the union of its policies' events.
+ */
+export class Pipeline<E extends ResilienceEvent = ResilienceEvent> extends Policy<E> {
+  /** The policies, outermost first. */
+  readonly policies: readonly Policy[];
+  private readonly chain: readonly ChainEntry[];
+
+  /** @internal Use {@link pipeline}. */
+  constructor(options: PipelineOptions, policies: readonly Policy[]) {
+    const opts = validateOptions<PipelineOptions>('pipeline', options, pipelineSchema);
+    const clocks = new Set(policies.map((p) => p.clock).filter((c) => c !== systemClock));
+    if (opts.clock !== undefined) clocks.add(opts.clock);
+    if (clocks.size > 1) {
+      throw new OptionsValidationError('pipeline', [
+        { path: 'clock', value: `${clocks.size} different clocks`, expected: 'one clock shared by every policy of the pipeline' },
+      ]);
+    }
+    const clock = clocks.values().next().value ?? systemClock;
+    super({ kind: 'pipeline', name: opts.name ?? 'pipeline', clock, operation: opts.operation });
+    this.policies = policies;
+    const mine = this.events as unknown as Emitter<ResilienceEvent>;
+    this.chain = policies.flatMap((p) => p.entries().map((e) => ({ strategy: e.strategy, emitters: [...e.emitters, mine] })));
+  }
+
+  /** @internal */
+  entries(): readonly ChainEntry[] {
+    return this.chain;
+  }
+
+  protected override get pipelineName(): string | undefined {
+    return this.name;
+  }
+
+  describe(): PolicyDescription {
+    return { kind: this.kind, name: this.name, options: {}, policies: this.policies.map((p) => p.describe()) };
+  }
+}
+
+function isPolicy(value: unknown): value is Policy {
+  return value instanceof Policy;
+}
+
+/**
+ * Composes policies into one; the first is the outermost. Optionally takes
+ * {@link PipelineOptions} first.
+ *
+ * Recommended order: fallback › retry › circuit breaker › timeout › bulkhead › chaos.
+ *
+ * @example
+ * ```ts
+ * const payments = pipeline(
+ *   { name: 'payments' },
+ *   retry({ maxAttempts: 3 }),
+ *   circuitBreaker({ name: 'payment-gateway' }),
+ *   timeout(2_000),
+ * );
+ * await payments.execute((ctx) => gateway.charge(order, { signal: ctx.signal }));
+ * ```
+ */
+export function pipeline<P extends readonly Policy<ResilienceEvent>[]>(...policies: P): Pipeline<EventOf<P[number]>>;
+export function pipeline<P extends readonly Policy<ResilienceEvent>[]>(
+  options: PipelineOptions,
+  ...policies: P
+): Pipeline<EventOf<P[number]>>;
+export function pipeline(...args: unknown[]): Pipeline<ResilienceEvent> {
+  let options: PipelineOptions = {};
+  let rest = args;
+  if (args.length > 0 && !isPolicy(args[0])) {
+    options = args[0] as PipelineOptions;
+    rest = args.slice(1);
+  }
+  const bad = rest.findIndex((p) => !isPolicy(p));
+  if (bad >= 0) {
+    throw new OptionsValidationError('pipeline', [
+      { path: `policies[${bad}]`, value: rest[bad], expected: 'a policy (made by retry(), circuitBreaker(), pipeline()…)' },
+    ]);
+  }
+  return new Pipeline(options, rest as Policy[]);
+}
+
+/** @internal Re-exported for strategies. */
+export type { Done, Outcome };

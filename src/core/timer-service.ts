@@ -1,0 +1,231 @@
+/**
+ * One timer service per clock: every deadline of every call (timeouts, retry sleeps,
+ * queue waits) lives in 1 ms buckets behind a single host timer.
+ *
+ * - Scheduling is O(1) when the bucket exists (the common case: many calls with the same
+ *   timeout land in the same millisecond), O(log buckets) when it is new.
+ * - Cancelling is O(1): entries are unlinked from their bucket's list.
+ * - The host timer is armed only while some entry is pending. When the last entry goes,
+ *   the host timer is `unref`'d where the platform allows it (Node), otherwise cleared,
+ *   so an idle process exits by itself; with `unref`, a burst of sequential calls costs no
+ *   `setTimeout`/`clearTimeout` pair each.
+ * - Entries fire at or after their deadline, never before, and in deadline order across
+ *   buckets; within a bucket in scheduling order.
+ *
+ * @packageDocumentation
+ */
+import { canUnref, refTimer, unrefTimer, type Clock } from './clock';
+
+/** @internal A scheduled callback; `cancel()` is idempotent. */
+export interface TimerEntry {
+  /** Absolute time (clock ms) at which the callback fires. */
+  readonly deadline: number;
+  /** Removes the entry; no effect once fired or cancelled. */
+  cancel(): void;
+}
+
+class Entry implements TimerEntry {
+  prev: Entry | undefined = undefined;
+  next: Entry | undefined = undefined;
+  bucket: Bucket | undefined;
+  constructor(
+    readonly deadline: number,
+    public callback: (() => void) | undefined,
+    private readonly service: TimerService,
+    bucket: Bucket,
+  ) {
+    this.bucket = bucket;
+  }
+  cancel(): void {
+    if (this.bucket !== undefined) this.service.remove(this);
+  }
+}
+
+class Bucket {
+  head: Entry | undefined = undefined;
+  tail: Entry | undefined = undefined;
+  constructor(readonly key: number) {}
+}
+
+/** @internal Binary min-heap of numbers. */
+class MinHeap {
+  private readonly items: number[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): number | undefined {
+    return this.items[0];
+  }
+  clear(): void {
+    this.items.length = 0;
+  }
+  push(value: number): void {
+    const a = this.items;
+    let i = a.length;
+    a.push(value);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = a[parent] as number;
+      if (p <= value) break;
+      a[i] = p;
+      i = parent;
+    }
+    a[i] = value;
+  }
+  pop(): number | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      let i = 0;
+      const n = a.length;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && (a[r] as number) < (a[l] as number) ? r : l;
+        if ((a[c] as number) >= last) break;
+        a[i] = a[c] as number;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+
+/** @internal The timer service of one clock. Get it with {@link timerServiceFor}. */
+export class TimerService {
+  private readonly buckets = new Map<number, Bucket>();
+  private readonly keys = new MinHeap();
+  private host: unknown = undefined;
+  /** Bucket key the host timer is armed for; Infinity when none is armed. */
+  private armedFor = Number.POSITIVE_INFINITY;
+  private refed = false;
+  private count = 0;
+  private readonly fireBound = (): void => this.fire();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Number of pending entries. */
+  get pending(): number {
+    return this.count;
+  }
+
+  /** Schedules `callback` at absolute time `deadline` (clock ms). */
+  schedule(deadline: number, callback: () => void): TimerEntry {
+    const key = Math.ceil(deadline);
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      bucket = new Bucket(key);
+      this.buckets.set(key, bucket);
+      this.keys.push(key);
+    }
+    const entry = new Entry(deadline, callback, this, bucket);
+    if (bucket.tail === undefined) {
+      bucket.head = bucket.tail = entry;
+    } else {
+      entry.prev = bucket.tail;
+      bucket.tail.next = entry;
+      bucket.tail = entry;
+    }
+    this.count++;
+    if (key < this.armedFor) this.arm(key);
+    else if (!this.refed) {
+      refTimer(this.host);
+      this.refed = true;
+    }
+    return entry;
+  }
+
+  /** @internal */
+  remove(entry: Entry): void {
+    const bucket = entry.bucket as Bucket;
+    entry.bucket = undefined;
+    entry.callback = undefined;
+    if (entry.prev !== undefined) entry.prev.next = entry.next;
+    else bucket.head = entry.next;
+    if (entry.next !== undefined) entry.next.prev = entry.prev;
+    else bucket.tail = entry.prev;
+    entry.prev = entry.next = undefined;
+    if (bucket.head === undefined && this.buckets.get(bucket.key) === bucket) this.buckets.delete(bucket.key);
+    if (--this.count === 0) this.idle();
+  }
+
+  private arm(key: number): void {
+    if (this.host !== undefined) this.clock.clearTimeout(this.host);
+    const delay = Math.max(0, key - this.clock.now());
+    this.host = this.clock.setTimeout(this.fireBound, delay);
+    this.armedFor = key;
+    this.refed = true;
+  }
+
+  /** No entry is pending: let the process go. */
+  private idle(): void {
+    this.keys.clear();
+    if (this.host === undefined) return;
+    if (canUnref(this.host)) {
+      if (this.refed) {
+        unrefTimer(this.host);
+        this.refed = false;
+      }
+    } else {
+      this.clock.clearTimeout(this.host);
+      this.host = undefined;
+      this.armedFor = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  private fire(): void {
+    this.host = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    this.refed = false;
+    const now = this.clock.now();
+    for (;;) {
+      const key = this.keys.peek();
+      if (key === undefined) return;
+      const bucket = this.buckets.get(key);
+      if (bucket === undefined) {
+        this.keys.pop(); // emptied by cancellation
+        continue;
+      }
+      if (key > now) {
+        this.arm(key);
+        return;
+      }
+      // Fire the bucket's entries one by one through remove(), so callbacks may cancel
+      // or schedule other entries (even into this bucket) safely.
+      let entry = bucket.head;
+      while (entry !== undefined) {
+        const cb = entry.callback;
+        this.remove(entry);
+        if (cb !== undefined) {
+          try {
+            cb();
+          } catch (error) {
+            reportInternalError(error);
+          }
+        }
+        entry = bucket.head;
+      }
+    }
+  }
+}
+
+/** @internal Surfaces an error that escaped a library callback without breaking the caller. */
+export function reportInternalError(error: unknown, what = 'an internal callback'): void {
+  const c = (globalThis as { console?: { error(...args: unknown[]): void } }).console;
+  c?.error(`[breakwater] ${what} threw:`, error);
+}
+
+const services = new WeakMap<Clock, TimerService>();
+
+/** @internal The one timer service of `clock`. */
+export function timerServiceFor(clock: Clock): TimerService {
+  let service = services.get(clock);
+  if (service === undefined) {
+    service = new TimerService(clock);
+    services.set(clock, service);
+  }
+  return service;
+}

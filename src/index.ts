@@ -1,0 +1,43 @@
+/**
+ * breakwater: resilience policies and in-process chaos engineering.
+ *
+ * Every export is listed by name.
+ *
+ * @packageDocumentation
+ */
+export { systemClock, type Clock } from './core/clock';
+export { systemRandom, type Random } from './core/random';
+export { ExecutionContext, currentContext, type ExecuteOptions, type Labels } from './core/context';
+export { success, failure, type Outcome } from './core/outcome';
+export { Emitter, type Listener, type ResilienceEvent, type Subscription } from './core/events';
+export { type ErrorClass, type ErrorFilter, type HandleOptions, type ResultFilter } from './core/classify';
+export {
+  Pipeline,
+  Policy,
+  pipeline,
+  type EventOf,
+  type PipelineOptions,
+  type PolicyDescription,
+} from './core/policy';
+export {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  ChaosInjectedError,
+  ErrorCodes,
+  ExecutionRejectedError,
+  FallbackExhaustedError,
+  OptionsValidationError,
+  ResilienceError,
+  TimeoutError,
+  isBrokenCircuitError,
+  isBulkheadRejectedError,
+  isChaosInjectedError,
+  isExecutionRejectedError,
+  isFallbackExhaustedError,
+  isOptionsValidationError,
+  isResilienceError,
+  isTimeoutError,
+  type ErrorCode,
+  type RejectingCircuitState,
+  type ValidationIssue,
+} from './core/errors';
