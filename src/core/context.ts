@@ -176,6 +176,10 @@ export class ExecutionContext {
   fn: ((ctx: ExecutionContext) => unknown) | undefined = undefined;
   /** @internal The pipeline executing this call (for event attribution). */
   pipelineName: string | undefined;
+  /** @internal Set by a fallback strategy when a tier produced the call's result. */
+  usedFallback = false;
+  /** @internal Set by chaos strategies when they injected a fault into this call. */
+  injected = false;
   private props: Record<string, unknown> | undefined;
 
   /** @internal Use `policy.execute()`; contexts are created by the library. */

@@ -84,3 +84,32 @@ export class Emitter<E> {
     }
   }
 }
+
+/**
+ * Emitted by the policy or pipeline whose `execute()` ran a call, when the call settles
+ * (only while someone listens: the start time is read only then).
+ */
+export interface ExecutedEvent extends ResilienceEvent {
+  readonly kind: 'execution';
+  readonly type: 'executed';
+  /** Milliseconds from `execute()` to settlement. */
+  readonly duration: number;
+  /** Whether the call resolved. */
+  readonly ok: boolean;
+  /** The rejection, when `ok` is false. */
+  readonly error: unknown;
+  /** The call's last attempt number (1 without retries). */
+  readonly attempts: number;
+  /** True when a fallback tier produced the result. */
+  readonly fallback: boolean;
+  /** True when a chaos fault was injected into the call. */
+  readonly injected: boolean;
+  /** True when the caller's own signal cancelled the call. */
+  readonly cancelled: boolean;
+}
+
+/** Names of the core events. */
+export const ExecutionEvents = {
+  /** {@link ExecutedEvent} */
+  executed: 'executed',
+} as const;

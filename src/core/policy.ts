@@ -12,7 +12,8 @@
  */
 import { systemClock, type Clock } from './clock';
 import { callWithContext, ExecutionContext, type ExecuteOptions } from './context';
-import { Emitter, type EventPayload, type Listener, type ResilienceEvent, type Subscription } from './events';
+import { Emitter, type EventPayload, type ExecutedEvent, type Listener, type ResilienceEvent, type Subscription } from './events';
+import { EMPTY_LABELS } from './context';
 import { isThenable, type Done, type Outcome } from './outcome';
 import { rules, validateOptions } from './validation';
 import { OptionsValidationError } from './errors';
@@ -150,7 +151,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
   /** The clock this policy reads. */
   readonly clock: Clock;
   /** @internal */
-  readonly events = new Emitter<E>();
+  readonly events = new Emitter<E | ExecutedEvent>();
   /** @internal Default operation key. */
   protected readonly defaultOperation: string;
   private head: Link | undefined | null = null;
@@ -186,18 +187,58 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
     if (head === null) head = this.head = compile(this.entries());
     const ctx = new ExecutionContext(this.clock, options, this.defaultOperation, this.pipelineName);
     ctx.fn = fn;
+    const start = this.events.size > 0 ? this.clock.now() : Number.NaN;
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const done = (o: Outcome): void => {
         if (settled) return;
         settled = true;
         ctx.rootScope.dispose();
+        if (start === start) this.emitExecuted(ctx, start, o);
         if (o.ok) resolve(o.value as T);
         else reject(o.error);
       };
       if (head === undefined) invoke(ctx, done);
       else head.strategy.run(ctx, head, done);
     });
+  }
+
+  private emitExecuted(ctx: ExecutionContext, start: number, o: Outcome): void {
+    const time = this.clock.now();
+    const event: ExecutedEvent = {
+      kind: 'execution',
+      type: 'executed',
+      policy: this.name,
+      pipeline: ctx.pipelineName,
+      operation: ctx.operation,
+      labels: ctx.labels,
+      time,
+      duration: time - start,
+      ok: o.ok,
+      error: o.ok ? undefined : o.error,
+      attempts: ctx.attempt,
+      fallback: ctx.usedFallback,
+      injected: ctx.injected,
+      cancelled: ctx.cancelledByCaller,
+    };
+    this.events.emit(event);
+  }
+
+  /**
+   * @internal Emits an event that belongs to no call (a manual `isolate()`, say) to this
+   * policy's own listeners. Pipelines that contain the policy do not hear it.
+   */
+  protected emitDetached(payload: EventPayload<E>): void {
+    if (this.events.size === 0) return;
+    this.events.emit({
+      kind: this.kind,
+      policy: this.name,
+      pipeline: undefined,
+      operation: this.defaultOperation,
+      labels: EMPTY_LABELS,
+      time: this.clock.now(),
+      ...payload,
+    } as unknown as E);
   }
 
   /**
@@ -230,14 +271,17 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
    * breaker.on('opened', (e) => log.warn(`${e.policy} opened: ${e.reason}`));
    * ```
    */
-  on<K extends E['type']>(type: K, listener: Listener<Extract<E, { type: K }>>): Subscription {
+  on<K extends (E | ExecutedEvent)['type']>(type: K, listener: Listener<Extract<E | ExecutedEvent, { type: K }>>): Subscription {
     return this.events.on((event) => {
-      if (event.type === type) listener(event as Extract<E, { type: K }>);
+      if (event.type === type) listener(event as Extract<E | ExecutedEvent, { type: K }>);
     });
   }
 
-  /** Listens to every event of this policy (for a pipeline: of all its policies). */
-  onEvent(listener: Listener<E>): Subscription {
+  /**
+   * Listens to every event of this policy (for a pipeline: of all its policies), plus the
+   * `executed` event of calls run by this object's own `execute()`.
+   */
+  onEvent(listener: Listener<E | ExecutedEvent>): Subscription {
     return this.events.on(listener);
   }
 
