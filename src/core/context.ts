@@ -41,8 +41,8 @@ type AbortListener = (reason: unknown) => void;
  * subscribed until someone reads a signal or subscribes.
  */
 export class CancellationScope {
-  aborted = false;
-  reason: unknown = undefined;
+  private abortedFlag = false;
+  private abortReason: unknown = undefined;
   private controller: AbortController | undefined = undefined;
   private listeners: AbortListener[] | undefined = undefined;
   private linked = false;
@@ -55,6 +55,23 @@ export class CancellationScope {
     private readonly external: AbortSignal | undefined,
   ) {}
 
+  /**
+   * True when this scope, an enclosing one, or the caller's signal has aborted. Reading it
+   * subscribes to nothing.
+   */
+  get aborted(): boolean {
+    if (this.abortedFlag) return true;
+    if (this.parent !== undefined) return this.parent.aborted;
+    return this.external?.aborted === true;
+  }
+
+  /** The abort reason, when {@link CancellationScope.aborted}. */
+  get reason(): unknown {
+    if (this.abortedFlag) return this.abortReason;
+    if (this.parent !== undefined) return this.parent.reason;
+    return this.external?.aborted === true ? this.external.reason : undefined;
+  }
+
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
@@ -66,11 +83,12 @@ export class CancellationScope {
 
   /**
    * Calls `listener` once when this scope aborts. Returns an unsubscribe function. If the
-   * scope is already aborted, the listener is not called: check `aborted` first.
+   * scope is already aborted, the listener is never called: check `aborted` after
+   * subscribing.
    */
   subscribe(listener: AbortListener): () => void {
-    if (this.aborted) return noop;
     this.link();
+    if (this.abortedFlag) return noop;
     (this.listeners ??= []).push(listener);
     return () => {
       const ls = this.listeners;
@@ -81,9 +99,9 @@ export class CancellationScope {
   }
 
   abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
+    if (this.abortedFlag) return;
+    this.abortedFlag = true;
+    this.abortReason = reason;
     this.unlink();
     this.controller?.abort(reason);
     const ls = this.listeners;

@@ -236,7 +236,7 @@ export function formatValue(value: unknown): string {
     const ctorName =
       proto === null ? 'object' : ((proto as { constructor?: { name?: unknown } }).constructor?.name ?? 'object');
     const json = JSON.stringify(value);
-    if (typeof json === 'string' && json.length <= 60) return ctorName === 'Object' ? json : `${String(ctorName)} ${json}`;
+    if (typeof json === 'string' && json.length <= 60) return ctorName === 'Object' || proto === null ? json : `${String(ctorName)} ${json}`;
     return `${typeof ctorName === 'string' ? ctorName : 'object'} {…}`;
   } catch {
     return Object.prototype.toString.call(value);

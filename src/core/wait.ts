@@ -36,6 +36,7 @@ export function waitFor(ctx: ExecutionContext, delay: number, then: (end: WaitEn
     then(end);
   };
   unsubscribe = scope.subscribe((reason) => finish({ aborted: true, reason }));
+  if (!finished && scope.aborted) finish({ aborted: true, reason: scope.reason });
   if (finished) return noop;
   if (delay !== Number.POSITIVE_INFINITY) {
     entry = timerServiceFor(ctx.clock).schedule(ctx.clock.now() + Math.max(0, delay), () => finish(ELAPSED));

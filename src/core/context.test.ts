@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../testing/virtual-clock';
+import { CancellationScope, ExecutionContext } from './context';
+import { waitFor, type WaitEnd } from './wait';
+
+/** An AbortSignal whose listener registrations are counted. */
+function countingSignal(): { ac: AbortController; active: () => number } {
+  const ac = new AbortController();
+  let active = 0;
+  const add = ac.signal.addEventListener.bind(ac.signal);
+  const remove = ac.signal.removeEventListener.bind(ac.signal);
+  ac.signal.addEventListener = ((type: string, l: EventListener, o?: AddEventListenerOptions) => {
+    active++;
+    add(type, l, o);
+  }) as typeof ac.signal.addEventListener;
+  ac.signal.removeEventListener = ((type: string, l: EventListener) => {
+    active--;
+    remove(type, l);
+  }) as typeof ac.signal.removeEventListener;
+  return { ac, active: () => active };
+}
+
+describe('ExecutionContext', () => {
+  it('creates no signal and subscribes nothing until the signal is read', () => {
+    const { ac, active } = countingSignal();
+    const ctx = new ExecutionContext(new VirtualClock(), { signal: ac.signal }, 'op', undefined);
+    expect(active()).toBe(0);
+    const s = ctx.signal;
+    expect(active()).toBe(1);
+    expect(ctx.signal).toBe(s);
+    ac.abort('stop');
+    expect(s.aborted).toBe(true);
+    expect(s.reason).toBe('stop');
+    expect(ctx.cancelledByCaller).toBe(true);
+  });
+
+  it('removes its listener from the caller signal when disposed, and never re-adds it', () => {
+    const { ac, active } = countingSignal();
+    const ctx = new ExecutionContext(new VirtualClock(), { signal: ac.signal }, 'op', undefined);
+    void ctx.signal;
+    ctx.rootScope.dispose();
+    expect(active()).toBe(0);
+    const child = ctx.enterScope();
+    void child.signal;
+    expect(active()).toBe(0);
+  });
+
+  it('child scopes abort with their parent and on their own; exiting restores the parent', () => {
+    const ctx = new ExecutionContext(new VirtualClock(), undefined, 'op', undefined);
+    const outer = ctx.enterScope();
+    const inner = ctx.enterScope();
+    expect(ctx.scope).toBe(inner);
+    const innerSignal = ctx.signal;
+    outer.abort('outer expired');
+    expect(innerSignal.aborted).toBe(true);
+    expect(innerSignal.reason).toBe('outer expired');
+    ctx.exitScope(outer); // out of order: pops past inner too
+    expect(ctx.scope).toBe(ctx.rootScope);
+    const again = ctx.enterScope();
+    again.abort('own');
+    expect(ctx.rootScope.aborted).toBe(false);
+    ctx.exitScope(again);
+    expect(ctx.signal.aborted).toBe(false);
+  });
+
+  it('remaining() counts down to the deadline and never below 0', async () => {
+    const clock = new VirtualClock(1000);
+    const ctx = new ExecutionContext(clock, { deadline: 1500 }, 'op', undefined);
+    expect(ctx.remaining()).toBe(500);
+    await clock.advance(700);
+    expect(ctx.remaining()).toBe(0);
+  });
+
+  it('a scope already aborted hands out an aborted signal', () => {
+    const s = new CancellationScope(undefined, undefined);
+    s.abort('r');
+    expect(s.signal.aborted).toBe(true);
+    let called = false;
+    s.subscribe(() => { called = true; })();
+    expect(called).toBe(false);
+  });
+});
+
+describe('waitFor', () => {
+  it('ends after the delay on the clock', async () => {
+    const clock = new VirtualClock();
+    const ctx = new ExecutionContext(clock, undefined, 'op', undefined);
+    const ends: [number, WaitEnd][] = [];
+    waitFor(ctx, 100, (e) => ends.push([clock.now(), e]));
+    await clock.advance(99);
+    expect(ends).toEqual([]);
+    await clock.advance(1);
+    expect(ends).toEqual([[100, { aborted: false }]]);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('ends in the same tick as the caller abort, and leaves no timer or listener', () => {
+    const clock = new VirtualClock();
+    const { ac, active } = countingSignal();
+    const ctx = new ExecutionContext(clock, { signal: ac.signal }, 'op', undefined);
+    const ends: WaitEnd[] = [];
+    waitFor(ctx, 1000, (e) => ends.push(e));
+    expect(active()).toBe(1);
+    ac.abort('bye');
+    expect(ends).toEqual([{ aborted: true, reason: 'bye' }]);
+    expect(clock.pending).toBe(0);
+    expect(active()).toBe(0);
+  });
+
+  it('Infinity waits for the abort only; cancel drops everything without calling back', () => {
+    const clock = new VirtualClock();
+    const ctx = new ExecutionContext(clock, undefined, 'op', undefined);
+    const scope = ctx.enterScope();
+    const ends: WaitEnd[] = [];
+    waitFor(ctx, Number.POSITIVE_INFINITY, (e) => ends.push(e));
+    expect(clock.pending).toBe(0);
+    scope.abort('timeout');
+    expect(ends).toEqual([{ aborted: true, reason: 'timeout' }]);
+    const cancel = waitFor(new ExecutionContext(clock, undefined, 'op', undefined), 10, (e) => ends.push(e));
+    cancel();
+    expect(clock.pending).toBe(0);
+    expect(ends).toHaveLength(1);
+  });
+
+  it('an already-aborted scope ends the wait at once', () => {
+    const ac = new AbortController();
+    ac.abort('early');
+    const ctx = new ExecutionContext(new VirtualClock(), { signal: ac.signal }, 'op', undefined);
+    const ends: WaitEnd[] = [];
+    waitFor(ctx, 10, (e) => ends.push(e));
+    expect(ends).toEqual([{ aborted: true, reason: 'early' }]);
+  });
+});
