@@ -16,6 +16,7 @@ export {
   Policy,
   pipeline,
   type EventOf,
+  type EventOfType,
   type PipelineOptions,
   type PolicyDescription,
 } from './core/policy';

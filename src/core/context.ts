@@ -186,10 +186,8 @@ export class ExecutionContext {
   readonly clock: Clock;
   /** @internal The caller's signal. */
   readonly callerSignal: AbortSignal | undefined;
-  /** @internal The innermost cancellation scope. */
-  scope: CancellationScope;
-  /** @internal The root scope, following the caller's signal. */
-  readonly rootScope: CancellationScope;
+  private current: CancellationScope | undefined = undefined;
+  private root: CancellationScope | undefined = undefined;
   /** @internal The function the pipeline runs. */
   fn: ((ctx: ExecutionContext) => unknown) | undefined = undefined;
   /** @internal The pipeline executing this call (for event attribution). */
@@ -209,7 +207,22 @@ export class ExecutionContext {
     this.deadline = options?.deadline ?? Number.POSITIVE_INFINITY;
     this.props = options?.properties;
     this.pipelineName = pipelineName;
-    this.scope = this.rootScope = new CancellationScope(undefined, options?.signal);
+
+  }
+
+  /** @internal The root scope, following the caller's signal (created on first use). */
+  get rootScope(): CancellationScope {
+    return (this.root ??= new CancellationScope(undefined, this.callerSignal));
+  }
+
+  /** @internal The innermost cancellation scope (created on first use). */
+  get scope(): CancellationScope {
+    return this.current ?? this.rootScope;
+  }
+
+  /** @internal Releases the call's subscriptions to the caller's signal, if any were made. */
+  dispose(): void {
+    this.root?.dispose();
   }
 
   /**
@@ -237,16 +250,16 @@ export class ExecutionContext {
    */
   enterScope(): CancellationScope {
     const scope = new CancellationScope(this.scope, undefined);
-    this.scope = scope;
+    this.current = scope;
     return scope;
   }
 
   /** @internal Closes `scope` (opened by {@link ExecutionContext.enterScope}) and makes its parent current again. */
   exitScope(scope: CancellationScope): void {
     scope.dispose();
-    for (let s: CancellationScope | undefined = this.scope; s !== undefined; s = s.parent) {
+    for (let s: CancellationScope | undefined = this.current; s !== undefined; s = s.parent) {
       if (s === scope) {
-        this.scope = scope.parent ?? this.rootScope;
+        this.current = scope.parent === this.root ? undefined : scope.parent;
         return;
       }
     }

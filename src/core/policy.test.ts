@@ -30,7 +30,7 @@ describe('pipeline', () => {
     await expect(p.execute(async () => 2)).resolves.toBe(2);
     await expect(p.execute(() => { throw boom; })).rejects.toBe(boom);
     await expect(p.execute(() => Promise.reject(boom))).rejects.toBe(boom);
-    const thenable = { then: (res: (v: number) => void) => res(3) };
+    const thenable = { then: (res: (v: number) => void) => res(3) } as PromiseLike<number>;
     await expect(p.execute(() => thenable)).resolves.toBe(3);
   });
 

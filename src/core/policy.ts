@@ -127,6 +127,9 @@ export interface PolicyBaseOptions {
   readonly operation?: string | undefined;
 }
 
+/** The member(s) of the event union `E` whose `type` can be `K`. */
+export type EventOfType<E, K> = E extends { readonly type: infer T } ? (K extends T ? E : never) : never;
+
 /** The event type of a policy. */
 export type EventOf<P> = P extends Policy<infer E> ? E : never;
 
@@ -150,8 +153,8 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
   readonly name: string;
   /** The clock this policy reads. */
   readonly clock: Clock;
-  /** @internal */
-  readonly events = new Emitter<E | ExecutedEvent>();
+  /** @internal Untyped on purpose: keeps `Policy<E>` covariant in `E`. */
+  readonly events = new Emitter<ResilienceEvent>();
   /** @internal Default operation key. */
   protected readonly defaultOperation: string;
   private head: Link | undefined | null = null;
@@ -193,7 +196,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
       const done = (o: Outcome): void => {
         if (settled) return;
         settled = true;
-        ctx.rootScope.dispose();
+        ctx.dispose();
         if (start === start) this.emitExecuted(ctx, start, o);
         if (o.ok) resolve(o.value as T);
         else reject(o.error);
@@ -238,7 +241,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
       labels: EMPTY_LABELS,
       time: this.clock.now(),
       ...payload,
-    } as unknown as E);
+    } as ResilienceEvent);
   }
 
   /**
@@ -271,9 +274,9 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
    * breaker.on('opened', (e) => log.warn(`${e.policy} opened: ${e.reason}`));
    * ```
    */
-  on<K extends (E | ExecutedEvent)['type']>(type: K, listener: Listener<Extract<E | ExecutedEvent, { type: K }>>): Subscription {
+  on<K extends (E | ExecutedEvent)['type']>(type: K, listener: Listener<EventOfType<E | ExecutedEvent, K>>): Subscription {
     return this.events.on((event) => {
-      if (event.type === type) listener(event as Extract<E | ExecutedEvent, { type: K }>);
+      if (event.type === type) listener(event as unknown as EventOfType<E | ExecutedEvent, K>);
     });
   }
 
@@ -282,7 +285,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
    * `executed` event of calls run by this object's own `execute()`.
    */
   onEvent(listener: Listener<E | ExecutedEvent>): Subscription {
-    return this.events.on(listener);
+    return this.events.on(listener as Listener<ResilienceEvent>);
   }
 
   /** A plain description of this policy and its options. */
@@ -298,7 +301,7 @@ export abstract class StrategyPolicy<E extends ResilienceEvent> extends Policy<E
   private readonly chain: readonly ChainEntry[];
   protected constructor(base: PolicyBaseOptions) {
     super(base);
-    this.chain = [{ strategy: this, emitters: [this.events as unknown as Emitter<ResilienceEvent>] }];
+    this.chain = [{ strategy: this, emitters: [this.events] }];
   }
   /** @internal */
   entries(): readonly ChainEntry[] {
@@ -356,7 +359,7 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent> extends Polic
     const clock = clocks.values().next().value ?? systemClock;
     super({ kind: 'pipeline', name: opts.name ?? 'pipeline', clock, operation: opts.operation });
     this.policies = policies;
-    const mine = this.events as unknown as Emitter<ResilienceEvent>;
+    const mine = this.events;
     this.chain = policies.flatMap((p) => p.entries().map((e) => ({ strategy: e.strategy, emitters: [...e.emitters, mine] })));
   }
 
