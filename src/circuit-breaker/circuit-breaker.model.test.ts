@@ -1,0 +1,384 @@
+/**
+ * Model-based test: the breaker and a small, naive reference model are driven side by
+ * side by random command sequences (calls starting and finishing as successes, failures,
+ * flagged results or unhandled errors; slow calls through time passing while calls are in
+ * flight; time jumps; concurrent probes; isolate and reset). After every command they
+ * must agree on admit/reject, retryAfter, the state and the transition events.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isBrokenCircuitError } from '../core/errors';
+import { BreakerDriver, type CallEnd, type PendingCall } from './test-driver';
+import type { CircuitBreakerOptions } from './options';
+import type { CircuitState } from './events';
+
+// ------------------------------------------------------------------ the reference model
+
+interface ModelConfig {
+  readonly rule:
+    | { readonly kind: 'consecutive'; readonly threshold: number }
+    | { readonly kind: 'count'; readonly size: number; readonly min: number; readonly rate: number }
+    | { readonly kind: 'time'; readonly duration: number; readonly buckets: number; readonly min: number; readonly rate: number };
+  readonly slow: { readonly duration: number; readonly rate: number } | null;
+  readonly recovery: { readonly kind: 'fixed'; readonly ms: number } | { readonly kind: 'growing'; readonly base: number; readonly cap: number };
+  readonly maxProbes: number;
+  readonly successThreshold: number;
+  readonly probeTimeout: number;
+}
+
+interface ModelCall {
+  readonly period: number;
+  readonly start: number;
+  readonly probe: boolean;
+}
+
+/** Deliberately naive: keeps every counted call in a list and recomputes the rates. */
+class Model {
+  state: CircuitState = 'closed';
+  period = 0;
+  openedAt = 0;
+  recovery = 0;
+  opens = 0;
+  consecutive = 0;
+  successes = 0;
+  log: { t: number; failed: boolean; slow: boolean }[] = [];
+  probes = new Map<number, number>(); // call id -> start
+  calls = new Map<number, ModelCall>();
+  transitions: string[] = [];
+  /** How often the interesting corners were hit (to check the generator reaches them). */
+  static corners = { lateProbe: 0, staleProbe: 0, staleClosed: 0, concurrentProbes: 0 };
+
+  /** Slow-call rules need a window (the options reject them otherwise). */
+  readonly slowRule: { readonly duration: number; readonly rate: number } | null;
+
+  constructor(readonly cfg: ModelConfig) {
+    this.slowRule = cfg.rule.kind === 'consecutive' ? null : cfg.slow;
+  }
+
+  private go(to: CircuitState): void {
+    this.state = to;
+    this.period++;
+    this.probes.clear();
+    this.successes = 0;
+    this.consecutive = 0;
+  }
+
+  refresh(now: number): void {
+    if (this.state === 'open' && now >= this.openedAt + this.recovery) {
+      this.go('half-open');
+      this.transitions.push('half-opened');
+    }
+  }
+
+  private open(reason: string, now: number): void {
+    const from = this.state;
+    this.opens++;
+    const r = this.cfg.recovery;
+    this.recovery = r.kind === 'fixed' ? r.ms : Math.min(r.base * 2 ** (this.opens - 1), r.cap);
+    this.go('open');
+    this.openedAt = now;
+    this.transitions.push(`opened:${reason}:${from}`);
+  }
+
+  private close(reason: string): void {
+    const from = this.state;
+    this.go('closed');
+    this.opens = 0;
+    this.log = [];
+    if (from !== 'closed') this.transitions.push(`closed:${reason}:${from}`);
+  }
+
+  /** Returns undefined when admitted, else [state, retryAfter]. */
+  admit(id: number, now: number): [string, number] | undefined {
+    this.refresh(now);
+    switch (this.state) {
+      case 'closed':
+        this.calls.set(id, { period: this.period, start: now, probe: false });
+        return undefined;
+      case 'open':
+        return ['open', this.openedAt + this.recovery - now];
+      case 'isolated':
+        return ['isolated', Number.POSITIVE_INFINITY];
+      case 'half-open': {
+        let active = 0;
+        for (const start of this.probes.values()) if (now - start < this.cfg.probeTimeout) active++;
+        if (active >= this.cfg.maxProbes) return ['half-open', 0];
+        if (active > 0) Model.corners.concurrentProbes++;
+        this.probes.set(id, now);
+        this.calls.set(id, { period: this.period, start: now, probe: true });
+        return undefined;
+      }
+    }
+  }
+
+  private windowCounts(now: number): { calls: number; failures: number; slow: number } {
+    const rule = this.cfg.rule;
+    let entries = this.log;
+    if (rule.kind === 'count') entries = entries.slice(-rule.size);
+    if (rule.kind === 'time') {
+      const width = rule.duration / rule.buckets;
+      const cur = Math.floor(now / width);
+      entries = entries.filter((e) => Math.floor(e.t / width) > cur - rule.buckets);
+    }
+    return {
+      calls: entries.length,
+      failures: entries.filter((e) => e.failed).length,
+      slow: entries.filter((e) => e.slow).length,
+    };
+  }
+
+  finish(id: number, end: CallEnd, now: number): void {
+    const call = this.calls.get(id);
+    if (call === undefined) throw new Error('unknown call');
+    this.calls.delete(id);
+    const failed = end === 'failure' || end === 'bad-result';
+    const slow = this.slowRule !== null && now - call.start >= this.slowRule.duration;
+    if (call.probe) {
+      const current = call.period === this.period && this.probes.has(id) && now - call.start < this.cfg.probeTimeout;
+      this.probes.delete(id);
+      if (call.period !== this.period) Model.corners.staleProbe++;
+      else if (!current) Model.corners.lateProbe++;
+      if (end === 'ignored' || !current) return;
+      if (failed || slow) this.open('probe-failed', now);
+      else if (++this.successes >= this.cfg.successThreshold) this.close('probes-succeeded');
+      return;
+    }
+    if (call.period !== this.period) Model.corners.staleClosed++;
+    if (end === 'ignored' || call.period !== this.period) return;
+    const rule = this.cfg.rule;
+    if (rule.kind === 'consecutive') {
+      if (!failed) this.consecutive = 0;
+      else if (++this.consecutive >= rule.threshold) this.open('failures', now);
+      return;
+    }
+    this.log.push({ t: now, failed, slow });
+    const c = this.windowCounts(now);
+    if (c.calls < rule.min) return;
+    if (c.failures / c.calls >= rule.rate) this.open('failure-rate', now);
+    else if (this.slowRule !== null && c.slow / c.calls >= this.slowRule.rate) this.open('slow-call-rate', now);
+  }
+
+  isolate(now: number): void {
+    this.refresh(now);
+    if (this.state === 'isolated') return;
+    const from = this.state;
+    this.go('isolated');
+    this.transitions.push(`opened:isolated:${from}`);
+  }
+
+  reset(now: number): void {
+    this.refresh(now);
+    this.close('reset');
+  }
+}
+
+function toOptions(cfg: ModelConfig): Omit<CircuitBreakerOptions, 'clock' | 'handle' | 'handleResult'> {
+  const r = cfg.rule;
+  const rec = cfg.recovery;
+  return {
+    ...(r.kind === 'consecutive'
+      ? { failureThreshold: r.threshold }
+      : {
+          window: r.kind === 'count' ? { kind: 'count' as const, size: r.size } : { kind: 'time' as const, duration: r.duration, buckets: r.buckets },
+          minimumThroughput: r.min,
+          failureRateThreshold: r.rate,
+          ...(cfg.slow === null ? {} : { slowCallDuration: cfg.slow.duration, slowCallRateThreshold: cfg.slow.rate }),
+        }),
+    recoveryTimeout: rec.kind === 'fixed' ? rec.ms : (n: number) => Math.min(rec.base * 2 ** (n - 1), rec.cap),
+    halfOpen: { maxProbes: cfg.maxProbes, successThreshold: cfg.successThreshold, probeTimeout: cfg.probeTimeout },
+  };
+}
+
+// ------------------------------------------------------------------ commands
+
+interface Real {
+  driver: BreakerDriver;
+  inflight: PendingCall[];
+}
+
+type World = { model: Model; inflight: number[] };
+
+function agree(m: World, r: Real): void {
+  expect(r.driver.transitions()).toEqual(m.model.transitions);
+}
+
+class StartCommand implements fc.AsyncCommand<World, Real> {
+  check(): boolean {
+    return true;
+  }
+  async run(m: World, r: Real): Promise<void> {
+    const res = r.driver.start();
+    const id = res.admitted ? res.call.id : -1;
+    const expected = m.model.admit(res.admitted ? id : Number.NaN, r.driver.clock.now());
+    if (res.admitted) {
+      expect(expected).toBeUndefined();
+      r.inflight.push(res.call);
+      m.inflight.push(id);
+    } else {
+      expect(expected).toBeDefined();
+      expect(isBrokenCircuitError(res.error)).toBe(true);
+      const e = res.error as { state: string; retryAfter: number };
+      expect([e.state, e.retryAfter]).toEqual(expected);
+    }
+    agree(m, r);
+  }
+  toString(): string {
+    return 'start';
+  }
+}
+
+class FinishCommand implements fc.AsyncCommand<World, Real> {
+  constructor(
+    readonly pick: number,
+    readonly end: CallEnd,
+  ) {}
+  check(m: Readonly<World>): boolean {
+    return m.inflight.length > 0;
+  }
+  async run(m: World, r: Real): Promise<void> {
+    const i = this.pick % r.inflight.length;
+    const call = r.inflight.splice(i, 1)[0] as PendingCall;
+    const id = m.inflight.splice(i, 1)[0] as number;
+    expect(call.id).toBe(id);
+    m.model.finish(id, this.end, r.driver.clock.now());
+    r.driver.finish(call, this.end);
+    agree(m, r);
+  }
+  toString(): string {
+    return `finish(${this.pick}, ${this.end})`;
+  }
+}
+
+class AdvanceCommand implements fc.AsyncCommand<World, Real> {
+  constructor(readonly ms: number) {}
+  check(): boolean {
+    return true;
+  }
+  async run(m: World, r: Real): Promise<void> {
+    await r.driver.clock.advance(this.ms);
+    agree(m, r);
+  }
+  toString(): string {
+    return `advance(${this.ms})`;
+  }
+}
+
+class StateCommand implements fc.AsyncCommand<World, Real> {
+  check(): boolean {
+    return true;
+  }
+  async run(m: World, r: Real): Promise<void> {
+    const actual = r.driver.breaker.state;
+    m.model.refresh(r.driver.clock.now());
+    expect(actual).toBe(m.model.state);
+    agree(m, r);
+  }
+  toString(): string {
+    return 'state';
+  }
+}
+
+class IsolateCommand implements fc.AsyncCommand<World, Real> {
+  check(): boolean {
+    return true;
+  }
+  async run(m: World, r: Real): Promise<void> {
+    r.driver.breaker.isolate();
+    m.model.isolate(r.driver.clock.now());
+    agree(m, r);
+  }
+  toString(): string {
+    return 'isolate';
+  }
+}
+
+class ResetCommand implements fc.AsyncCommand<World, Real> {
+  check(): boolean {
+    return true;
+  }
+  async run(m: World, r: Real): Promise<void> {
+    r.driver.breaker.reset();
+    m.model.reset(r.driver.clock.now());
+    agree(m, r);
+  }
+  toString(): string {
+    return 'reset';
+  }
+}
+
+const rate = fc.constantFrom(0.25, 0.3, 0.5, 2 / 3, 0.75, 1);
+
+const configArb: fc.Arbitrary<ModelConfig> = fc.record({
+  rule: fc.oneof(
+    fc.record({ kind: fc.constant('consecutive' as const), threshold: fc.integer({ min: 1, max: 4 }) }),
+    fc.integer({ min: 1, max: 6 }).chain((size) =>
+      fc.record({ kind: fc.constant('count' as const), size: fc.constant(size), min: fc.integer({ min: 1, max: size }), rate }),
+    ),
+    fc.record({
+      kind: fc.constant('time' as const),
+      duration: fc.constantFrom(100, 250, 300, 1000),
+      buckets: fc.integer({ min: 1, max: 5 }),
+      min: fc.integer({ min: 1, max: 5 }),
+      rate,
+    }),
+  ),
+  slow: fc.option(fc.record({ duration: fc.oneof(fc.constantFrom(25, 50, 100), fc.integer({ min: 20, max: 200 })), rate }), { nil: null }),
+  recovery: fc.oneof(
+    fc.record({ kind: fc.constant('fixed' as const), ms: fc.oneof(fc.constantFrom(0, 50, 100, 200), fc.integer({ min: 0, max: 400 })) }),
+    fc.record({ kind: fc.constant('growing' as const), base: fc.integer({ min: 10, max: 100 }), cap: fc.integer({ min: 100, max: 500 }) }),
+  ),
+  maxProbes: fc.integer({ min: 1, max: 3 }),
+  successThreshold: fc.integer({ min: 1, max: 3 }),
+  probeTimeout: fc.oneof(fc.constant(Number.POSITIVE_INFINITY), fc.constantFrom(50, 100, 200), fc.integer({ min: 10, max: 300 })),
+});
+
+const ends = fc.constantFrom<CallEnd>('success', 'success', 'success', 'failure', 'failure', 'bad-result', 'ignored');
+const commandArb = fc.commands(
+  [
+    fc.oneof(
+      { weight: 10, arbitrary: fc.constant(new StartCommand()) },
+      { weight: 12, arbitrary: fc.tuple(fc.nat(), ends).map(([p, e]) => new FinishCommand(p, e)) },
+      { weight: 6, arbitrary: fc.oneof(fc.constantFrom(0, 10, 25, 50, 100), fc.integer({ min: 0, max: 300 })).map((ms) => new AdvanceCommand(ms)) },
+      { weight: 2, arbitrary: fc.constant(new StateCommand()) },
+      { weight: 1, arbitrary: fc.constant(new IsolateCommand()) },
+      { weight: 1, arbitrary: fc.constant(new ResetCommand()) },
+    ),
+  ],
+  { maxCommands: 100, size: 'large' },
+);
+
+describe('circuit breaker vs reference model', () => {
+  it('never disagrees on admit/reject, retryAfter, state or transition events (1 000 runs)', async () => {
+    // The driver's settle path is synchronous, so a run only awaits the clock's advance().
+    const seen = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(configArb, commandArb, async (cfg, cmds) => {
+        const driver = new BreakerDriver(toOptions(cfg));
+        await fc.asyncModelRun(() => ({ model: { model: new Model(cfg), inflight: [] }, real: { driver, inflight: [] } }), cmds);
+        for (const t of driver.transitions()) seen.set(t, (seen.get(t) ?? 0) + 1);
+        for (const e of driver.events) if (e.type === 'rejected') seen.set(`rejected:${e.state}`, (seen.get(`rejected:${e.state}`) ?? 0) + 1);
+      }),
+      { numRuns: 1000 },
+    );
+    // The generated runs do exercise every transition and every kind of rejection.
+    for (const key of [
+      'opened:failures:closed',
+      'opened:failure-rate:closed',
+      'opened:slow-call-rate:closed',
+      'opened:probe-failed:half-open',
+      'opened:isolated:closed',
+      'opened:isolated:open',
+      'opened:isolated:half-open',
+      'half-opened',
+      'closed:probes-succeeded:half-open',
+      'closed:reset:open',
+      'closed:reset:isolated',
+      'rejected:open',
+      'rejected:half-open',
+      'rejected:isolated',
+    ]) {
+      expect(seen.get(key) ?? 0, key).toBeGreaterThan(10);
+    }
+    for (const [corner, n] of Object.entries(Model.corners)) expect(n, corner).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import type { StrategyPolicy } from '../core/policy';
+import { circuitBreaker, type CircuitBreakerPolicy, type CircuitBreakerStats } from './circuit-breaker';
+import type { CircuitBreakerEvent, CircuitOpenReason, CircuitState } from './events';
+import type { CircuitBreakerSnapshot } from './snapshot';
+
+describe('circuitBreaker types', () => {
+  it('returns a CircuitBreakerPolicy that is a StrategyPolicy of its events', () => {
+    const b = circuitBreaker();
+    expectTypeOf(b).toEqualTypeOf<CircuitBreakerPolicy>();
+    expectTypeOf(b).toMatchTypeOf<StrategyPolicy<CircuitBreakerEvent>>();
+    expectTypeOf(b.state).toEqualTypeOf<CircuitState>();
+    expectTypeOf(b.stats).toEqualTypeOf<CircuitBreakerStats>();
+    expectTypeOf(b.snapshot()).toEqualTypeOf<CircuitBreakerSnapshot>();
+    expectTypeOf(b.execute(() => 42)).toEqualTypeOf<Promise<number>>();
+  });
+
+  it('types event listeners by event name', () => {
+    const b = circuitBreaker();
+    b.on('opened', (e) => {
+      expectTypeOf(e.reason).toEqualTypeOf<CircuitOpenReason>();
+      expectTypeOf(e.retryAfter).toEqualTypeOf<number>();
+    });
+    b.on('rejected', (e) => {
+      expectTypeOf(e.state).toEqualTypeOf<'open' | 'half-open' | 'isolated'>();
+    });
+    // @ts-expect-error not an event of the breaker
+    b.on('retry', () => {});
+  });
+
+  it('infers the result type of handleResult and rejects wrong option types', () => {
+    circuitBreaker({ handleResult: (res: { status: number }) => res.status >= 500 });
+    // @ts-expect-error window kind must be 'count' or 'time'
+    circuitBreaker({ window: { kind: 'sliding', size: 3 } });
+    // @ts-expect-error recoveryTimeout is a number or a function of the open count
+    circuitBreaker({ recoveryTimeout: '1s' });
+  });
+});
