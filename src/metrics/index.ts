@@ -1,0 +1,61 @@
+/**
+ * `breakwater/metrics`: aggregate policy events into calls by outcome, latency
+ * percentiles, retries, circuit state, MTTR/MTBF, bulkhead occupancy, chaos injections and
+ * availability; export them as Prometheus text, through prom-client or OpenTelemetry.
+ *
+ * @packageDocumentation
+ */
+export {
+  CallOutcomes,
+  CircuitStateNames,
+  MetricLabels,
+  MetricNames,
+  Metrics,
+  OVERFLOW_VALUE,
+  createMetrics,
+  type BreakerSnapshot,
+  type BulkheadSnapshot,
+  type CallOutcome,
+  type CallRecord,
+  type CallSeriesSnapshot,
+  type CircuitStateName,
+  type FallbackSeriesSnapshot,
+  type HistogramSample,
+  type InjectionSeriesSnapshot,
+  type MetricFamily,
+  type MetricSample,
+  type MetricType,
+  type MetricsOptions,
+  type MetricsSnapshot,
+  type Observable,
+  type RetrySeriesSnapshot,
+  type SeriesKey,
+  type TimeoutSeriesSnapshot,
+} from './aggregator';
+export { LogHistogram, type HistogramOptions, type HistogramSnapshot } from './histogram';
+export {
+  PROMETHEUS_CONTENT_TYPE,
+  createMetricsHandler,
+  escapeLabelValue,
+  renderPrometheus,
+  type MetricsRequest,
+  type MetricsResponse,
+  type PrometheusSource,
+} from './prometheus';
+export {
+  registerPromClient,
+  type PromClientCollector,
+  type PromClientRegistry,
+  type PromClientValue,
+} from './prom-client';
+export {
+  OpenTelemetryAttributeKeys,
+  OpenTelemetryNames,
+  registerOpenTelemetry,
+  type OpenTelemetryAttributes,
+  type OpenTelemetryBatchResult,
+  type OpenTelemetryHistogram,
+  type OpenTelemetryInstrumentOptions,
+  type OpenTelemetryMeter,
+  type OpenTelemetryObservable,
+} from './opentelemetry';

@@ -1,0 +1,201 @@
+/**
+ * OpenTelemetry adapter: creates instruments on any object shaped like
+ * `@opentelemetry/api`'s `Meter` and reports breakwater's metrics through them.
+ * Typed structurally: breakwater does not depend on `@opentelemetry/api`.
+ *
+ * Counters and gauges are asynchronous instruments (observable counters, up-down counters
+ * and gauges) read from the aggregator in one batch callback per collection; the call
+ * duration is a synchronous histogram recorded as calls settle. Names follow
+ * OpenTelemetry's conventions: `resilience.*`, units in UCUM (`s`, `1`, `{call}`).
+ *
+ * @packageDocumentation
+ */
+import type { Subscription } from '../core/events';
+import { METRIC_HELP, MetricNames, type CallRecord, type MetricSample, type Metrics } from './aggregator';
+
+/** Attribute values as OpenTelemetry accepts them. */
+export type OpenTelemetryAttributes = Record<string, string>;
+
+/** An asynchronous instrument (opaque to the adapter). */
+export type OpenTelemetryObservable = object;
+
+/** A synchronous histogram. */
+export interface OpenTelemetryHistogram {
+  /** Records one value. */
+  record(value: number, attributes?: OpenTelemetryAttributes): void;
+}
+
+/** Instrument options (`@opentelemetry/api` `MetricOptions`). */
+export interface OpenTelemetryInstrumentOptions {
+  /** Description. */
+  readonly description?: string;
+  /** UCUM unit. */
+  readonly unit?: string;
+  /** Aggregation advice (bucket boundaries for histograms). */
+  readonly advice?: { readonly explicitBucketBoundaries?: number[] };
+}
+
+/** What a batch observable callback receives. */
+export interface OpenTelemetryBatchResult {
+  /** Reports one value of an asynchronous instrument. */
+  observe(observable: OpenTelemetryObservable, value: number, attributes?: OpenTelemetryAttributes): void;
+}
+
+/** The parts of `@opentelemetry/api`'s `Meter` the adapter uses. */
+export interface OpenTelemetryMeter {
+  /** Creates an asynchronous counter. */
+  createObservableCounter(name: string, options?: OpenTelemetryInstrumentOptions): OpenTelemetryObservable;
+  /** Creates an asynchronous up-down counter. */
+  createObservableUpDownCounter(name: string, options?: OpenTelemetryInstrumentOptions): OpenTelemetryObservable;
+  /** Creates an asynchronous gauge. */
+  createObservableGauge(name: string, options?: OpenTelemetryInstrumentOptions): OpenTelemetryObservable;
+  /** Creates a synchronous histogram. */
+  createHistogram(name: string, options?: OpenTelemetryInstrumentOptions): OpenTelemetryHistogram;
+  /** Registers one callback that reports several asynchronous instruments. */
+  addBatchObservableCallback(callback: (result: OpenTelemetryBatchResult) => void, observables: OpenTelemetryObservable[]): void;
+  /** Removes a callback added by `addBatchObservableCallback`. */
+  removeBatchObservableCallback(callback: (result: OpenTelemetryBatchResult) => void, observables: OpenTelemetryObservable[]): void;
+}
+
+type InstrumentKind = 'counter' | 'updowncounter' | 'gauge';
+
+/** OpenTelemetry instrument names, keyed like {@link MetricNames}. */
+export const OpenTelemetryNames = {
+  calls: 'resilience.calls',
+  callRejections: 'resilience.call.rejections',
+  callDuration: 'resilience.call.duration',
+  availability: 'resilience.availability',
+  retries: 'resilience.retries',
+  retryGiveUps: 'resilience.retry.give_ups',
+  retryBudgetExhausted: 'resilience.retry.budget_exhausted',
+  timeouts: 'resilience.timeouts',
+  fallbacks: 'resilience.fallbacks',
+  fallbacksExhausted: 'resilience.fallback.exhausted',
+  chaosInjections: 'resilience.chaos.injections',
+  circuitState: 'resilience.circuit.state',
+  circuitStateSeconds: 'resilience.circuit.time_in_state',
+  circuitOpenings: 'resilience.circuit.openings',
+  circuitRecoveries: 'resilience.circuit.recoveries',
+  circuitMttr: 'resilience.circuit.mttr',
+  circuitMtbf: 'resilience.circuit.mtbf',
+  bulkheadActive: 'resilience.bulkhead.active',
+  bulkheadQueued: 'resilience.bulkhead.queued',
+  bulkheadMaxConcurrent: 'resilience.bulkhead.max_concurrent',
+  bulkheadMaxQueue: 'resilience.bulkhead.max_queue',
+  seriesDropped: 'resilience.metrics.dropped',
+} as const satisfies Record<keyof typeof MetricNames, string>;
+
+/** Instrument kind and UCUM unit of each asynchronous instrument. */
+const INSTRUMENTS: Readonly<Record<Exclude<keyof typeof MetricNames, 'callDuration'>, readonly [InstrumentKind, string]>> = {
+  calls: ['counter', '{call}'],
+  callRejections: ['counter', '{call}'],
+  availability: ['gauge', '1'],
+  retries: ['counter', '{retry}'],
+  retryGiveUps: ['counter', '{call}'],
+  retryBudgetExhausted: ['counter', '{retry}'],
+  timeouts: ['counter', '{timeout}'],
+  fallbacks: ['counter', '{call}'],
+  fallbacksExhausted: ['counter', '{call}'],
+  chaosInjections: ['counter', '{injection}'],
+  circuitState: ['gauge', '1'],
+  circuitStateSeconds: ['counter', 's'],
+  circuitOpenings: ['counter', '{opening}'],
+  circuitRecoveries: ['counter', '{episode}'],
+  circuitMttr: ['gauge', 's'],
+  circuitMtbf: ['gauge', 's'],
+  bulkheadActive: ['updowncounter', '{call}'],
+  bulkheadQueued: ['updowncounter', '{call}'],
+  bulkheadMaxConcurrent: ['updowncounter', '{call}'],
+  bulkheadMaxQueue: ['updowncounter', '{call}'],
+  seriesDropped: ['counter', '{event}'],
+};
+
+/** OpenTelemetry attribute keys of breakwater's own labels; call labels keep their names. */
+export const OpenTelemetryAttributeKeys: Readonly<Record<string, string>> = {
+  pipeline: 'resilience.pipeline',
+  policy: 'resilience.policy',
+  operation: 'resilience.operation',
+  outcome: 'resilience.outcome',
+  reason: 'resilience.reason',
+  state: 'resilience.state',
+  result: 'resilience.result',
+  tier: 'resilience.fallback.tier',
+  fault: 'resilience.chaos.fault',
+  fault_kind: 'resilience.chaos.fault_kind',
+  limit: 'resilience.limit',
+};
+
+function attributes(labels: Readonly<Record<string, string>>): OpenTelemetryAttributes {
+  const out: OpenTelemetryAttributes = {};
+  for (const k of Object.keys(labels)) {
+    const v = labels[k] as string;
+    // An empty pipeline means "ran alone": leave the attribute out.
+    if (k === 'pipeline' && v === '') continue;
+    out[OpenTelemetryAttributeKeys[k] ?? k] = v;
+  }
+  return out;
+}
+
+function describe(key: keyof typeof MetricNames): string {
+  return METRIC_HELP[MetricNames[key]][1];
+}
+
+/**
+ * Creates breakwater's instruments on `meter` and reports the aggregator's values at
+ * every collection. Returns a {@link Subscription}: `dispose()` unregisters the callback
+ * and stops recording durations.
+ *
+ * The duration histogram (`resilience.call.duration`, seconds, attributes including
+ * `resilience.outcome`) records the calls that settle after registration.
+ *
+ * @example
+ * ```ts
+ * import { metrics as otel } from '@opentelemetry/api';
+ * registerOpenTelemetry(metrics, otel.getMeter('game-server'));
+ * ```
+ */
+export function registerOpenTelemetry(metrics: Metrics, meter: OpenTelemetryMeter): Subscription {
+  if (typeof meter !== 'object' || meter === null || typeof meter.createObservableCounter !== 'function') {
+    throw new TypeError('registerOpenTelemetry() expects an OpenTelemetry Meter');
+  }
+  const byPromName = new Map<string, OpenTelemetryObservable>();
+  const observables: OpenTelemetryObservable[] = [];
+  for (const key of Object.keys(INSTRUMENTS) as (keyof typeof INSTRUMENTS)[]) {
+    const [kind, unit] = INSTRUMENTS[key];
+    const options = { description: describe(key), unit };
+    const name = OpenTelemetryNames[key];
+    const instrument =
+      kind === 'counter'
+        ? meter.createObservableCounter(name, options)
+        : kind === 'updowncounter'
+          ? meter.createObservableUpDownCounter(name, options)
+          : meter.createObservableGauge(name, options);
+    byPromName.set(MetricNames[key], instrument);
+    observables.push(instrument);
+  }
+  const histogram = meter.createHistogram(OpenTelemetryNames.callDuration, {
+    description: describe('callDuration'),
+    unit: 's',
+    advice: { explicitBucketBoundaries: metrics.durationBuckets() },
+  });
+  const callback = (result: OpenTelemetryBatchResult): void => {
+    for (const family of metrics.collect()) {
+      const instrument = byPromName.get(family.name);
+      if (instrument === undefined || family.type === 'histogram') continue;
+      for (const s of family.samples as readonly MetricSample[]) result.observe(instrument, s.value, attributes(s.labels));
+    }
+  };
+  meter.addBatchObservableCallback(callback, observables);
+  const calls = metrics.onCall((c: CallRecord) => {
+    histogram.record(c.duration / 1000, attributes({ pipeline: c.pipeline, policy: c.policy, operation: c.operation, ...c.labels, outcome: c.outcome }));
+  });
+  let active = true;
+  return {
+    dispose: () => {
+      if (!active) return;
+      active = false;
+      calls.dispose();
+      meter.removeBatchObservableCallback(callback, observables);
+    },
+  };
+}
