@@ -1,0 +1,63 @@
+/**
+ * Options shared by every fault policy.
+ *
+ * @packageDocumentation
+ */
+import type { Clock } from '../core/clock';
+import type { ExecutionContext } from '../core/context';
+import type { Random } from '../core/random';
+import { rules, type Rule, type Schema } from '../core/validation';
+import { ChaosController } from './guards';
+import { labelSelectorRule, operationsRule, type FaultCohort, type FaultTarget } from './targeting';
+
+/**
+ * Options every fault policy takes. A call gets the fault when: the fault is switched on
+ * (`enable()`/`disable()`), its controller is armed, `enabled` says yes, the call matches
+ * `target` and `cohort`, it is within `maxDuration`, and a draw of `random` falls under
+ * `rate`. Any error thrown while deciding (by `rate`, `enabled`, …) means "do not inject".
+ */
+export interface FaultOptions {
+  /** Name used in events, metrics and errors. @defaultValue the fault kind, e.g. `'fault-injection'` */
+  readonly name?: string | undefined;
+  /** Clock for `maxDuration`, flapping phases and hold times. @defaultValue the system clock */
+  readonly clock?: Clock | undefined;
+  /** Source of chance: a seeded random replays the same decisions. @defaultValue `Math.random` */
+  readonly random?: Random | undefined;
+  /**
+   * Share of eligible calls that get the fault, 0–1, or a function of the call returning
+   * one (values outside 0–1 are clamped, `NaN` means 0). Capped by the chaos policy's
+   * `maxRate`. @defaultValue 1
+   */
+  readonly rate?: number | ((ctx: ExecutionContext) => number) | undefined;
+  /** A switch per call: `false` (or a function returning anything but `true`) skips. @defaultValue true */
+  readonly enabled?: boolean | ((ctx: ExecutionContext) => boolean) | undefined;
+  /** Which operations and labels are eligible. @defaultValue every call */
+  readonly target?: FaultTarget | undefined;
+  /** A sticky cohort of users or tenants. @defaultValue every call */
+  readonly cohort?: FaultCohort | undefined;
+  /**
+   * The fault stops injecting this many ms after the first call it sees while armed
+   * (the count restarts on `enable()`). @defaultValue `Infinity`
+   */
+  readonly maxDuration?: number | undefined;
+  /** The controller whose arming this fault obeys. @defaultValue the global {@link chaos} controller */
+  readonly controller?: ChaosController | undefined;
+}
+
+const rateRule = rules.anyOf(rules.number(0, 1), rules.func('a function returning a rate'));
+
+/** @internal The schema of {@link FaultOptions}. */
+export const faultOptionsSchema: Schema = {
+  name: rules.string(),
+  clock: rules.clock(),
+  random: rules.func('a function returning a number in [0, 1)'),
+  rate: rateRule,
+  enabled: rules.anyOf(rules.boolean(), rules.func('a predicate')),
+  target: rules.object({ operations: operationsRule, labels: labelSelectorRule }, 'an object with operations and/or labels'),
+  cohort: rules.object(
+    { label: rules.required(rules.string()), percent: rules.required(rules.number(0, 100)), salt: rules.string({ nonEmpty: false }) },
+    'an object { label, percent, salt? }',
+  ),
+  maxDuration: rules.duration(0, { exclusiveMin: true, allowInfinity: true }),
+  controller: { expected: 'a chaos controller (from createChaosController())', check: (v) => v instanceof ChaosController } satisfies Rule,
+};
