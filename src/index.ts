@@ -67,3 +67,26 @@ export {
   type RecoveryTimeout,
   type TimeWindowOptions,
 } from './circuit-breaker';
+export {
+  timeout,
+  TimeoutPolicy,
+  TimeoutEvents,
+  type TimeoutOptions,
+  type TimeoutStrategy,
+  type TimeoutEvent,
+  type TimeoutExpiredEvent,
+} from './timeout';
+export {
+  fallback,
+  FallbackPolicy,
+  lastKnownGood,
+  LastKnownGood,
+  FallbackEvents,
+  type FallbackOptions,
+  type FallbackTier,
+  type FallbackFunction,
+  type LastKnownGoodOptions,
+  type FallbackEvent,
+  type FallbackTierEvent,
+  type FallbackExhaustedEvent,
+} from './fallback';

@@ -1,0 +1,196 @@
+/**
+ * The tiered fallback policy.
+ *
+ * The success path costs one classification and one closure; with a `lastKnownGood` tier,
+ * also one clock read and one map update to record the value.
+ *
+ * @packageDocumentation
+ */
+import { compileClassifier, Verdict, type Classifier, type HandleOptions } from '../core/classify';
+import { systemClock } from '../core/clock';
+import type { ExecutionContext } from '../core/context';
+import { FallbackExhaustedError, withoutStack } from '../core/errors';
+import { isThenable, type Done, type Outcome } from '../core/outcome';
+import { StrategyPolicy, type Link } from '../core/policy';
+import { isPlainObject, validateOptions } from '../core/validation';
+import type { FallbackEvent } from './events';
+import { isLastKnownGood, type LastKnownGood } from './last-known-good';
+import { fallbackDefaults, fallbackSchema, type FallbackFunction, type FallbackOptions, type FallbackTier } from './options';
+
+/**
+ * Replaces a handled failure of the call with the first tier that succeeds. Build it with
+ * {@link fallback}.
+ *
+ * - Unhandled failures (per `handle` / `handleResult`) and caller cancellation pass
+ *   through untouched: no tier runs.
+ * - Tiers run in order; a tier that throws (synchronously or not) lets the next one run.
+ * - When a tier produced the result, `ctx.usedFallback` is `true` (metrics count it).
+ * - When every tier failed, the call rejects with a `FallbackExhaustedError` whose
+ *   `errors` are the call's failure followed by each tier's.
+ *
+ * @typeParam T - the value type the tiers produce.
+ *
+ * @example
+ * ```ts
+ * const matchmaking = fallback<Lobby>({ tiers: [(ctx) => backupRegion.findLobby(ctx.signal), soloLobby] });
+ * const lobby = await matchmaking.execute((ctx) => primary.findLobby(ctx.signal));
+ * ```
+ */
+export class FallbackPolicy<T = unknown> extends StrategyPolicy<FallbackEvent> {
+  /** The tiers, in the order they are tried. */
+  readonly tiers: readonly FallbackTier<T>[];
+  private readonly classifier: Classifier;
+  /** The `lastKnownGood` tiers, which record every success. */
+  private readonly caches: readonly LastKnownGood[];
+
+  /** @internal Use {@link fallback}. */
+  constructor(options: FallbackOptions<T>) {
+    super({ kind: 'fallback', name: options.name ?? fallbackDefaults.name, clock: options.clock ?? systemClock });
+    this.tiers = [...options.tiers];
+    this.classifier = compileClassifier(options as unknown as HandleOptions<never>);
+    this.caches = [...new Set(this.tiers.filter(isLastKnownGood))];
+  }
+
+  /** @internal */
+  run(ctx: ExecutionContext, link: Link, done: Done): void {
+    link.next(ctx, (o) => {
+      const verdict = this.classifier.classify(o, ctx);
+      if (verdict === Verdict.Success) {
+        if (this.caches.length > 0 && o.ok) this.record(ctx, o.value);
+        done(o);
+      } else if (verdict === Verdict.Ignored || ctx.cancelledByCaller) {
+        done(o);
+      } else {
+        new TierRun(this.tiers, this.name, ctx, link, done, o.ok ? o.value : o.error).step(0);
+      }
+    });
+  }
+
+  private record(ctx: ExecutionContext, value: unknown): void {
+    const now = ctx.clock.now();
+    const caches = this.caches;
+    for (let i = 0; i < caches.length; i++) (caches[i] as LastKnownGood).record(ctx, value, now);
+  }
+
+  /** @internal */
+  protected describeOptions(): Record<string, unknown> {
+    return {
+      tiers: this.tiers.map((t) =>
+        isLastKnownGood(t)
+          ? `lastKnownGood(maxAge ${t.maxAge})`
+          : typeof t === 'function'
+            ? `function ${t.name || '(anonymous)'}`
+            : 'constant',
+      ),
+    };
+  }
+}
+
+/** One walk through the tiers after a handled failure. */
+class TierRun {
+  private readonly errors: unknown[];
+  /** Index of the tier whose asynchronous outcome is awaited; -1 when none. */
+  private awaiting = -1;
+
+  constructor(
+    private readonly tiers: readonly unknown[],
+    private readonly policy: string,
+    private readonly ctx: ExecutionContext,
+    private readonly link: Link,
+    private readonly done: Done,
+    private readonly failure: unknown,
+  ) {
+    this.errors = [failure];
+  }
+
+  /** Tries the tiers from index `i` on. */
+  step(i: number): void {
+    const { tiers, ctx, link } = this;
+    for (; i < tiers.length; i++) {
+      if (ctx.cancelledByCaller) {
+        this.done({ ok: false, error: ctx.callerSignal?.reason });
+        return;
+      }
+      if (link.listening) link.emit<FallbackEvent>(ctx, { type: 'fallback', tier: i, failure: this.errors[this.errors.length - 1] });
+      const tier = tiers[i];
+      if (isLastKnownGood(tier)) {
+        const found = tier.lookup(ctx, ctx.clock.now());
+        if (found.hit) return this.succeed(found.value);
+        this.errors.push(found.error);
+        continue;
+      }
+      if (typeof tier !== 'function') return this.succeed(tier);
+      let thenCalled = false;
+      try {
+        const result = (tier as FallbackFunction<unknown>)(ctx, this.failure);
+        if (!isThenable(result)) return this.succeed(result);
+        this.awaiting = i;
+        thenCalled = true;
+        result.then(
+          (value) => this.settled(i, { ok: true, value }),
+          (error: unknown) => this.settled(i, { ok: false, error }),
+        );
+        return;
+      } catch (error) {
+        if (thenCalled) {
+          // The thenable's `then` threw: the tier's failure, unless it settled already.
+          this.settled(i, { ok: false, error });
+          return;
+        }
+        this.errors.push(error);
+      }
+    }
+    const errors = this.errors;
+    if (link.listening) link.emit<FallbackEvent>(ctx, { type: 'exhausted', errors: [...errors] });
+    this.done({ ok: false, error: withoutStack(() => new FallbackExhaustedError(errors, this.policy)) });
+  }
+
+  private settled(i: number, o: Outcome): void {
+    if (this.awaiting !== i) return; // a thenable that settled twice
+    this.awaiting = -1;
+    if (o.ok) this.succeed(o.value);
+    else {
+      this.errors.push(o.error);
+      this.step(i + 1);
+    }
+  }
+
+  private succeed(value: unknown): void {
+    this.ctx.usedFallback = true;
+    this.done({ ok: true, value });
+  }
+}
+
+/**
+ * Creates a {@link FallbackPolicy}.
+ *
+ * - `fallback({ tiers, handle, handleResult, name, clock })`: after a handled failure,
+ *   try each tier in order until one succeeds. A tier is a function
+ *   `(ctx, failure) => value | Promise<value>`, a {@link lastKnownGood} cache, or a
+ *   constant.
+ * - `fallback(tier)`: shorthand for one tier that is a function, a `lastKnownGood` cache,
+ *   a primitive or an array (a plain object is read as options; give a constant object as
+ *   `{ tiers: [obj] }`).
+ *
+ * @typeParam T - the value type the tiers produce: give the protected call's value type,
+ *   e.g. `fallback<Receipt>({ … })`, so the tiers are checked against it.
+ * @throws OptionsValidationError when an option is invalid.
+ *
+ * @example
+ * ```ts
+ * const payments = fallback<Receipt>({
+ *   tiers: [(ctx) => backupGateway.charge(order, { signal: ctx.signal }), { id: 'pending', queued: true }],
+ *   handle: (e) => !isCardDeclined(e),
+ * });
+ * const emptyList = fallback<string[]>([]);
+ * ```
+ */
+export function fallback<T = unknown>(options: FallbackOptions<T>): FallbackPolicy<T>;
+export function fallback<T = unknown>(tier: FallbackFunction<T> | LastKnownGood): FallbackPolicy<T>;
+export function fallback<T extends string | number | boolean | bigint | symbol | null | undefined | readonly unknown[]>(
+  value: T,
+): FallbackPolicy<T>;
+export function fallback<T>(arg: unknown): FallbackPolicy<T> {
+  const input = isPlainObject(arg) && !isLastKnownGood(arg) ? arg : { tiers: [arg] };
+  return new FallbackPolicy<T>(validateOptions<FallbackOptions<T>>('fallback', input, fallbackSchema));
+}
