@@ -103,6 +103,8 @@ export class TimerService {
   private armedFor = Number.POSITIVE_INFINITY;
   private refed = false;
   private count = 0;
+  /** True once the host timer is known to support unref: empty buckets are then swept lazily. */
+  private lazy = false;
   private readonly fireBound = (): void => this.fire();
 
   constructor(private readonly clock: Clock) {}
@@ -148,23 +150,31 @@ export class TimerService {
     if (entry.next !== undefined) entry.next.prev = entry.prev;
     else bucket.tail = entry.prev;
     entry.prev = entry.next = undefined;
-    if (bucket.head === undefined && this.buckets.get(bucket.key) === bucket) this.buckets.delete(bucket.key);
+    // An emptied bucket stays in the map until the host timer passes it (it is cheap, and the
+    // next calls in the same millisecond reuse it); without an unref-able host it goes now.
+    if (bucket.head === undefined && !this.lazy && this.buckets.get(bucket.key) === bucket) this.buckets.delete(bucket.key);
     if (--this.count === 0) this.idle();
   }
 
   private arm(key: number): void {
     if (this.host !== undefined) this.clock.clearTimeout(this.host);
-    const delay = Math.max(0, key - this.clock.now());
+    // Platform timers overflow past 2^31-1 ms (Node fires them after 1 ms): arm at most that
+    // far ahead; fire() re-arms for what is still in the future.
+    const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, key - this.clock.now()));
     this.host = this.clock.setTimeout(this.fireBound, delay);
+    this.lazy = canUnref(this.host);
     this.armedFor = key;
     this.refed = true;
   }
 
   /** No entry is pending: let the process go. */
   private idle(): void {
-    this.keys.clear();
-    if (this.host === undefined) return;
-    if (canUnref(this.host)) {
+    if (this.host === undefined) {
+      this.keys.clear();
+      this.buckets.clear();
+      return;
+    }
+    if (this.lazy) {
       if (this.refed) {
         unrefTimer(this.host);
         this.refed = false;
@@ -173,6 +183,8 @@ export class TimerService {
       this.clock.clearTimeout(this.host);
       this.host = undefined;
       this.armedFor = Number.POSITIVE_INFINITY;
+      this.keys.clear();
+      this.buckets.clear();
     }
   }
 
@@ -185,8 +197,10 @@ export class TimerService {
       const key = this.keys.peek();
       if (key === undefined) return;
       const bucket = this.buckets.get(key);
-      if (bucket === undefined) {
-        this.keys.pop(); // emptied by cancellation
+      if (bucket === undefined || bucket.head === undefined) {
+        // Emptied by cancellation: sweep it.
+        this.keys.pop();
+        if (bucket !== undefined) this.buckets.delete(key);
         continue;
       }
       if (key > now) {
@@ -217,6 +231,9 @@ export function reportInternalError(error: unknown, what = 'an internal callback
   const c = (globalThis as { console?: { error(...args: unknown[]): void } }).console;
   c?.error(`[breakwater] ${what} threw:`, error);
 }
+
+/** Largest delay platform timers accept (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_DELAY = 2_147_483_647;
 
 const services = new WeakMap<Clock, TimerService>();
 
