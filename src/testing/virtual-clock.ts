@@ -11,7 +11,7 @@ interface VirtualTimer {
   readonly id: number;
   readonly at: number;
   readonly seq: number;
-  readonly callback: () => void;
+  callback: (() => void) | undefined;
 }
 
 /** Handle returned by {@link VirtualClock.setTimeout}. */
@@ -46,13 +46,74 @@ const macrotask: Scheduler = (() => {
   };
 })();
 
-/** Resolves after every promise continuation queued so far (and those they queue) has run. */
+/**
+ * Resolves after every promise continuation queued so far (and every one those queue)
+ * has run: it waits for one macrotask hop (`setImmediate` on Node).
+ *
+ * @example
+ * ```ts
+ * const p = somethingAsync();
+ * await flushMicrotasks(); // p's `.then` callbacks have run
+ * ```
+ */
 export function flushMicrotasks(): Promise<void> {
   return new Promise((resolve) => macrotask(resolve));
 }
 
+function before(a: VirtualTimer, b: VirtualTimer): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+/** @internal Binary min-heap of timers ordered by (at, seq). */
+class TimerHeap {
+  readonly items: VirtualTimer[] = [];
+  push(t: VirtualTimer): void {
+    const a = this.items;
+    let i = a.length;
+    a.push(t);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = a[p] as VirtualTimer;
+      if (!before(t, parent)) break;
+      a[i] = parent;
+      i = p;
+    }
+    a[i] = t;
+  }
+  peek(): VirtualTimer | undefined {
+    return this.items[0];
+  }
+  pop(): VirtualTimer | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      let i = 0;
+      const n = a.length;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && before(a[r] as VirtualTimer, a[l] as VirtualTimer) ? r : l;
+        if (!before(a[c] as VirtualTimer, last)) break;
+        a[i] = a[c] as VirtualTimer;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+
 /**
  * A {@link Clock} whose time is moved by hand.
+ *
+ * - `setTimeout` / `clearTimeout` are O(log n); a timer of `Infinity` ms never fires.
+ * - `advance`, `advanceTo`, `runAll` and `runUntilIdle` fire due timers in time order
+ *   (ties in scheduling order) and let every promise continuation run before and after
+ *   each timer, so code that awaits between timers sees the time it expects.
+ * - Calls to those four methods are serialized: starting one while another runs waits
+ *   for it.
  *
  * @example
  * ```ts
@@ -67,10 +128,11 @@ export class VirtualClock implements Clock {
   private time: number;
   private seq = 0;
   private nextId = 1;
+  private live = 0;
   private readonly timers = new Map<number, VirtualTimer>();
-  /** Sorted lazily: timers ordered by (at, seq). */
-  private queue: VirtualTimer[] = [];
-  private dirty = false;
+  private readonly heap = new TimerHeap();
+  private running: Promise<void> = Promise.resolve();
+  private firedCount = 0;
 
   /**
    * @param start - initial time in ms. @defaultValue 0
@@ -85,51 +147,73 @@ export class VirtualClock implements Clock {
     return this.time;
   }
 
-  /** Schedules `callback` at `now() + ms` (negative or NaN delays count as 0). */
+  /** Schedules `callback` at `now() + ms` (negative or NaN delays count as 0; `Infinity` never fires). */
   setTimeout(callback: () => void, ms: number): VirtualTimerHandle {
-    const delay = Number.isFinite(ms) && ms > 0 ? ms : ms === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : 0;
+    const delay = ms > 0 ? ms : 0; // NaN > 0 is false
     const timer: VirtualTimer = { id: this.nextId++, at: this.time + delay, seq: this.seq++, callback };
     this.timers.set(timer.id, timer);
-    this.queue.push(timer);
-    this.dirty = true;
+    this.live++;
+    if (timer.at !== Number.POSITIVE_INFINITY) this.heap.push(timer);
     return { id: timer.id };
   }
 
-  /** Cancels a timer; unknown handles are ignored. */
+  /** Cancels a timer; unknown or spent handles are ignored. */
   clearTimeout(handle: unknown): void {
-    if (typeof handle === 'object' && handle !== null && typeof (handle as VirtualTimerHandle).id === 'number') {
-      this.timers.delete((handle as VirtualTimerHandle).id);
-    }
+    if (typeof handle !== 'object' || handle === null) return;
+    const id = (handle as Partial<VirtualTimerHandle>).id;
+    if (typeof id !== 'number') return;
+    const t = this.timers.get(id);
+    if (t === undefined) return;
+    this.timers.delete(id);
+    t.callback = undefined; // stays in the heap, skipped when reached
+    this.live--;
   }
 
-  /** Number of timers scheduled and not yet fired or cleared. */
+  /** Number of timers scheduled and not yet fired or cleared (including `Infinity` ones). */
   get pending(): number {
-    return this.timers.size;
+    return this.live;
   }
 
-  /** Time of the next pending timer, or `undefined`. */
+  /** Number of timers fired since construction. */
+  get fired(): number {
+    return this.firedCount;
+  }
+
+  /** Time of the next timer that will fire, or `undefined` when none will. */
   nextTimerAt(): number | undefined {
     return this.peek()?.at;
   }
 
   private peek(): VirtualTimer | undefined {
-    if (this.dirty) {
-      this.queue = this.queue.filter((t) => this.timers.has(t.id));
-      this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      this.dirty = false;
+    const h = this.heap;
+    for (let t = h.peek(); t !== undefined; t = h.peek()) {
+      if (t.callback !== undefined) return t;
+      h.pop();
     }
-    while (this.queue.length > 0 && !this.timers.has((this.queue[0] as VirtualTimer).id)) this.queue.shift();
-    return this.queue[0];
+    return undefined;
   }
 
   private fireNext(limit: number): boolean {
     const t = this.peek();
     if (t === undefined || t.at > limit) return false;
-    this.queue.shift();
+    this.heap.pop();
     this.timers.delete(t.id);
+    this.live--;
+    const cb = t.callback as () => void;
+    t.callback = undefined;
     if (t.at > this.time) this.time = t.at;
-    t.callback();
+    this.firedCount++;
+    cb();
     return true;
+  }
+
+  private serialize(job: () => Promise<void>): Promise<void> {
+    const run = this.running.then(job, job);
+    this.running = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /**
@@ -137,13 +221,20 @@ export class VirtualClock implements Clock {
    * timers schedule) in time order, with promise continuations flushed before and after
    * each one. Ends with `now()` equal to the start time plus `ms`.
    */
-  async advance(ms: number): Promise<void> {
-    if (!(ms >= 0)) throw new RangeError(`advance() expects a duration ≥ 0, got ${String(ms)}`);
-    await this.advanceTo(this.time + ms);
+  advance(ms: number): Promise<void> {
+    if (!(ms >= 0) || ms === Number.POSITIVE_INFINITY) {
+      return Promise.reject(new RangeError(`advance() expects a finite duration ≥ 0, got ${String(ms)}`));
+    }
+    return this.serialize(() => this.advanceInner(this.time + ms));
   }
 
-  /** Moves time forward to the absolute time `target` (see {@link VirtualClock.advance}). */
-  async advanceTo(target: number): Promise<void> {
+  /** Moves time forward to the absolute time `target` (see {@link VirtualClock.advance}); a past `target` only runs due timers. */
+  advanceTo(target: number): Promise<void> {
+    if (!Number.isFinite(target)) return Promise.reject(new RangeError(`advanceTo() expects a finite time, got ${String(target)}`));
+    return this.serialize(() => this.advanceInner(target));
+  }
+
+  private async advanceInner(target: number): Promise<void> {
     await flushMicrotasks();
     while (this.fireNext(target)) await flushMicrotasks();
     if (target > this.time) this.time = target;
@@ -152,20 +243,25 @@ export class VirtualClock implements Clock {
 
   /**
    * Fires every pending timer in time order, including timers scheduled meanwhile, until
-   * none is left. Throws after `maxTimers` timers (a timer that always re-arms itself).
+   * none is left (timers of `Infinity` ms are not run). Throws after `maxTimers` timers
+   * (a timer that always re-arms itself).
    * @param maxTimers - @defaultValue 100000
    */
-  async runAll(maxTimers = 100_000): Promise<void> {
-    await flushMicrotasks();
-    let fired = 0;
-    while (this.fireNext(Number.POSITIVE_INFINITY)) {
-      if (++fired > maxTimers) throw new Error(`VirtualClock.runAll(): more than ${maxTimers} timers fired; is a timer re-arming itself forever?`);
+  runAll(maxTimers = 100_000): Promise<void> {
+    return this.serialize(async () => {
       await flushMicrotasks();
-    }
+      let fired = 0;
+      while (this.fireNext(Number.POSITIVE_INFINITY)) {
+        if (++fired > maxTimers) {
+          throw new Error(`VirtualClock.runAll(): more than ${maxTimers} timers fired; is a timer re-arming itself forever?`);
+        }
+        await flushMicrotasks();
+      }
+    });
   }
 
   /** Runs pending promise continuations and the timers already due, without moving time. */
-  async runUntilIdle(): Promise<void> {
-    await this.advanceTo(this.time);
+  runUntilIdle(): Promise<void> {
+    return this.serialize(() => this.advanceInner(this.time));
   }
 }

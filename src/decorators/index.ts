@@ -1,0 +1,17 @@
+/**
+ * `breakwater/decorators`: method decorators that run class methods through policies.
+ * They work with TC39 standard decorators and with legacy `experimentalDecorators`.
+ *
+ * @packageDocumentation
+ */
+export {
+  policyOf,
+  resilient,
+  type AsyncMethod,
+  type PolicyScope,
+  type PolicySource,
+  type ResilientDecorator,
+  type ResilientOptions,
+  type ScopeOption,
+} from './resilient';
+export { bulkhead, circuitBreaker, fallback, retry, timeout } from './shorthand';
