@@ -116,3 +116,19 @@ export {
   type RetryBudgetOptions,
   type RetryBudgetStats,
 } from './retry';
+export {
+  bulkhead,
+  BulkheadPolicy,
+  PartitionedBulkheadPolicy,
+  BulkheadEvents,
+  bulkheadDefaults,
+  type BulkheadOptions,
+  type PartitionedBulkheadOptions,
+  type BulkheadStats,
+  type PartitionedBulkheadStats,
+  type OccupiedSlots,
+  type BulkheadEvent,
+  type BulkheadQueuedEvent,
+  type BulkheadRejectedEvent,
+  type BulkheadRejectionReason,
+} from './bulkhead';

@@ -1,0 +1,506 @@
+/**
+ * The bulkhead: a concurrency limit with a bounded FIFO queue, so one slow dependency
+ * cannot take every request handler (or every socket) of the process with it.
+ *
+ * - At most `maxConcurrent` calls run at once; at most `maxQueue` wait, in arrival order.
+ * - A released slot goes straight to the oldest waiter, in the same tick (no wake-up of
+ *   every waiter, no microtask hop); a waiter whose function finishes synchronously hands
+ *   its slot on through a loop, not through recursion.
+ * - A waiter whose caller aborts (or whose enclosing timeout expires) leaves the queue at
+ *   once and rejects with the abort reason; one that waits longer than `queueTimeout`
+ *   leaves and rejects with `BulkheadRejectedError` (`'queue-timeout'`). A waiter that
+ *   cannot abort costs no subscription; one with no `queueTimeout` costs no timer.
+ * - The uncontended path is a counter increment, one completion closure and a decrement.
+ *
+ * @packageDocumentation
+ */
+import { systemClock } from '../core/clock';
+import type { ExecutionContext } from '../core/context';
+import { BulkheadRejectedError, withoutStack } from '../core/errors';
+import type { Done, Outcome } from '../core/outcome';
+import { StrategyPolicy, type Link } from '../core/policy';
+import { timerServiceFor, type TimerEntry } from '../core/timer-service';
+import { validateOptions } from '../core/validation';
+import { waitFor, type WaitEnd } from '../core/wait';
+import type { BulkheadEvent, BulkheadQueuedEvent, BulkheadRejectedEvent, BulkheadRejectionReason } from './events';
+import {
+  bulkheadDefaults,
+  bulkheadSchema,
+  partitionedBulkheadSchema,
+  type BulkheadOptions,
+  type PartitionedBulkheadOptions,
+} from './options';
+import { LinkedQueue, type QueueNode } from './queue';
+
+/**
+ * A snapshot of a bulkhead's (or one partition's) load and limits.
+ *
+ * @example
+ * ```ts
+ * const { active, maxConcurrent } = pool.stats;
+ * gauge.set(active / maxConcurrent); // utilization
+ * ```
+ */
+export interface BulkheadStats {
+  /** Calls running now, plus slots held by {@link BulkheadPolicy.occupy}. */
+  readonly active: number;
+  /** Calls waiting for a slot. */
+  readonly queued: number;
+  /** The `maxConcurrent` option. */
+  readonly maxConcurrent: number;
+  /** The `maxQueue` option. */
+  readonly maxQueue: number;
+}
+
+/**
+ * A snapshot of a partitioned bulkhead: totals over its live partitions.
+ *
+ * @example
+ * ```ts
+ * const { partitions, active } = perTenant.stats;
+ * ```
+ */
+export interface PartitionedBulkheadStats extends BulkheadStats {
+  /** Live partitions (those with running or waiting calls, or occupied slots). */
+  readonly partitions: number;
+}
+
+/**
+ * Slots taken by `occupy()` outside of any call (the chaos `exhaustion` fault uses it to
+ * simulate an exhausted pool). `release()` is idempotent and hands the slots to waiters.
+ *
+ * @example
+ * ```ts
+ * const slots = pool.occupy(2);
+ * slots.held; // 2, or fewer if fewer were free
+ * slots.release();
+ * ```
+ */
+export interface OccupiedSlots {
+  /** How many slots this handle holds now (0 once released). */
+  readonly held: number;
+  /** Frees the slots; the oldest waiters get them at once. Calling it again does nothing. */
+  release(): void;
+}
+
+/** @internal A call waiting in a compartment's queue. */
+class Waiter implements QueueNode<Waiter> {
+  prev: Waiter | undefined = undefined;
+  next: Waiter | undefined = undefined;
+  queued = false;
+  /** Cancels the abort-aware wait (abort subscription and queue timer), for calls that can abort. */
+  cancelWait: (() => void) | undefined = undefined;
+  /** The queue timer, for calls that cannot abort. */
+  timer: TimerEntry | undefined = undefined;
+  constructor(
+    readonly ctx: ExecutionContext,
+    readonly link: Link,
+    readonly done: Done,
+  ) {}
+  /** Drops the timer and the abort subscription, if any (idempotent). */
+  stopWaiting(): void {
+    const cancel = this.cancelWait;
+    if (cancel !== undefined) {
+      this.cancelWait = undefined;
+      cancel();
+    }
+    const timer = this.timer;
+    if (timer !== undefined) {
+      this.timer = undefined;
+      timer.cancel();
+    }
+  }
+}
+
+const ELAPSED: WaitEnd = { aborted: false };
+
+class Occupied implements OccupiedSlots {
+  private count: number;
+  constructor(
+    private readonly compartment: Compartment | undefined,
+    count: number,
+  ) {
+    this.count = count;
+  }
+  get held(): number {
+    return this.count;
+  }
+  release(): void {
+    const n = this.count;
+    if (n === 0) return;
+    this.count = 0;
+    this.compartment?.release(n);
+  }
+}
+
+function rejectCall(
+  ctx: ExecutionContext,
+  link: Link,
+  done: Done,
+  bulkheadName: string,
+  reason: BulkheadRejectionReason,
+  partition: string | undefined,
+  active: number,
+  queued: number,
+): void {
+  if (link.listening) link.emit<BulkheadRejectedEvent>(ctx, { type: 'rejected', reason, partition, active, queued });
+  done({ ok: false, error: withoutStack(() => new BulkheadRejectedError(bulkheadName, reason, partition)) });
+}
+
+function checkPermits(permits: unknown): number {
+  if (permits === Number.POSITIVE_INFINITY || (Number.isInteger(permits) && (permits as number) >= 0)) return permits as number;
+  throw new RangeError(`occupy() expects \`permits\` to be an integer ≥ 0 (or Infinity), got ${String(permits)}`);
+}
+
+/**
+ * @internal The slots and queue of a bulkhead, or of one partition of a partitioned one.
+ */
+class Compartment {
+  active = 0;
+  readonly queue = new LinkedQueue<Waiter>();
+  /** True while {@link Compartment.pump} is handing slots to waiters (guards re-entry). */
+  private draining = false;
+
+  constructor(
+    readonly maxConcurrent: number,
+    readonly maxQueue: number,
+    readonly queueTimeout: number,
+    readonly bulkheadName: string,
+    readonly key: string | undefined,
+    private readonly onIdle: ((c: Compartment) => void) | undefined,
+  ) {}
+
+  /** Admits, queues or rejects a call whose scope is not aborted. */
+  enter(ctx: ExecutionContext, link: Link, done: Done): void {
+    const queue = this.queue;
+    if (this.active < this.maxConcurrent && queue.size === 0) {
+      this.admit(ctx, link, done);
+      return;
+    }
+    if (queue.size >= this.maxQueue) {
+      rejectCall(ctx, link, done, this.bulkheadName, 'full', this.key, this.active, queue.size);
+      return;
+    }
+    const waiter = new Waiter(ctx, link, done);
+    queue.push(waiter);
+    if (link.listening) link.emit<BulkheadQueuedEvent>(ctx, { type: 'queued', partition: this.key, queued: queue.size });
+    // A listener may have released slots (and so admitted the waiter) synchronously.
+    if (!waiter.queued) return;
+    const wait = this.queueTimeout;
+    // Subscribe to aborts only when the call can abort (a caller signal, or an enclosing
+    // timeout's scope); arm a timer only when a queue timeout is set.
+    if (ctx.callerSignal !== undefined || ctx.scope.parent !== undefined) {
+      const cancel = waitFor(ctx, wait, (end) => this.leave(waiter, end));
+      if (waiter.queued) waiter.cancelWait = cancel;
+    } else if (wait !== Number.POSITIVE_INFINITY) {
+      waiter.timer = timerServiceFor(ctx.clock).schedule(ctx.clock.now() + wait, () => this.leave(waiter, ELAPSED));
+    }
+  }
+
+  /** Runs the call in a slot; the slot is freed when the inner chain settles. */
+  private admit(ctx: ExecutionContext, link: Link, done: Done): void {
+    this.active++;
+    let finished = false;
+    link.next(ctx, (outcome: Outcome) => {
+      if (finished) return;
+      finished = true;
+      this.release(1);
+      done(outcome);
+    });
+  }
+
+  /** Frees `n` slots: the oldest waiters take them at once. */
+  release(n: number): void {
+    this.active -= n;
+    // Inside pump(), the running loop admits the next waiters and checks idleness.
+    if (this.draining) return;
+    if (this.queue.size > 0) this.pump();
+    else if (this.active === 0 && this.onIdle !== undefined) this.onIdle(this);
+  }
+
+  /** Hands free slots to waiters, oldest first. A loop, so synchronous calls do not recurse. */
+  private pump(): void {
+    this.draining = true;
+    try {
+      const queue = this.queue;
+      while (this.active < this.maxConcurrent) {
+        const waiter = queue.shift();
+        if (waiter === undefined) break;
+        waiter.stopWaiting();
+        this.admit(waiter.ctx, waiter.link, waiter.done);
+      }
+    } finally {
+      this.draining = false;
+    }
+    if (this.active === 0 && this.queue.size === 0 && this.onIdle !== undefined) this.onIdle(this);
+  }
+
+  /** A waiter's caller aborted or its queue wait timed out: it leaves the queue now. */
+  private leave(waiter: Waiter, end: WaitEnd): void {
+    if (!this.queue.remove(waiter)) return;
+    waiter.stopWaiting();
+    if (!this.draining && this.active === 0 && this.queue.size === 0 && this.onIdle !== undefined) this.onIdle(this);
+    if (end.aborted) waiter.done({ ok: false, error: end.reason });
+    else rejectCall(waiter.ctx, waiter.link, waiter.done, this.bulkheadName, 'queue-timeout', this.key, this.active, this.queue.size);
+  }
+
+  /** Takes up to `permits` free slots outside of any call. */
+  occupy(permits: number): OccupiedSlots {
+    const take = Math.min(permits, Math.max(0, this.maxConcurrent - this.active));
+    this.active += take;
+    return new Occupied(this, take);
+  }
+
+  stats(): BulkheadStats {
+    return { active: this.active, queued: this.queue.size, maxConcurrent: this.maxConcurrent, maxQueue: this.maxQueue };
+  }
+}
+
+/**
+ * A bulkhead: at most `maxConcurrent` calls of the policy run at once, at most `maxQueue`
+ * wait in FIFO order, the rest are rejected with `BulkheadRejectedError`. Make one with
+ * {@link bulkhead}.
+ *
+ * @example
+ * ```ts
+ * const db = bulkhead({ maxConcurrent: 16, maxQueue: 32, queueTimeout: 250 });
+ * const rows = await db.execute((ctx) => pool.query(sql, { signal: ctx.signal }));
+ * console.log(db.stats); // { active: 0, queued: 0, maxConcurrent: 16, maxQueue: 32 }
+ * ```
+ */
+export class BulkheadPolicy extends StrategyPolicy<BulkheadEvent> {
+  /** The `maxConcurrent` option. */
+  readonly maxConcurrent: number;
+  /** The `maxQueue` option. */
+  readonly maxQueue: number;
+  /** The `queueTimeout` option (`Infinity` when none). */
+  readonly queueTimeout: number;
+  private readonly compartment: Compartment;
+
+  /** @internal Use {@link bulkhead}. */
+  constructor(options: BulkheadOptions) {
+    const opts = validateOptions<BulkheadOptions>('bulkhead', options, bulkheadSchema);
+    super({ kind: 'bulkhead', name: opts.name ?? bulkheadDefaults.name, clock: opts.clock ?? systemClock });
+    this.maxConcurrent = opts.maxConcurrent;
+    this.maxQueue = opts.maxQueue ?? bulkheadDefaults.maxQueue;
+    this.queueTimeout = opts.queueTimeout ?? bulkheadDefaults.queueTimeout;
+    this.compartment = new Compartment(this.maxConcurrent, this.maxQueue, this.queueTimeout, this.name, undefined, undefined);
+  }
+
+  /** @internal */
+  run(ctx: ExecutionContext, link: Link, done: Done): void {
+    const scope = ctx.scope;
+    if (scope.aborted) {
+      done({ ok: false, error: scope.reason });
+      return;
+    }
+    this.compartment.enter(ctx, link, done);
+  }
+
+  /** Current load and limits (a fresh snapshot on each read). */
+  get stats(): BulkheadStats {
+    return this.compartment.stats();
+  }
+
+  /**
+   * Takes up to `permits` free slots outside of any call, at once, and holds them until
+   * `release()`: they count in `active` and keep calls out, as if a pool were exhausted.
+   * Used by the chaos `exhaustion` fault; also handy in tests.
+   *
+   * @param permits - slots wanted: an integer ≥ 0, or `Infinity` for every free slot.
+   * @param _partition - ignored (this bulkhead has no partitions); accepted so that both
+   *   bulkhead kinds share one shape.
+   * @returns a handle with `held` (how many it got: never more than the free slots) and `release()`.
+   *
+   * @example
+   * ```ts
+   * const hold = pool.occupy(Infinity); // every free slot
+   * // ... calls now queue or get rejected ...
+   * hold.release();
+   * ```
+   */
+  occupy(permits: number, _partition?: string): OccupiedSlots {
+    return this.compartment.occupy(checkPermits(permits));
+  }
+
+  protected describeOptions(): Record<string, unknown> {
+    return { maxConcurrent: this.maxConcurrent, maxQueue: this.maxQueue, queueTimeout: this.queueTimeout };
+  }
+}
+
+/**
+ * A bulkhead with one set of slots and one queue per key (tenant, lobby, region…), so one
+ * busy key cannot starve the others. A partition exists only while it has running or
+ * waiting calls (or occupied slots): idle ones are dropped at once. Make one with
+ * {@link bulkhead.partitioned}.
+ *
+ * @example
+ * ```ts
+ * const perTenant = bulkhead.partitioned({ key: (ctx) => ctx.labels.tenant ?? 'none', maxConcurrent: 4, maxQueue: 8 });
+ * await perTenant.execute(() => load(), { labels: { tenant: 't1' } });
+ * console.log(perTenant.statsOf('t1'), perTenant.partitions);
+ * ```
+ */
+export class PartitionedBulkheadPolicy extends StrategyPolicy<BulkheadEvent> {
+  /** The `maxConcurrent` option (per partition). */
+  readonly maxConcurrent: number;
+  /** The `maxQueue` option (per partition). */
+  readonly maxQueue: number;
+  /** The `queueTimeout` option (`Infinity` when none). */
+  readonly queueTimeout: number;
+  /** The `maxPartitions` option (`Infinity` when none). */
+  readonly maxPartitions: number;
+  private readonly keyOf: (ctx: ExecutionContext) => string;
+  private readonly live = new Map<string, Compartment>();
+  private readonly dropIdle = (c: Compartment): void => {
+    const key = c.key as string;
+    if (this.live.get(key) === c) this.live.delete(key);
+  };
+
+  /** @internal Use {@link bulkhead.partitioned}. */
+  constructor(options: PartitionedBulkheadOptions) {
+    const opts = validateOptions<PartitionedBulkheadOptions>('bulkhead.partitioned', options, partitionedBulkheadSchema);
+    super({ kind: 'bulkhead', name: opts.name ?? bulkheadDefaults.name, clock: opts.clock ?? systemClock });
+    this.keyOf = opts.key;
+    this.maxConcurrent = opts.maxConcurrent;
+    this.maxQueue = opts.maxQueue ?? bulkheadDefaults.maxQueue;
+    this.queueTimeout = opts.queueTimeout ?? bulkheadDefaults.queueTimeout;
+    this.maxPartitions = opts.maxPartitions ?? bulkheadDefaults.maxPartitions;
+  }
+
+  /** @internal */
+  run(ctx: ExecutionContext, link: Link, done: Done): void {
+    const scope = ctx.scope;
+    if (scope.aborted) {
+      done({ ok: false, error: scope.reason });
+      return;
+    }
+    let key: unknown;
+    try {
+      key = this.keyOf(ctx);
+    } catch (error) {
+      done({ ok: false, error });
+      return;
+    }
+    if (typeof key !== 'string') {
+      done({ ok: false, error: new TypeError(`Bulkhead "${this.name}": the partition key function returned ${typeof key}, expected a string`) });
+      return;
+    }
+    let c = this.live.get(key);
+    if (c === undefined) {
+      if (this.live.size >= this.maxPartitions) {
+        rejectCall(ctx, link, done, this.name, 'full', key, 0, 0);
+        return;
+      }
+      c = this.open(key);
+    }
+    c.enter(ctx, link, done);
+  }
+
+  private open(key: string): Compartment {
+    const c = new Compartment(this.maxConcurrent, this.maxQueue, this.queueTimeout, this.name, key, this.dropIdle);
+    this.live.set(key, c);
+    return c;
+  }
+
+  /** Number of live partitions (with running or waiting calls, or occupied slots). */
+  get partitions(): number {
+    return this.live.size;
+  }
+
+  /** Totals over the live partitions (O(partitions)); limits are per partition. */
+  get stats(): PartitionedBulkheadStats {
+    let active = 0;
+    let queued = 0;
+    for (const c of this.live.values()) {
+      active += c.active;
+      queued += c.queue.size;
+    }
+    return { active, queued, partitions: this.live.size, maxConcurrent: this.maxConcurrent, maxQueue: this.maxQueue };
+  }
+
+  /** Load and limits of partition `key` (zeros when it is not live). */
+  statsOf(key: string): BulkheadStats {
+    const c = this.live.get(key);
+    if (c !== undefined) return c.stats();
+    return { active: 0, queued: 0, maxConcurrent: this.maxConcurrent, maxQueue: this.maxQueue };
+  }
+
+  /**
+   * Takes up to `permits` free slots of partition `partition` outside of any call (opening
+   * the partition if needed) and holds them until `release()`. Used by the chaos
+   * `exhaustion` fault to exhaust one tenant's or lobby's slots.
+   *
+   * @param permits - slots wanted: an integer ≥ 0, or `Infinity` for every free slot.
+   * @param partition - the partition key. Required: a `TypeError` is thrown without it.
+   * @returns a handle with `held` (0 when the partition could not be opened because
+   *   `maxPartitions` are live) and `release()`.
+   *
+   * @example
+   * ```ts
+   * const hold = perTenant.occupy(Infinity, 'tenant-42'); // tenant-42 is exhausted, others are not
+   * hold.release();
+   * ```
+   */
+  occupy(permits: number, partition?: string): OccupiedSlots {
+    const n = checkPermits(permits);
+    if (typeof partition !== 'string') {
+      throw new TypeError(`occupy() on partitioned bulkhead "${this.name}" needs a partition key, got ${typeof partition}`);
+    }
+    let c = this.live.get(partition);
+    if (c === undefined) {
+      if (this.live.size >= this.maxPartitions || n === 0) return new Occupied(undefined, 0);
+      c = this.open(partition);
+    }
+    return c.occupy(n);
+  }
+
+  protected describeOptions(): Record<string, unknown> {
+    return {
+      key: this.keyOf.name || '(anonymous)',
+      maxConcurrent: this.maxConcurrent,
+      maxQueue: this.maxQueue,
+      queueTimeout: this.queueTimeout,
+      maxPartitions: this.maxPartitions,
+    };
+  }
+}
+
+/**
+ * Creates a {@link BulkheadPolicy}: at most `maxConcurrent` calls run at once, at most
+ * `maxQueue` wait (FIFO), the others reject at once with `BulkheadRejectedError`
+ * (`reason: 'full'`). `bulkhead(n)` is short for `bulkhead({ maxConcurrent: n })`.
+ *
+ * Options are validated at once: an `OptionsValidationError` names every bad field.
+ *
+ * @example
+ * ```ts
+ * const payments = bulkhead({ name: 'payments', maxConcurrent: 32, maxQueue: 64, queueTimeout: 500 });
+ * await payments.execute((ctx) => gateway.charge(order, { signal: ctx.signal }));
+ * const small = bulkhead(4); // 4 at once, no queue
+ * ```
+ */
+export function bulkhead(options: BulkheadOptions | number): BulkheadPolicy {
+  return new BulkheadPolicy(typeof options === 'number' ? { maxConcurrent: options } : options);
+}
+
+/**
+ * Creates a {@link PartitionedBulkheadPolicy}: the limits apply to each key returned by
+ * `key(ctx)` separately, so one tenant or lobby cannot starve the others. Idle
+ * partitions are dropped at once (memory follows the live keys; cap it with
+ * `maxPartitions`). A key function that throws rejects the call with its error.
+ *
+ * @example
+ * ```ts
+ * const lobbies = bulkhead.partitioned({
+ *   key: (ctx) => ctx.labels.lobby ?? 'none',
+ *   maxConcurrent: 2,
+ *   maxQueue: 10,
+ *   queueTimeout: 1_000,
+ * });
+ * await lobbies.execute(() => saveMatchState(), { labels: { lobby: 'lobby-7' } });
+ * ```
+ */
+bulkhead.partitioned = function partitioned(options: PartitionedBulkheadOptions): PartitionedBulkheadPolicy {
+  return new PartitionedBulkheadPolicy(options);
+};
