@@ -289,9 +289,8 @@ export class BulkheadPolicy extends StrategyPolicy<BulkheadEvent> {
 
   /** @internal */
   run(ctx: ExecutionContext, link: Link, done: Done): void {
-    const scope = ctx.scope;
-    if (scope.aborted) {
-      done({ ok: false, error: scope.reason });
+    if (ctx.aborted) {
+      done({ ok: false, error: ctx.scope.reason });
       return;
     }
     this.compartment.enter(ctx, link, done);
@@ -370,9 +369,8 @@ export class PartitionedBulkheadPolicy extends StrategyPolicy<BulkheadEvent> {
 
   /** @internal */
   run(ctx: ExecutionContext, link: Link, done: Done): void {
-    const scope = ctx.scope;
-    if (scope.aborted) {
-      done({ ok: false, error: scope.reason });
+    if (ctx.aborted) {
+      done({ ok: false, error: ctx.scope.reason });
       return;
     }
     let key: unknown;

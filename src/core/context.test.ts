@@ -1,23 +1,13 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../testing/virtual-clock';
 import { CancellationScope, ExecutionContext } from './context';
 import { waitFor, type WaitEnd } from './wait';
 
-/** An AbortSignal whose listener registrations are counted. */
+/** An AbortController and the number of abort listeners its signal has right now. */
 function countingSignal(): { ac: AbortController; active: () => number } {
   const ac = new AbortController();
-  let active = 0;
-  const add = ac.signal.addEventListener.bind(ac.signal);
-  const remove = ac.signal.removeEventListener.bind(ac.signal);
-  ac.signal.addEventListener = ((type: string, l: EventListener, o?: AddEventListenerOptions) => {
-    active++;
-    add(type, l, o);
-  }) as typeof ac.signal.addEventListener;
-  ac.signal.removeEventListener = ((type: string, l: EventListener) => {
-    active--;
-    remove(type, l);
-  }) as typeof ac.signal.removeEventListener;
-  return { ac, active: () => active };
+  return { ac, active: () => getEventListeners(ac.signal, 'abort').length };
 }
 
 describe('ExecutionContext', () => {
@@ -78,6 +68,29 @@ describe('ExecutionContext', () => {
     let called = false;
     s.subscribe(() => { called = true; })();
     expect(called).toBe(false);
+  });
+});
+
+describe('caller signal sharing', () => {
+  it('many calls under one signal share one listener, and the last one out removes it', () => {
+    const { ac, active } = countingSignal();
+    const ctxs = Array.from({ length: 1000 }, () => new ExecutionContext(new VirtualClock(), { signal: ac.signal }, 'op', undefined));
+    const signals = ctxs.map((c) => c.signal);
+    expect(active()).toBe(1);
+    ctxs.slice(0, 999).forEach((c) => c.dispose());
+    expect(active()).toBe(1);
+    ctxs[999]!.dispose();
+    expect(active()).toBe(0);
+    expect(signals.every((s) => !s.aborted)).toBe(true);
+  });
+
+  it('an abort reaches every follower once', () => {
+    const { ac, active } = countingSignal();
+    const ctxs = Array.from({ length: 100 }, () => new ExecutionContext(new VirtualClock(), { signal: ac.signal }, 'op', undefined));
+    const signals = ctxs.map((c) => c.signal);
+    ac.abort('shutdown');
+    expect(signals.every((s) => s.aborted && s.reason === 'shutdown')).toBe(true);
+    expect(active()).toBe(0);
   });
 });
 

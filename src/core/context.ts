@@ -48,7 +48,7 @@ export class CancellationScope {
   private linked = false;
   private closed = false;
   private unlinkParent: (() => void) | undefined = undefined;
-  private externalHandler: (() => void) | undefined = undefined;
+  private following = false;
 
   constructor(
     readonly parent: CancellationScope | undefined,
@@ -139,9 +139,8 @@ export class CancellationScope {
       this.abort(ext.reason);
       return;
     }
-    const handler = (): void => this.abort(ext.reason);
-    this.externalHandler = handler;
-    ext.addEventListener('abort', handler, { once: true });
+    this.following = true;
+    follow(ext, this);
   }
 
   private unlink(): void {
@@ -149,14 +148,47 @@ export class CancellationScope {
       this.unlinkParent();
       this.unlinkParent = undefined;
     }
-    if (this.externalHandler !== undefined) {
-      this.external?.removeEventListener('abort', this.externalHandler);
-      this.externalHandler = undefined;
+    if (this.following) {
+      this.following = false;
+      unfollow(this.external as AbortSignal, this);
     }
   }
 }
 
 function noop(): void {}
+
+/**
+ * One `abort` listener per caller signal, shared by every scope that follows it: thousands
+ * of calls waiting under one shutdown signal cost one listener, and leaving is O(1).
+ */
+interface SignalFollowers {
+  readonly scopes: Set<CancellationScope>;
+  readonly handler: () => void;
+}
+const followersOf = new WeakMap<AbortSignal, SignalFollowers>();
+
+function follow(signal: AbortSignal, scope: CancellationScope): void {
+  let f = followersOf.get(signal);
+  if (f === undefined) {
+    const scopes = new Set<CancellationScope>();
+    const handler = (): void => {
+      followersOf.delete(signal);
+      for (const s of scopes) s.abort(signal.reason);
+      scopes.clear();
+    };
+    f = { scopes, handler };
+    followersOf.set(signal, f);
+    signal.addEventListener('abort', handler, { once: true });
+  }
+  f.scopes.add(scope);
+}
+
+function unfollow(signal: AbortSignal, scope: CancellationScope): void {
+  const f = followersOf.get(signal);
+  if (f === undefined || !f.scopes.delete(scope) || f.scopes.size > 0) return;
+  followersOf.delete(signal);
+  signal.removeEventListener('abort', f.handler);
+}
 
 /**
  * What a policy and the user's function know about the call in progress.
@@ -218,6 +250,15 @@ export class ExecutionContext {
   /** @internal The innermost cancellation scope (created on first use). */
   get scope(): CancellationScope {
     return this.current ?? this.rootScope;
+  }
+
+  /**
+   * @internal True when the current scope (an enclosing timeout) or the caller has aborted.
+   * Creates nothing: use it for entry checks on hot paths.
+   */
+  get aborted(): boolean {
+    const scope = this.current ?? this.root;
+    return scope !== undefined ? scope.aborted : this.callerSignal?.aborted === true;
   }
 
   /** @internal Releases the call's subscriptions to the caller's signal, if any were made. */
