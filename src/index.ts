@@ -14,6 +14,7 @@ export { type ErrorClass, type ErrorFilter, type HandleOptions, type ResultFilte
 export {
   Pipeline,
   Policy,
+  isPolicy,
   pipeline,
   type EventOf,
   type EventOfType,

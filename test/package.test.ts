@@ -62,6 +62,9 @@ describe('published package', () => {
       "import('breakwater').then(async (esm) => {",
       "  if (!isTimeoutError(new esm.TimeoutError(1))) throw new Error('brand not shared');",
       "  const v = await pipeline().execute(() => 7); if (v !== 7) throw new Error('bad');",
+      "  // A policy from the CommonJS build composes into an ESM pipeline (brands, not instanceof).",
+      "  const mixed = await esm.pipeline(require('breakwater').retry({ maxAttempts: 2 })).execute(() => 8);",
+      "  if (mixed !== 8) throw new Error('mixed copies do not compose');",
       "  console.log('cjs ok');",
       '});',
     );

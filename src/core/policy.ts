@@ -130,6 +130,8 @@ export interface PolicyBaseOptions {
 /** The member(s) of the event union `E` whose `type` can be `K`. */
 export type EventOfType<E, K> = E extends { readonly type: infer T } ? (K extends T ? E : never) : never;
 
+const POLICY_BRAND = Symbol.for('breakwater.policy');
+
 /** The event type of a policy. */
 export type EventOf<P> = P extends Policy<infer E> ? E : never;
 
@@ -147,6 +149,8 @@ export type EventOf<P> = P extends Policy<infer E> ? E : never;
  * ```
  */
 export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
+  /** @internal Brand: recognizes policies across two copies of the package (ESM and CJS). */
+  readonly [POLICY_BRAND] = true;
   /** Policy kind, e.g. `'retry'` or `'pipeline'`. */
   readonly kind: string;
   /** The name given at construction (defaults to the kind). Used in events, metrics and errors. */
@@ -377,8 +381,9 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent> extends Polic
   }
 }
 
-function isPolicy(value: unknown): value is Policy {
-  return value instanceof Policy;
+/** True for any policy or pipeline, from this or another copy of the package. */
+export function isPolicy(value: unknown): value is Policy {
+  return typeof value === 'object' && value !== null && (value as { [POLICY_BRAND]?: unknown })[POLICY_BRAND] === true;
 }
 
 /**
