@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { Clock } from './clock';
+import type { Outcome } from './outcome';
 
 /** String labels of a call, used by chaos targeting and metrics (e.g. `{ region: 'eu', tenant: 't1' }`). */
 export type Labels = Readonly<Record<string, string>>;
@@ -228,6 +229,8 @@ export class ExecutionContext {
   usedFallback = false;
   /** @internal Set by chaos strategies when they injected a fault into this call. */
   injected = false;
+  /** @internal Settles the caller's promise directly (once); used only to contain strategy bugs. */
+  finish: ((outcome: Outcome) => void) | undefined = undefined;
   private props: Record<string, unknown> | undefined;
 
   /** @internal Use `policy.execute()`; contexts are created by the library. */

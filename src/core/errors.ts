@@ -12,13 +12,21 @@ const BRAND = Symbol.for('breakwater.error');
 
 /** Stable codes of every error the library throws. */
 export const ErrorCodes = {
+  /** Code of a plain {@link ResilienceError} (the default of its constructor). */
   resilience: 'ERR_RESILIENCE',
+  /** Code of a plain {@link ExecutionRejectedError} (the default of its constructor). */
   executionRejected: 'ERR_EXECUTION_REJECTED',
+  /** Code of {@link BrokenCircuitError}: a circuit breaker rejected the call. */
   brokenCircuit: 'ERR_BROKEN_CIRCUIT',
+  /** Code of {@link BulkheadRejectedError}: a bulkhead was full or its queue wait timed out. */
   bulkheadRejected: 'ERR_BULKHEAD_REJECTED',
+  /** Code of {@link TimeoutError}: a timeout policy's deadline passed. */
   timeout: 'ERR_TIMEOUT',
+  /** Code of {@link ChaosInjectedError}: a chaos fault failed the call on purpose. */
   chaosInjected: 'ERR_CHAOS_INJECTED',
+  /** Code of {@link OptionsValidationError}: invalid options at construction. */
   optionsValidation: 'ERR_OPTIONS_VALIDATION',
+  /** Code of {@link FallbackExhaustedError}: the call and every fallback tier failed. */
   fallbackExhausted: 'ERR_FALLBACK_EXHAUSTED',
 } as const;
 

@@ -8,7 +8,19 @@
  */
 
 /** The result of one run of the function (or of an inner policy), as a value. */
-export type Outcome<T = unknown> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+export type Outcome<T = unknown> =
+  | {
+      /** `true`: the run succeeded. */
+      readonly ok: true;
+      /** The value the run produced. */
+      readonly value: T;
+    }
+  | {
+      /** `false`: the run failed. */
+      readonly ok: false;
+      /** What the run threw or rejected with (any value, not always an `Error`). */
+      readonly error: unknown;
+    };
 
 /** @internal A callback that receives a call's outcome exactly once. */
 export type Done = (outcome: Outcome) => void;

@@ -162,3 +162,28 @@ describe('events', () => {
     expect(emit).not.toHaveBeenCalled();
   });
 });
+
+describe('containment of strategy bugs', () => {
+  it('a continuation that throws after an async outcome rejects the call instead of hanging it', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const bug = new Error('strategy bug');
+    const { StrategyPolicy } = await import('./policy');
+    const { systemClock } = await import('./clock');
+    class Buggy extends StrategyPolicy<never> {
+      constructor() {
+        super({ kind: 'buggy', name: 'buggy', clock: systemClock });
+      }
+      run(ctx: ExecutionContext, link: import('./policy').Link, _done: import('./outcome').Done): void {
+        link.next(ctx, () => {
+          throw bug;
+        });
+      }
+      protected describeOptions(): Record<string, unknown> {
+        return {};
+      }
+    }
+    await expect(pipeline(new Buggy()).execute(async () => 1)).rejects.toBe(bug);
+    expect(spy).toHaveBeenCalled();
+    spy.mockRestore();
+  });
+});

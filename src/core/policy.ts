@@ -17,6 +17,7 @@ import { EMPTY_LABELS } from './context';
 import { isThenable, type Done, type Outcome } from './outcome';
 import { rules, validateOptions } from './validation';
 import { OptionsValidationError } from './errors';
+import { reportInternalError } from './timer-service';
 
 /**
  * @internal One step of a compiled chain. A strategy must call `done` exactly once, and
@@ -48,11 +49,26 @@ function invoke(ctx: ExecutionContext, done: Done): void {
   }
   if (isThenable(result)) {
     result.then(
-      (value) => done({ ok: true, value }),
-      (error: unknown) => done({ ok: false, error }),
+      (value) => settle(ctx, done, { ok: true, value }),
+      (error: unknown) => settle(ctx, done, { ok: false, error }),
     );
   } else {
     done({ ok: true, value: result });
+  }
+}
+
+/**
+ * @internal Hands an asynchronous outcome to the chain. A strategy bug that throws here
+ * would otherwise leave the caller's promise pending forever and surface as an unhandled
+ * rejection; instead it is reported and the caller's promise rejects with it (the
+ * strategies are not re-entered).
+ */
+function settle(ctx: ExecutionContext, done: Done, outcome: Outcome): void {
+  try {
+    done(outcome);
+  } catch (error) {
+    reportInternalError(error);
+    ctx.finish?.({ ok: false, error });
   }
 }
 
@@ -128,7 +144,14 @@ export interface PolicyBaseOptions {
 }
 
 /** The member(s) of the event union `E` whose `type` can be `K`. */
-export type EventOfType<E, K> = E extends { readonly type: infer T } ? (K extends T ? E : never) : never;
+export type EventOfType<E, K> = E extends {
+  /** The event's type, matched against `K`. */
+  readonly type: infer T;
+}
+  ? K extends T
+    ? E
+    : never
+  : never;
 
 const POLICY_BRAND = Symbol.for('breakwater.policy');
 
@@ -205,6 +228,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
         if (o.ok) resolve(o.value as T);
         else reject(o.error);
       };
+      ctx.finish = done;
       if (head === undefined) invoke(ctx, done);
       else head.strategy.run(ctx, head, done);
     });
@@ -250,7 +274,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
 
   /**
    * Returns a function with `fn`'s parameters that runs `fn` through this policy. `this`
-   * is passed through. Inside `fn`, {@link currentContext} gives the context.
+   * is passed through. Inside `fn`, {@link index!currentContext} gives the context.
    *
    * @example
    * ```ts

@@ -46,7 +46,9 @@ export interface BackoffOptions {
 
 /** Lower and upper bound of a delay (both inclusive). */
 export interface DelayBounds {
+  /** Smallest possible delay, in ms. */
   readonly min: number;
+  /** Largest possible delay, in ms. */
   readonly max: number;
 }
 
@@ -225,8 +227,24 @@ export class Backoff {
     });
   }
 
-  /** The options that rebuild this backoff. */
-  toJSON(): { kind: BackoffKind; delay: number; factor: number; maxDelay: number; jitter: JitterKind } {
+  /**
+   * This backoff's settings as plain data: `kind` names the factory, the other fields are
+   * its resolved options. `factor` is always present (`1` for linear and constant
+   * backoff), but the factories reject a `factor` for linear and constant backoff and with
+   * decorrelated jitter: leave it out when rebuilding those.
+   */
+  toJSON(): {
+    /** How the base delay grows (see {@link Backoff.kind}). */
+    kind: BackoffKind;
+    /** Base delay of the first retry, in ms. */
+    delay: number;
+    /** Growth factor per retry (`1` unless exponential). */
+    factor: number;
+    /** Upper bound of every delay, in ms. */
+    maxDelay: number;
+    /** Jitter kind. */
+    jitter: JitterKind;
+  } {
     return { kind: this.kind, delay: this.delay, factor: this.factor, maxDelay: this.maxDelay, jitter: this.jitter };
   }
 

@@ -217,7 +217,14 @@ class RetryCall {
         }
       }
     }
-    if (backoff instanceof Backoff) return backoff.next(this.attempt, this.previousDelay, policy.random);
+    if (backoff instanceof Backoff) {
+      try {
+        return backoff.next(this.attempt, this.previousDelay, policy.random);
+      } catch (error) {
+        reportInternalError(error, 'the random function');
+        return undefined;
+      }
+    }
     let d: number;
     try {
       d = backoff(info ?? this.info(o));
