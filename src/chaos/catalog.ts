@@ -31,10 +31,18 @@ export type ScenarioOptions = FaultOptions;
 
 /** A Node-style system error (`code`, `errno`, `syscall`, `address`, `port`), as sockets raise them. */
 export interface SimulatedSystemError extends Error {
+  /** The error code, e.g. `'ECONNREFUSED'`. */
   readonly code: string;
+  /**
+   * Node's (negative, Linux) errno of `code`: `-111` for `ECONNREFUSED`, `-104` for
+   * `ECONNRESET`, `-110` for `ETIMEDOUT`, `-113` for `EHOSTUNREACH`, `-1` for any other code.
+   */
   readonly errno: number;
+  /** The system call that failed, e.g. `'connect'` or `'read'`. */
   readonly syscall: string;
+  /** The remote address, when one was given. */
   readonly address?: string;
+  /** The remote port, when one was given. */
   readonly port?: number;
 }
 
@@ -86,9 +94,13 @@ const httpError = (status: number, message: string) => (): SimulatedHttpError =>
 
 /** A fake HTTP response returned by the outcome scenarios. */
 export interface SimulatedResponse {
+  /** Whether the status is a success (2xx), as in the Fetch API's `Response.ok`. */
   readonly ok: boolean;
+  /** The HTTP status code, e.g. `503`. */
   readonly status: number;
+  /** The HTTP reason phrase, e.g. `'Service Unavailable'`. */
   readonly statusText: string;
+  /** The response body, if any. */
   readonly body?: unknown;
 }
 

@@ -50,8 +50,22 @@ export interface NormalOptions {
  * to describe a slow dependency), or the log-space `mu` and `sigma`.
  */
 export type LognormalOptions =
-  | { readonly median: number; readonly p99: number; readonly max?: number | undefined }
-  | { readonly mu: number; readonly sigma: number; readonly max?: number | undefined };
+  | {
+      /** Median delay in ms (> 0): half the samples are below it. */
+      readonly median: number;
+      /** 99th-percentile delay in ms (≥ `median`). */
+      readonly p99: number;
+      /** Samples above are clamped down to it (ms). @defaultValue `Infinity` */
+      readonly max?: number | undefined;
+    }
+  | {
+      /** Mean of the underlying normal, i.e. of `ln(delay in ms)`; `exp(mu)` is the median in ms. */
+      readonly mu: number;
+      /** Standard deviation of the underlying normal (≥ 0). */
+      readonly sigma: number;
+      /** Samples above are clamped down to it (ms). @defaultValue `Infinity` */
+      readonly max?: number | undefined;
+    };
 
 /** z-score of the 99th percentile of the standard normal distribution. */
 const Z99 = 2.3263478740408408;

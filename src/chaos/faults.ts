@@ -188,7 +188,10 @@ export interface OutcomeInjectionOptions<T = unknown> extends FaultOptions {
 }
 
 /** Returns a fake result instead of running the call. See {@link outcomeInjection}. */
-export class OutcomeInjectionPolicy<T = unknown> extends FaultPolicy<{ value: unknown }> {
+export class OutcomeInjectionPolicy<T = unknown> extends FaultPolicy<{
+  /** The fake result prepared for one call (`result`, or what `generate` returned, possibly a promise). */
+  value: unknown;
+}> {
   readonly faultKind: FaultKind = 'outcome';
   private readonly result: T | undefined;
   private readonly generate: ((ctx: ExecutionContext) => T | PromiseLike<T>) | undefined;
@@ -348,7 +351,15 @@ export interface OccupiableBulkhead {
    * Takes up to `permits` permits (of `partition`) out of service until `release()`.
    * `held` says how many it took.
    */
-  occupy(permits: number, partition?: string): { readonly held: number; release(): void };
+  occupy(
+    permits: number,
+    partition?: string,
+  ): {
+    /** How many permits this lease holds (may be fewer than asked for). */
+    readonly held: number;
+    /** Returns the permits to the bulkhead. */
+    release(): void;
+  };
 }
 
 /** Options of {@link exhaustion}. */

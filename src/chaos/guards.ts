@@ -151,8 +151,9 @@ export interface ChaosStatus {
   readonly reason: string | undefined;
   /** The reason given to the last `halt()` while armed, if that is what stopped it. */
   readonly haltReason: string | undefined;
-  /** Effective caps (1 and 100 without a policy). */
+  /** Cap on every fault's `rate`: the armed policy's `maxRate`, else 1. */
   readonly maxRate: number;
+  /** Cap on every cohort's `percent`: the armed policy's `maxCohortPercent`, else 100. */
   readonly maxCohortPercent: number;
 }
 

@@ -1,0 +1,62 @@
+/**
+ * Chaos experiments: the runner, k6-style thresholds, the bounded load driver, the
+ * journal and its resilience score, the Markdown and HTML reports, and the progress
+ * display. Re-exported by `breakwater/chaos`.
+ *
+ * @packageDocumentation
+ */
+export {
+  FaultIntensity,
+  faultIntensity,
+  runExperiment,
+  runSuite,
+  type ChaosGate,
+  type CheckSpec,
+  type Checks,
+  type ExperimentFault,
+  type ExperimentLoad,
+  type ExperimentObserver,
+  type ExperimentOptions,
+  type ExperimentSchedule,
+  type ExperimentStartInfo,
+  type OperationThresholds,
+  type SuiteExperiment,
+  type SuiteOptions,
+  type ThresholdSpec,
+  type WatchedCircuit,
+} from './runner';
+export {
+  METRIC_AGGREGATES,
+  ThresholdSyntaxError,
+  compareThreshold,
+  evaluateThreshold,
+  parseThreshold,
+  percentile,
+  type Threshold,
+  type ThresholdAggregate,
+  type ThresholdMetric,
+  type ThresholdOperator,
+  type WindowMeasurements,
+} from './thresholds';
+export { startLoad, type LoadCallResult, type LoadOptions, type LoadRun, type LoadStats } from './load';
+export {
+  experimentScore,
+  renderJson,
+  resilienceScore,
+  type AnyJournal,
+  type CheckRecord,
+  type EvaluationRecord,
+  type ExperimentJournal,
+  type ExperimentPhase,
+  type PhaseRecord,
+  type PhaseSummary,
+  type RecordedCircuitState,
+  type RollbackRecord,
+  type SeriesPoint,
+  type SuiteEntry,
+  type SuiteJournal,
+  type Verdict,
+} from './journal';
+export { renderMarkdown } from './report-markdown';
+export { renderHtml } from './report-html';
+export { progressReporter, type ProgressOptions, type ProgressStream } from './progress';
