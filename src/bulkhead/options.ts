@@ -77,9 +77,13 @@ export interface PartitionedBulkheadOptions extends BulkheadOptions {
  * ```
  */
 export const bulkheadDefaults = {
+  /** Default of {@link BulkheadOptions.maxQueue}: no queue, reject when every slot is taken. */
   maxQueue: 0,
+  /** Default of {@link BulkheadOptions.queueTimeout} (ms): queued calls wait without a limit. */
   queueTimeout: Number.POSITIVE_INFINITY,
+  /** Default of {@link BulkheadOptions.name}. */
   name: 'bulkhead',
+  /** Default of {@link PartitionedBulkheadOptions.maxPartitions}: no limit on live partitions. */
   maxPartitions: Number.POSITIVE_INFINITY,
 } as const;
 

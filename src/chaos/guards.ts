@@ -151,9 +151,9 @@ export interface ChaosStatus {
   readonly reason: string | undefined;
   /** The reason given to the last `halt()` while armed, if that is what stopped it. */
   readonly haltReason: string | undefined;
-  /** Cap on every fault's `rate`: the armed policy's `maxRate`, else 1. */
+  /** Cap on every fault's `rate`: the `maxRate` of the policy given to the last successful `arm()`, else 1. */
   readonly maxRate: number;
-  /** Cap on every cohort's `percent`: the armed policy's `maxCohortPercent`, else 100. */
+  /** Cap on every cohort's `percent`: the `maxCohortPercent` of the policy given to the last successful `arm()`, else 100. */
   readonly maxCohortPercent: number;
 }
 

@@ -129,15 +129,31 @@ export interface CircuitBreakerOptions<T = unknown> extends HandleOptions<T> {
 
 /** Defaults of {@link CircuitBreakerOptions}. */
 export const circuitBreakerDefaults = {
+  /** Default of {@link CircuitBreakerOptions.name}. */
   name: 'circuit-breaker',
+  /** Default of {@link CircuitBreakerOptions.failureThreshold} (used when no `window` is given). */
   failureThreshold: 5,
+  /**
+   * Default of {@link CircuitBreakerOptions.minimumThroughput}; a count window smaller than
+   * this uses its `size` instead.
+   */
   minimumThroughput: 10,
+  /** Default of {@link CircuitBreakerOptions.failureRateThreshold} (a ratio: 50 %). */
   failureRateThreshold: 0.5,
+  /** Default of {@link CircuitBreakerOptions.slowCallRateThreshold} when `slowCallDuration` is given (a ratio: 100 %). */
   slowCallRateThreshold: 1,
+  /**
+   * Default of {@link CircuitBreakerOptions.recoveryTimeout}, in ms; also used when a
+   * `recoveryTimeout` function returns something other than a finite number ≥ 0, or throws.
+   */
   recoveryTimeout: 60_000,
+  /** Default of {@link TimeWindowOptions.buckets}. */
   buckets: 10,
+  /** Default of {@link HalfOpenOptions.maxProbes}. */
   maxProbes: 1,
+  /** Default of {@link HalfOpenOptions.successThreshold}. */
   successThreshold: 1,
+  /** Default of {@link HalfOpenOptions.probeTimeout}, in ms. */
   probeTimeout: 60_000,
 } as const;
 

@@ -251,8 +251,12 @@ export function formatValue(value: unknown): string {
   }
 }
 
-/** True for any error created by breakwater (any copy of the package). */
-export function isResilienceError(error: unknown): error is ResilienceError {
+/**
+ * True for any error created by breakwater (any copy of the package): a
+ * {@link ResilienceError} or a {@link FallbackExhaustedError} (which extends
+ * `AggregateError`).
+ */
+export function isResilienceError(error: unknown): error is ResilienceError | FallbackExhaustedError {
   return typeof error === 'object' && error !== null && (error as { [BRAND]?: unknown })[BRAND] === true;
 }
 /** True for {@link ExecutionRejectedError} and its subclasses (open circuit, full bulkhead). */

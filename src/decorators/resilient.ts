@@ -61,12 +61,22 @@ export type AsyncMethod<This = unknown, A extends unknown[] = never[], R = unkno
  * method keeps its parameters, `this` and return type.
  */
 export interface ResilientDecorator {
-  /** TC39 standard decorator form. */
+  /**
+   * TC39 standard decorator form.
+   *
+   * @typeParam This - the class instance type (`this` inside the method).
+   * @typeParam A - the method's parameter types.
+   * @typeParam R - the type the method's promise resolves to.
+   */
   <This, A extends unknown[], R>(
     value: (this: This, ...args: A) => Promise<R>,
     context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => Promise<R>>,
   ): (this: This, ...args: A) => Promise<R>;
-  /** Legacy `experimentalDecorators` form. */
+  /**
+   * Legacy `experimentalDecorators` form.
+   *
+   * @typeParam T - the decorated method's type (a function returning a promise).
+   */
   <T extends (...args: never[]) => Promise<unknown>>(
     target: object,
     propertyKey: string | symbol,

@@ -55,42 +55,75 @@ export const OVERFLOW_VALUE = '_other';
  * ```
  */
 export const MetricNames = {
+  /** Counter: calls executed through a policy or pipeline, labelled by `outcome` (a {@link CallOutcome}). */
   calls: 'resilience_calls_total',
+  /** Counter: calls that ended rejected, labelled by `reason` (`circuit-open`, `bulkhead-full`…). */
   callRejections: 'resilience_call_rejections_total',
+  /** Histogram: duration of calls through a policy or pipeline, in seconds. */
   callDuration: 'resilience_call_duration_seconds',
+  /** Gauge: share (0 to 1) of calls that succeeded, directly or by fallback, over the availability window. */
   availability: 'resilience_availability_ratio',
+  /** Counter: retries scheduled by retry policies. */
   retries: 'resilience_retries_total',
+  /** Counter: calls a retry policy gave up on, labelled by `reason` (`max-attempts`, `budget`…). */
   retryGiveUps: 'resilience_retry_give_ups_total',
+  /** Counter: retries refused because the retry budget was empty. */
   retryBudgetExhausted: 'resilience_retry_budget_exhausted_total',
+  /** Counter: deadlines of timeout policies that passed. */
   timeouts: 'resilience_timeouts_total',
+  /** Counter: fallback tiers run, labelled by `tier` (0-based index). */
   fallbacks: 'resilience_fallbacks_total',
+  /** Counter: calls where the call and every fallback tier failed. */
   fallbacksExhausted: 'resilience_fallbacks_exhausted_total',
+  /** Counter: faults injected by chaos policies, labelled by `fault` and `fault_kind`. */
   chaosInjections: 'resilience_chaos_injections_total',
+  /** Gauge: circuit breaker state, labelled by `state`: 1 for the current state, 0 for the others. */
   circuitState: 'resilience_circuit_state',
+  /** Counter: seconds a circuit breaker spent in each `state`. */
   circuitStateSeconds: 'resilience_circuit_state_seconds_total',
+  /** Counter: times a circuit breaker opened or was isolated, labelled by `reason`. */
   circuitOpenings: 'resilience_circuit_openings_total',
+  /** Counter: half-open episodes of a circuit breaker, labelled by `result` (`closed` or `reopened`). */
   circuitRecoveries: 'resilience_circuit_recoveries_total',
+  /** Gauge: mean time to recovery of a circuit breaker (leaving `closed` to `closed` again), in seconds. */
   circuitMttr: 'resilience_circuit_mttr_seconds',
+  /** Gauge: mean time between the starts of consecutive outages of a circuit breaker, in seconds. */
   circuitMtbf: 'resilience_circuit_mtbf_seconds',
+  /** Gauge: calls running in a bulkhead (slots held by `occupy()` included). */
   bulkheadActive: 'resilience_bulkhead_active',
+  /** Gauge: calls waiting in a bulkhead's queue. */
   bulkheadQueued: 'resilience_bulkhead_queued',
+  /** Gauge: concurrency limit (`maxConcurrent`) of a bulkhead. */
   bulkheadMaxConcurrent: 'resilience_bulkhead_max_concurrent',
+  /** Gauge: queue limit (`maxQueue`) of a bulkhead. */
   bulkheadMaxQueue: 'resilience_bulkhead_max_queue',
+  /** Counter: events counted under `_other` because a cardinality cap was reached, labelled by `limit` (`operations` or `label_sets`). */
   seriesDropped: 'resilience_metrics_series_dropped_total',
 } as const;
 
 /** Label names the library itself uses; `labelKeys` may not reuse them. */
 export const MetricLabels = {
+  /** Name of the pipeline the policy ran in (`""` when it ran alone). */
   pipeline: 'pipeline',
+  /** Name of the policy or pipeline (for breaker and bulkhead metrics: of the breaker or bulkhead). */
   policy: 'policy',
+  /** Operation key of the call (`_other` past `maxOperations`). */
   operation: 'operation',
+  /** How a call ended: a {@link CallOutcome}. */
   outcome: 'outcome',
+  /** Why: rejection reason, retry give-up reason, or circuit opening reason. */
   reason: 'reason',
+  /** A circuit breaker state: a {@link CircuitStateName}. */
   state: 'state',
+  /** How a half-open episode ended: `closed` or `reopened`. */
   result: 'result',
+  /** 0-based index of a fallback tier. */
   tier: 'tier',
+  /** Name of a chaos fault. */
   fault: 'fault',
+  /** Kind of a chaos fault (`error`, `latency`…). */
   faultKind: 'fault_kind',
+  /** Which cardinality cap was reached: `operations` or `label_sets`. */
   limit: 'limit',
 } as const;
 
@@ -167,7 +200,12 @@ export interface CallSeriesSnapshot extends SeriesKey {
    */
   readonly availability: number | undefined;
   /** The window's counts behind `availability`. */
-  readonly window: { readonly good: number; readonly total: number };
+  readonly window: {
+    /** Calls in the window that succeeded, directly or by fallback. */
+    readonly good: number;
+    /** Calls in the window, cancelled calls excepted. */
+    readonly total: number;
+  };
 }
 
 /** Retries of one retry policy. */
@@ -261,7 +299,12 @@ export interface MetricsSnapshot {
   /** Bulkheads (only those observed live). */
   readonly bulkheads: readonly BulkheadSnapshot[];
   /** Events counted under `_other` because a cardinality cap was reached. */
-  readonly dropped: { readonly operations: number; readonly labelSets: number };
+  readonly dropped: {
+    /** Events whose operation was counted as `_other` (past `maxOperations`). */
+    readonly operations: number;
+    /** Events whose label values were counted as `_other` (past `maxLabelSets`). */
+    readonly labelSets: number;
+  };
 }
 
 /** One settled call, as given to {@link Metrics.onCall} listeners. */
@@ -292,7 +335,12 @@ export interface HistogramSample {
   /** Label names and values. */
   readonly labels: Readonly<Record<string, string>>;
   /** Cumulative counts at upper bounds `le` (seconds), ascending, without `+Inf`. */
-  readonly buckets: readonly { readonly le: number; readonly count: number }[];
+  readonly buckets: readonly {
+    /** Upper bound of the bucket, in seconds. */
+    readonly le: number;
+    /** Observations ≤ `le` (cumulative). */
+    readonly count: number;
+  }[];
   /** Sum of observations (seconds). */
   readonly sum: number;
   /** Number of observations (the `+Inf` bucket). */
@@ -301,8 +349,26 @@ export interface HistogramSample {
 
 /** A metric family: what the exporters render. */
 export type MetricFamily =
-  | { readonly name: string; readonly help: string; readonly type: 'counter' | 'gauge'; readonly samples: readonly MetricSample[] }
-  | { readonly name: string; readonly help: string; readonly type: 'histogram'; readonly samples: readonly HistogramSample[] };
+  | {
+      /** Prometheus name of the metric (one of {@link MetricNames}). */
+      readonly name: string;
+      /** One-line description (the `# HELP` text). */
+      readonly help: string;
+      /** `'counter'` or `'gauge'`. */
+      readonly type: 'counter' | 'gauge';
+      /** One value per label set. */
+      readonly samples: readonly MetricSample[];
+    }
+  | {
+      /** Prometheus name of the metric (one of {@link MetricNames}). */
+      readonly name: string;
+      /** One-line description (the `# HELP` text). */
+      readonly help: string;
+      /** `'histogram'`. */
+      readonly type: 'histogram';
+      /** One histogram per label set. */
+      readonly samples: readonly HistogramSample[];
+    };
 
 /** Help texts of every family, keyed by Prometheus name. @internal */
 export const METRIC_HELP: Readonly<Record<(typeof MetricNames)[keyof typeof MetricNames], readonly [MetricType, string]>> = {

@@ -196,7 +196,12 @@ export class LogHistogram {
    * Cumulative counts at the exported bounds (every `bucketsPerDoubling`-th bound, i.e.
    * `min · 2^k`), in ms, without the `+Inf` bucket (which is {@link LogHistogram.count}).
    */
-  exportedBuckets(): { readonly le: number; readonly count: number }[] {
+  exportedBuckets(): {
+    /** Upper bound of the bucket, in ms. */
+    readonly le: number;
+    /** Observations ≤ `le` (cumulative). */
+    readonly count: number;
+  }[] {
     const out: { le: number; count: number }[] = [];
     const b = this.bounds;
     let cum = 0;

@@ -32,7 +32,10 @@ export interface OpenTelemetryInstrumentOptions {
   /** UCUM unit. */
   readonly unit?: string;
   /** Aggregation advice (bucket boundaries for histograms). */
-  readonly advice?: { readonly explicitBucketBoundaries?: number[] };
+  readonly advice?: {
+    /** Upper bounds of the histogram buckets, ascending, in the instrument's unit. */
+    readonly explicitBucketBoundaries?: number[];
+  };
 }
 
 /** What a batch observable callback receives. */
@@ -61,27 +64,49 @@ type InstrumentKind = 'counter' | 'updowncounter' | 'gauge';
 
 /** OpenTelemetry instrument names, keyed like {@link MetricNames}. */
 export const OpenTelemetryNames = {
+  /** Observable counter (`{call}`) of {@link MetricNames.calls}: calls by `resilience.outcome`. */
   calls: 'resilience.calls',
+  /** Observable counter (`{call}`) of {@link MetricNames.callRejections}: rejected calls by `resilience.reason`. */
   callRejections: 'resilience.call.rejections',
+  /** Histogram (`s`) of {@link MetricNames.callDuration}: durations of calls that settle after registration, with `resilience.outcome`. */
   callDuration: 'resilience.call.duration',
+  /** Observable gauge (`1`) of {@link MetricNames.availability}: share of good calls over the availability window. */
   availability: 'resilience.availability',
+  /** Observable counter (`{retry}`) of {@link MetricNames.retries}: retries scheduled. */
   retries: 'resilience.retries',
+  /** Observable counter (`{call}`) of {@link MetricNames.retryGiveUps}: calls a retry gave up on, by `resilience.reason`. */
   retryGiveUps: 'resilience.retry.give_ups',
+  /** Observable counter (`{retry}`) of {@link MetricNames.retryBudgetExhausted}: retries refused by an empty budget. */
   retryBudgetExhausted: 'resilience.retry.budget_exhausted',
+  /** Observable counter (`{timeout}`) of {@link MetricNames.timeouts}: deadlines that passed. */
   timeouts: 'resilience.timeouts',
+  /** Observable counter (`{call}`) of {@link MetricNames.fallbacks}: fallback tiers run, by `resilience.fallback.tier`. */
   fallbacks: 'resilience.fallbacks',
+  /** Observable counter (`{call}`) of {@link MetricNames.fallbacksExhausted}: calls where every fallback tier failed. */
   fallbacksExhausted: 'resilience.fallback.exhausted',
+  /** Observable counter (`{injection}`) of {@link MetricNames.chaosInjections}: faults injected, by `resilience.chaos.fault` and `resilience.chaos.fault_kind`. */
   chaosInjections: 'resilience.chaos.injections',
+  /** Observable gauge (`1`) of {@link MetricNames.circuitState}: 1 for the current `resilience.state`, 0 for the others. */
   circuitState: 'resilience.circuit.state',
+  /** Observable counter (`s`) of {@link MetricNames.circuitStateSeconds}: time spent in each `resilience.state`. */
   circuitStateSeconds: 'resilience.circuit.time_in_state',
+  /** Observable counter (`{opening}`) of {@link MetricNames.circuitOpenings}: openings by `resilience.reason`. */
   circuitOpenings: 'resilience.circuit.openings',
+  /** Observable counter (`{episode}`) of {@link MetricNames.circuitRecoveries}: half-open episodes by `resilience.result`. */
   circuitRecoveries: 'resilience.circuit.recoveries',
+  /** Observable gauge (`s`) of {@link MetricNames.circuitMttr}: mean time to recovery. */
   circuitMttr: 'resilience.circuit.mttr',
+  /** Observable gauge (`s`) of {@link MetricNames.circuitMtbf}: mean time between the starts of outages. */
   circuitMtbf: 'resilience.circuit.mtbf',
+  /** Observable up-down counter (`{call}`) of {@link MetricNames.bulkheadActive}: calls running in a bulkhead. */
   bulkheadActive: 'resilience.bulkhead.active',
+  /** Observable up-down counter (`{call}`) of {@link MetricNames.bulkheadQueued}: calls waiting in a bulkhead queue. */
   bulkheadQueued: 'resilience.bulkhead.queued',
+  /** Observable up-down counter (`{call}`) of {@link MetricNames.bulkheadMaxConcurrent}: a bulkhead's concurrency limit. */
   bulkheadMaxConcurrent: 'resilience.bulkhead.max_concurrent',
+  /** Observable up-down counter (`{call}`) of {@link MetricNames.bulkheadMaxQueue}: a bulkhead's queue limit. */
   bulkheadMaxQueue: 'resilience.bulkhead.max_queue',
+  /** Observable counter (`{event}`) of {@link MetricNames.seriesDropped}: events counted under `_other`, by `resilience.limit`. */
   seriesDropped: 'resilience.metrics.dropped',
 } as const satisfies Record<keyof typeof MetricNames, string>;
 
@@ -131,7 +156,7 @@ function attributes(labels: Readonly<Record<string, string>>): OpenTelemetryAttr
     const v = labels[k] as string;
     // An empty pipeline means "ran alone": leave the attribute out.
     if (k === 'pipeline' && v === '') continue;
-    out[OpenTelemetryAttributeKeys[k] ?? k] = v;
+    out[Object.prototype.hasOwnProperty.call(OpenTelemetryAttributeKeys, k) ? (OpenTelemetryAttributeKeys as Record<string, string>)[k] as string : k] = v;
   }
   return out;
 }

@@ -43,10 +43,15 @@ export interface PromClientCollector {
   readonly aggregator: 'sum';
   /** Current values. */
   get(): Promise<{
+    /** Family name: the collector's current `name`. */
     name: string;
+    /** HELP text. */
     help: string;
+    /** Prometheus type. */
     type: 'counter' | 'gauge' | 'histogram';
+    /** How prom-client's cluster mode combines workers' values. */
     aggregator: 'sum';
+    /** The samples; for a histogram, its `_bucket`, `_sum` and `_count` samples. */
     values: PromClientValue[];
   }>;
   /** Does nothing: the aggregator owns the values. */

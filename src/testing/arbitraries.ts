@@ -23,7 +23,6 @@ export interface InvalidOptions<O> {
   readonly invalid: readonly string[];
 }
 
-type Fixed<O> = Partial<O>;
 
 /** Drops keys whose value is `undefined` (nicer counterexamples). */
 function compact<O extends object>(o: O): O {
@@ -62,17 +61,9 @@ function invalidFrom<O extends object>(valid: fc.Arbitrary<O>, corruptions: read
 }
 
 // ------------------------------------------------------------------- retry
+// The generators are documented where `arbitraries` lists them, at the end of this file.
 
-/**
- * Valid {@link RetryOptions}: 1–10 attempts, every backoff kind and jitter, delays up to
- * 2 s. `fixed` fields (e.g. `{ clock, random }`) are added to every value.
- *
- * @example
- * ```ts
- * fc.assert(fc.property(arbitraries.retryOptions({ clock }), (o) => { retry(o); }));
- * ```
- */
-function retryOptions(fixed: Fixed<RetryOptions> = {}): fc.Arbitrary<RetryOptions> {
+function retryOptions(fixed: Partial<RetryOptions> = {}): fc.Arbitrary<RetryOptions> {
   return fc
     .record({
       maxAttempts: fc.integer({ min: 1, max: 10 }),
@@ -113,18 +104,13 @@ const retryCorruptions: readonly Corruption[] = [
   ...field('handle', 'x', []),
 ];
 
-/** Retry options with 1+ broken fields (and maybe a misspelt key), with the broken paths. */
 function invalidRetryOptions(): fc.Arbitrary<InvalidOptions<RetryOptions>> {
   return invalidFrom(retryOptions(), retryCorruptions, 'maxAttempt');
 }
 
 // ------------------------------------------------------------------- circuit breaker
 
-/**
- * Valid {@link CircuitBreakerOptions}: a consecutive-failure rule or a count or time
- * window, recovery timeouts up to 60 s, 1–5 probes.
- */
-function circuitBreakerOptions(fixed: Fixed<CircuitBreakerOptions> = {}): fc.Arbitrary<CircuitBreakerOptions> {
+function circuitBreakerOptions(fixed: Partial<CircuitBreakerOptions> = {}): fc.Arbitrary<CircuitBreakerOptions> {
   const halfOpen = fc.record(
     {
       maxProbes: fc.integer({ min: 1, max: 5 }),
@@ -166,15 +152,13 @@ const breakerCorruptions: readonly Corruption[] = [
   ...field('handleResult', 'x'),
 ];
 
-/** Circuit breaker options with 1+ broken fields (and maybe a misspelt key), with the broken paths. */
 function invalidCircuitBreakerOptions(): fc.Arbitrary<InvalidOptions<CircuitBreakerOptions>> {
   return invalidFrom(circuitBreakerOptions(), breakerCorruptions, 'recoverTimeout');
 }
 
 // ------------------------------------------------------------------- timeout
 
-/** Valid {@link TimeoutOptions}: 1 ms to 60 s, either strategy. */
-function timeoutOptions(fixed: Fixed<TimeoutOptions> = {}): fc.Arbitrary<TimeoutOptions> {
+function timeoutOptions(fixed: Partial<TimeoutOptions> = {}): fc.Arbitrary<TimeoutOptions> {
   return fc
     .record({ duration: fc.integer({ min: 1, max: 60_000 }), strategy: fc.option(fc.constantFrom('aggressive' as const, 'cooperative' as const), { nil: undefined }) })
     .map((o) => compact<TimeoutOptions>({ ...o, ...fixed }));
@@ -187,15 +171,13 @@ const timeoutCorruptions: readonly Corruption[] = [
   ...field('clock', 1),
 ];
 
-/** Timeout options with 1+ broken fields (and maybe a misspelt key), with the broken paths. */
 function invalidTimeoutOptions(): fc.Arbitrary<InvalidOptions<TimeoutOptions>> {
   return invalidFrom(timeoutOptions(), timeoutCorruptions, 'durration');
 }
 
 // ------------------------------------------------------------------- bulkhead
 
-/** Valid {@link BulkheadOptions}: 1–32 slots, queues of 0–64, an optional queue timeout. */
-function bulkheadOptions(fixed: Fixed<BulkheadOptions> = {}): fc.Arbitrary<BulkheadOptions> {
+function bulkheadOptions(fixed: Partial<BulkheadOptions> = {}): fc.Arbitrary<BulkheadOptions> {
   return fc
     .record({
       maxConcurrent: fc.integer({ min: 1, max: 32 }),
@@ -212,19 +194,13 @@ const bulkheadCorruptions: readonly Corruption[] = [
   ...field('name', ''),
 ];
 
-/** Bulkhead options with 1+ broken fields (and maybe a misspelt key), with the broken paths. */
 function invalidBulkheadOptions(): fc.Arbitrary<InvalidOptions<BulkheadOptions>> {
   return invalidFrom(bulkheadOptions(), bulkheadCorruptions, 'maxConcurrency');
 }
 
 // ------------------------------------------------------------------- fallback
 
-/**
- * Valid {@link FallbackOptions}: 1–3 tiers, each a constant drawn from `value` or a
- * function returning one.
- * @param value - the arbitrary of fallback values. @defaultValue strings
- */
-function fallbackOptions<T = string>(value?: fc.Arbitrary<T>, fixed: Fixed<FallbackOptions<T>> = {}): fc.Arbitrary<FallbackOptions<T>> {
+function fallbackOptions<T = string>(value?: fc.Arbitrary<T>, fixed: Partial<FallbackOptions<T>> = {}): fc.Arbitrary<FallbackOptions<T>> {
   const v = value ?? (fc.string() as unknown as fc.Arbitrary<T>);
   const tier = fc.oneof(
     v.filter((x) => typeof x !== 'function' && !isPlain(x)),
@@ -245,7 +221,6 @@ const fallbackCorruptions: readonly Corruption[] = [
   ...field('clock', {}),
 ];
 
-/** Fallback options with 1+ broken fields (and maybe a misspelt key), with the broken paths. */
 function invalidFallbackOptions(): fc.Arbitrary<InvalidOptions<FallbackOptions>> {
   return invalidFrom(fallbackOptions() as fc.Arbitrary<FallbackOptions>, fallbackCorruptions, 'tier');
 }
@@ -262,15 +237,26 @@ export interface FaultScheduleOptions<T = unknown> {
   readonly errors?: readonly unknown[];
   /** Delays of slow calls (and of failures that take time). @defaultValue integers in [1, 1000] ms */
   readonly latency?: fc.Arbitrary<number>;
-  /** Relative weights of step kinds. @defaultValue `{ ok: 4, fail: 3, slow: 2, hang: 1 }` */
-  readonly weights?: { readonly ok?: number; readonly fail?: number; readonly slow?: number; readonly hang?: number };
+  /**
+   * Relative weights of step kinds; a kind whose weight is not > 0 is never drawn (at
+   * least one must be > 0). @defaultValue `{ ok: 4, fail: 3, slow: 2, hang: 1 }`
+   */
+  readonly weights?: {
+    /** Weight of `ok` steps that answer at once. @defaultValue `4` */
+    readonly ok?: number;
+    /** Weight of `fail` steps (some of which take time, drawn from `latency`). @defaultValue `3` */
+    readonly fail?: number;
+    /** Weight of slow `ok` steps, whose delay is drawn from `latency`. @defaultValue `2` */
+    readonly slow?: number;
+    /** Weight of `hang` steps. @defaultValue `1` */
+    readonly hang?: number;
+  };
   /** What calls past the schedule do. @defaultValue `{ kind: 'ok' }` (the dependency recovers) */
   readonly otherwise?: ScriptStep<T>;
   /** Timeline only: the span (ms) the periods cover. @defaultValue 60 000 */
   readonly horizon?: number;
 }
 
-/** One step, drawn with the given weights. */
 function step<T>(o: FaultScheduleOptions<T> = {}): fc.Arbitrary<ScriptStep<T>> {
   const w = { ok: 4, fail: 3, slow: 2, hang: 1, ...o.weights };
   const latency = o.latency ?? fc.integer({ min: 1, max: 1_000 });
@@ -291,29 +277,12 @@ function step<T>(o: FaultScheduleOptions<T> = {}): fc.Arbitrary<ScriptStep<T>> {
   return fc.oneof(...options);
 }
 
-/**
- * A call-numbered fault schedule for {@link scriptedDependency}: up to `maxLength` steps
- * (ok / fail / slow / hang, weighted), then `otherwise`.
- *
- * @example
- * ```ts
- * fc.assert(fc.asyncProperty(arbitraries.faultSchedule({ value: 'paid' }), async (schedule) => {
- *   const gateway = scriptedDependency(schedule, clock);
- *   // … drive the service, check its promises …
- * }));
- * ```
- */
 function faultSchedule<T = undefined>(options: FaultScheduleOptions<T> = {}): fc.Arbitrary<ScriptObject<T>> {
   return fc
     .array(step(options), { maxLength: options.maxLength ?? 20 })
     .map((calls) => ({ calls, otherwise: options.otherwise ?? (options.value === undefined ? { kind: 'ok' } : { kind: 'ok', value: options.value }) }));
 }
 
-/**
- * A time-based fault schedule: up to `maxLength` periods over `horizon` ms, each with
- * one behaviour (an outage, a slow period, a healthy one), then `otherwise` before the
- * first period.
- */
 function faultTimeline<T = undefined>(options: FaultScheduleOptions<T> = {}): fc.Arbitrary<ScriptObject<T>> {
   const horizon = options.horizon ?? 60_000;
   return fc
@@ -324,11 +293,6 @@ function faultTimeline<T = undefined>(options: FaultScheduleOptions<T> = {}): fc
     });
 }
 
-/**
- * A latency distribution (the chaos module's {@link LatencyDistribution}: fixed,
- * uniform, normal, lognormal or empirical) with samples mostly below `max` ms.
- * @param max - @defaultValue 2000
- */
 function latencyDistribution(max = 2_000): fc.Arbitrary<LatencyDistribution> {
   const ms = fc.integer({ min: 0, max });
   return fc.oneof(
@@ -356,18 +320,82 @@ function latencyDistribution(max = 2_000): fc.Arbitrary<LatencyDistribution> {
  * ```
  */
 export const arbitraries = {
+  /**
+   * Valid {@link RetryOptions}: 1–10 attempts, every backoff kind and (compatible) jitter,
+   * a base `delay` of 0–2 000 ms, and sometimes a `maxDelay` (up to 20 s above `delay`),
+   * a `factor` (1–4, exponential only) and a `maxDuration` (1 ms–120 s). The `fixed`
+   * fields (e.g. `{ clock, random }`) are added to every value, replacing drawn ones.
+   *
+   * @example
+   * ```ts
+   * fc.assert(fc.property(arbitraries.retryOptions({ clock }), (o) => { retry(o); }));
+   * ```
+   */
   retryOptions,
+  /** Retry options with 1+ broken fields (and maybe a misspelt key), with the broken paths. */
   invalidRetryOptions,
+  /**
+   * Valid {@link CircuitBreakerOptions}: a consecutive-failure rule (1–10 failures), a
+   * count window (1–50 calls) or a time window (100 ms–60 s, 1–20 buckets, maybe with a
+   * slow-call rule); a `recoveryTimeout` of 0–60 s; half-open options with 1–5 probes.
+   * The `fixed` fields are added to every value, replacing drawn ones.
+   */
   circuitBreakerOptions,
+  /** Circuit breaker options with 1+ broken fields (and maybe a misspelt key), with the broken paths. */
   invalidCircuitBreakerOptions,
+  /**
+   * Valid {@link TimeoutOptions}: a `duration` of 1 ms to 60 s, with either strategy or
+   * none (the default). The `fixed` fields are added to every value, replacing drawn ones.
+   */
   timeoutOptions,
+  /** Timeout options with 1+ broken fields (and maybe a misspelt key), with the broken paths. */
   invalidTimeoutOptions,
+  /**
+   * Valid {@link BulkheadOptions}: 1–32 slots, maybe a `maxQueue` of 0–64 and maybe a
+   * `queueTimeout` of 1 ms–30 s. The `fixed` fields are added to every value, replacing
+   * drawn ones.
+   */
   bulkheadOptions,
+  /** Bulkhead options with 1+ broken fields (and maybe a misspelt key), with the broken paths. */
   invalidBulkheadOptions,
+  /**
+   * Valid {@link FallbackOptions}: 1–3 tiers, each a constant drawn from `value`, the
+   * arbitrary of fallback values (default `fc.string()`; functions and plain objects it
+   * draws are not used as constants), or a function returning one. The `fixed` fields are
+   * added to every value, replacing drawn ones.
+   */
   fallbackOptions,
+  /** Fallback options with 1+ broken fields (and maybe a misspelt key), with the broken paths. */
   invalidFallbackOptions,
+  /**
+   * One {@link ScriptStep}, drawn with the given `weights`: an `ok` step (answers at once),
+   * a `fail` step (at once or after a `latency` delay), a slow `ok` step (after a
+   * `latency` delay) or a `hang` step. Throws a `RangeError` when no weight is > 0.
+   */
   step,
+  /**
+   * A call-numbered fault schedule for {@link scriptedDependency}: up to `maxLength` steps
+   * (ok / fail / slow / hang, weighted), then `otherwise`.
+   *
+   * @example
+   * ```ts
+   * fc.assert(fc.asyncProperty(arbitraries.faultSchedule({ value: 'paid' }), async (schedule) => {
+   *   const gateway = scriptedDependency(schedule, clock);
+   *   // … drive the service, check its promises …
+   * }));
+   * ```
+   */
   faultSchedule,
+  /**
+   * A time-based fault schedule for {@link scriptedDependency}: up to `maxLength` periods
+   * starting between 0 and `horizon` ms, each with one weighted step (an outage, a slow
+   * period, a healthy one). Calls before the first period follow `otherwise`.
+   */
   faultTimeline,
+  /**
+   * A latency distribution (the chaos module's {@link LatencyDistribution}: fixed,
+   * uniform, normal, lognormal or empirical) whose samples all lie in [0, `max`] ms
+   * (`max` defaults to 2 000).
+   */
   latencyDistribution,
 } as const;

@@ -41,6 +41,8 @@ export interface InvariantMonitor {
   /**
    * Wraps `fn` (the dependency call run by the policy) so every call is observed when it
    * starts and when it settles. Parameters, `this` and the result are passed through.
+   *
+   * @typeParam F - the type of `fn`; the returned function has the same type.
    */
   track<F extends (...args: never[]) => unknown>(fn: F): F;
   /** Looks at the policy's stats now. */

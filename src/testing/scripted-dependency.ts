@@ -13,9 +13,26 @@ import { currentContext, type ExecutionContext } from '../core/context';
  * aborts).
  */
 export type ScriptStep<T = unknown> =
-  | { readonly kind: 'ok'; readonly value?: T; readonly delay?: number }
-  | { readonly kind: 'fail'; readonly error?: unknown; readonly delay?: number }
-  | { readonly kind: 'hang' };
+  | {
+      /** `'ok'`: the call resolves. */
+      readonly kind: 'ok';
+      /** The value it resolves with. @defaultValue the script's `value` (see {@link ScriptObject.value}) */
+      readonly value?: T;
+      /** Time (ms on the clock) before it resolves; a finite number ≥ 0. @defaultValue `0` (at once) */
+      readonly delay?: number;
+    }
+  | {
+      /** `'fail'`: the call rejects. */
+      readonly kind: 'fail';
+      /** The error it rejects with. @defaultValue a {@link ScriptedFailure} naming the call number */
+      readonly error?: unknown;
+      /** Time (ms on the clock) before it rejects; a finite number ≥ 0. @defaultValue `0` (at once) */
+      readonly delay?: number;
+    }
+  | {
+      /** `'hang'`: the call never answers; it rejects with the abort reason when its signal aborts. */
+      readonly kind: 'hang';
+    };
 
 /** Builders of {@link ScriptStep}s. */
 export const Step = {
@@ -113,7 +130,13 @@ export interface CallRecord<T = unknown> {
 }
 
 /** What a scripted dependency may be called with: nothing, a signal, or anything with a `signal` (an `ExecutionContext`). */
-export type ScriptedCallArg = AbortSignal | { readonly signal?: AbortSignal | undefined } | undefined;
+export type ScriptedCallArg =
+  | AbortSignal
+  | {
+      /** The signal that aborts slow and hanging calls (e.g. an `ExecutionContext`'s `signal`). */
+      readonly signal?: AbortSignal | undefined;
+    }
+  | undefined;
 
 /**
  * A fake dependency made by {@link scriptedDependency}: call it like a client method.
