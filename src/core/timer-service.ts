@@ -15,6 +15,7 @@
  * @packageDocumentation
  */
 import { canUnref, refTimer, unrefTimer, type Clock } from './clock';
+import { Heap } from './heap';
 
 /** @internal A scheduled callback; `cancel()` is idempotent. */
 export interface TimerEntry {
@@ -47,57 +48,10 @@ class Bucket {
   constructor(readonly key: number) {}
 }
 
-/** @internal Binary min-heap of numbers. */
-class MinHeap {
-  private readonly items: number[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  peek(): number | undefined {
-    return this.items[0];
-  }
-  clear(): void {
-    this.items.length = 0;
-  }
-  push(value: number): void {
-    const a = this.items;
-    let i = a.length;
-    a.push(value);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = a[parent] as number;
-      if (p <= value) break;
-      a[i] = p;
-      i = parent;
-    }
-    a[i] = value;
-  }
-  pop(): number | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last !== undefined) {
-      let i = 0;
-      const n = a.length;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && (a[r] as number) < (a[l] as number) ? r : l;
-        if ((a[c] as number) >= last) break;
-        a[i] = a[c] as number;
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
-}
-
 /** @internal The timer service of one clock. Get it with {@link timerServiceFor}. */
 export class TimerService {
   private readonly buckets = new Map<number, Bucket>();
-  private readonly keys = new MinHeap();
+  private readonly keys = new Heap<number>((a, b) => a < b);
   private host: unknown = undefined;
   /** Bucket key the host timer is armed for; Infinity when none is armed. */
   private armedFor = Number.POSITIVE_INFINITY;

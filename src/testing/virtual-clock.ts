@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import type { Clock } from '../core/clock';
+import { Heap } from '../core/heap';
 
 interface VirtualTimer {
   readonly id: number;
@@ -64,47 +65,6 @@ function before(a: VirtualTimer, b: VirtualTimer): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
-/** @internal Binary min-heap of timers ordered by (at, seq). */
-class TimerHeap {
-  readonly items: VirtualTimer[] = [];
-  push(t: VirtualTimer): void {
-    const a = this.items;
-    let i = a.length;
-    a.push(t);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = a[p] as VirtualTimer;
-      if (!before(t, parent)) break;
-      a[i] = parent;
-      i = p;
-    }
-    a[i] = t;
-  }
-  peek(): VirtualTimer | undefined {
-    return this.items[0];
-  }
-  pop(): VirtualTimer | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last !== undefined) {
-      let i = 0;
-      const n = a.length;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && before(a[r] as VirtualTimer, a[l] as VirtualTimer) ? r : l;
-        if (!before(a[c] as VirtualTimer, last)) break;
-        a[i] = a[c] as VirtualTimer;
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
-}
-
 /**
  * A {@link Clock} whose time is moved by hand.
  *
@@ -130,7 +90,7 @@ export class VirtualClock implements Clock {
   private nextId = 1;
   private live = 0;
   private readonly timers = new Map<number, VirtualTimer>();
-  private readonly heap = new TimerHeap();
+  private readonly heap = new Heap<VirtualTimer>(before);
   private running: Promise<void> = Promise.resolve();
   private firedCount = 0;
 
