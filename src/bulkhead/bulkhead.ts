@@ -189,7 +189,7 @@ class Compartment {
     const wait = this.queueTimeout;
     // Subscribe to aborts only when the call can abort (a caller signal, or an enclosing
     // timeout's scope); arm a timer only when a queue timeout is set.
-    if (ctx.callerSignal !== undefined || ctx.scope.parent !== undefined) {
+    if (ctx.abortable) {
       const cancel = waitFor(ctx, wait, (end) => this.leave(waiter, end));
       if (waiter.queued) waiter.cancelWait = cancel;
     } else if (wait !== Number.POSITIVE_INFINITY) {

@@ -264,6 +264,14 @@ export class ExecutionContext {
     return scope !== undefined ? scope.aborted : this.callerSignal?.aborted === true;
   }
 
+  /**
+   * @internal True when something can abort this call: the caller passed a signal, or an
+   * enclosing timeout opened a scope. Waits that are not abortable need no subscription.
+   */
+  get abortable(): boolean {
+    return this.callerSignal !== undefined || this.current !== undefined;
+  }
+
   /** @internal Releases the call's subscriptions to the caller's signal, if any were made. */
   dispose(): void {
     this.root?.dispose();
@@ -293,7 +301,10 @@ export class ExecutionContext {
    * read and waits started inside it abort when it aborts or when any outer scope does.
    */
   enterScope(): CancellationScope {
-    const scope = new CancellationScope(this.scope, undefined);
+    // Without an open scope yet, the child follows the caller's signal itself: no root scope
+    // is allocated for calls that never need one.
+    const parent = this.current ?? this.root;
+    const scope = new CancellationScope(parent, parent === undefined ? this.callerSignal : undefined);
     this.current = scope;
     return scope;
   }
