@@ -1,0 +1,66 @@
+/**
+ * The functions every per-call case runs, so the cases differ only by what wraps them.
+ *
+ * @packageDocumentation
+ */
+import type { CallCase } from './harness';
+
+/** A function variant and its name in the tables. */
+export interface Workload {
+  /** Short id, used in case ids (`bare@immediate`). */
+  readonly id: 'immediate' | 'hop';
+  /** As printed. */
+  readonly label: string;
+  /** The function. Takes no arguments (policies may pass a context; it is ignored). */
+  readonly fn: () => Promise<number>;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** `async () => 1`: the cheapest possible async function (the issue's "bare await"). */
+export const immediate: Workload = {
+  id: 'immediate',
+  label: '`async () => 1`',
+  fn: async () => 1,
+};
+
+/**
+ * `async () => { await resolved; return 1 }`: one microtask hop inside the function, the
+ * least any real asynchronous dependency call does. The more realistic baseline.
+ */
+export const hop: Workload = {
+  id: 'hop',
+  label: '`async () => { await resolved; return 1 }`',
+  fn: async () => {
+    await RESOLVED;
+    return 1;
+  },
+};
+
+function noop(): void {}
+
+/** Both variants, the issue's baseline first. */
+export const workloads: readonly Workload[] = [immediate, hop];
+
+/**
+ * The floor of any wrapper: the least a policy can do is return its own promise that
+ * settles with `fn`'s (two ways), or, for a policy that only needs to see the outcome,
+ * return `fn`'s promise itself and watch it on a side chain. These show what that costs, so
+ * the policies' ratios can be read against what is possible, not only against the bare
+ * call.
+ */
+export function referenceCallCases(w: Workload): CallCase[] {
+  const fn = w.fn;
+  const sideChain = (): Promise<number> => {
+    const p = fn();
+    p.then(noop, noop);
+    return p;
+  };
+  const viaThen = (): Promise<number> => new Promise<number>((resolve, reject) => fn().then(resolve, reject));
+  const viaAsync = async (): Promise<number> => await fn();
+  return [
+    { id: `ref.then@${w.id}`, group: 'reference', label: 'floor: `new Promise((res, rej) => fn().then(res, rej))`', op: viaThen },
+    { id: `ref.async@${w.id}`, group: 'reference', label: 'floor: `(async () => await fn())()`', op: viaAsync },
+    { id: `ref.side@${w.id}`, group: 'reference', label: 'floor, observe only: `p = fn(); p.then(noop, noop); return p`', op: sideChain },
+  ];
+}
