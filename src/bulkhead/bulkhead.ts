@@ -16,7 +16,7 @@
  */
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
-import { BulkheadRejectedError, withoutStack } from '../core/errors';
+import { BulkheadRejectedError } from '../core/errors';
 import type { Done, Outcome } from '../core/outcome';
 import { StrategyPolicy, type Link } from '../core/policy';
 import { timerServiceFor, type TimerEntry } from '../core/timer-service';
@@ -144,7 +144,7 @@ function rejectCall(
   queued: number,
 ): void {
   if (link.listening) link.emit<BulkheadRejectedEvent>(ctx, { type: 'rejected', reason, partition, active, queued });
-  done({ ok: false, error: withoutStack(() => new BulkheadRejectedError(bulkheadName, reason, partition)) });
+  done({ ok: false, error: BulkheadRejectedError.create(bulkheadName, reason, partition) });
 }
 
 function checkPermits(permits: unknown): number {

@@ -8,7 +8,7 @@
 import { compileClassifier, Verdict, type Classifier } from '../core/classify';
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
-import { BrokenCircuitError, withoutStack, type RejectingCircuitState } from '../core/errors';
+import { BrokenCircuitError, type RejectingCircuitState } from '../core/errors';
 import type { EventPayload } from '../core/events';
 import { StrategyPolicy, type Done, type Link, type Outcome } from '../core/policy';
 import { reportInternalError } from '../core/timer-service';
@@ -269,7 +269,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   }
 
   private reject(ctx: ExecutionContext, link: Link, done: Done, state: RejectingCircuitState, retryAfter: number): void {
-    const error = withoutStack(() => new BrokenCircuitError(this.name, state, retryAfter));
+    const error = BrokenCircuitError.create(this.name, state, retryAfter);
     if (link.listening) link.emit<CircuitBreakerEvent>(ctx, { type: 'rejected', state, retryAfter });
     done({ ok: false, error });
   }

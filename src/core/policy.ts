@@ -220,17 +220,23 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
     const start = this.events.size > 0 ? this.clock.now() : Number.NaN;
     return new Promise<T>((resolve, reject) => {
       let settled = false;
+      let synchronous = true;
       const done = (o: Outcome): void => {
         if (settled) return;
         settled = true;
         ctx.dispose();
         if (start === start) this.emitExecuted(ctx, start, o);
         if (o.ok) resolve(o.value as T);
+        // A rejection decided before execute() returns (an open circuit, a full bulkhead) is
+        // delivered one microtask later, once the caller's await has attached its handler:
+        // rejecting a promise that has no handler yet costs V8 ~0.4 µs of bookkeeping.
+        else if (synchronous) queueMicrotask(() => reject(o.error));
         else reject(o.error);
       };
       ctx.finish = done;
       if (head === undefined) invoke(ctx, done);
       else head.strategy.run(ctx, head, done);
+      synchronous = false;
     });
   }
 
