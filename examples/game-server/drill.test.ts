@@ -1,0 +1,235 @@
+/**
+ * Smoke tests of the game-server example over real HTTP on 127.0.0.1: the routes, the
+ * idempotency of purchases under retries and gateway outages, the quick chaos drill, and
+ * a one-scenario `--compare`.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createChaosController, type ChaosController } from '../../src/chaos/index';
+import { GameClient } from './client';
+import { runDrill } from './drill';
+import { startGameServer, type GameServer } from './server';
+
+const armed = (): ChaosController => {
+  const controller = createChaosController({ env: { BREAKWATER_CHAOS: '1' } });
+  controller.arm({ environment: 'test' });
+  return controller;
+};
+
+describe('game server', () => {
+  let server: GameServer;
+  let client: GameClient;
+  let controller: ChaosController;
+
+  beforeAll(async () => {
+    controller = armed();
+    server = await startGameServer({ controller, recoveryTimeout: 200, breakerWindow: 2_000 });
+    client = new GameClient(server.url, { timeout: 5_000 });
+  });
+  afterAll(async () => {
+    client.close();
+    await server.close();
+  });
+  afterEach(() => {
+    for (const f of Object.values(server.resilience.faults)) f.disable();
+  });
+
+  it('listens on the loopback interface only, on an ephemeral port', () => {
+    const address = server.server.address();
+    expect(address).toMatchObject({ address: '127.0.0.1' });
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
+  });
+
+  it('serves every route', async () => {
+    const creds = server.dependencies.identity.signIn('routes-1');
+    const login = await client.login('routes-1', creds.accessToken, creds.refreshToken);
+    expect(login.status).toBe(200);
+    expect(login.body).toMatchObject({ playerId: 'routes-1', fromCache: false });
+
+    const match = await client.match('routes-1', 'eu');
+    expect([200, 202]).toContain(match.status);
+    expect(match.body).toMatchObject({ region: 'eu' });
+
+    const board = await client.leaderboard('eu', 5);
+    expect(board.status).toBe(200);
+    expect((board.body as { rows: unknown[] }).rows).toHaveLength(5);
+
+    const manifest = await client.manifest('ios');
+    expect(manifest.status).toBe(200);
+    expect(manifest.body).toMatchObject({ platform: 'ios' });
+
+    const health = await client.healthz();
+    expect(health.body).toMatchObject({ status: 'ok', mode: 'resilient', breakers: { 'payment-gateway': 'closed' } });
+
+    const metrics = await client.metrics();
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers['content-type']).toContain('text/plain');
+    expect(metrics.text).toMatch(/^resilience_calls_total\{pipeline="login",.*outcome="success"\} \d+$/m);
+    expect(metrics.text).toMatch(/^resilience_circuit_state\{policy="payment-gateway",state="closed"\} 1$/m);
+
+    expect((await client.send('GET', '/nope')).status).toBe(404);
+    expect((await client.send('POST', '/shop/purchase', { playerId: 'p', sku: 'gems-100' })).status).toBe(400);
+  });
+
+  it('refreshes an expired token, and never lets a forged token in', async () => {
+    const creds = server.dependencies.identity.signIn('auth-1');
+    const other = server.dependencies.identity.signIn('auth-2');
+    expect((await client.login('auth-1', creds.accessToken)).status).toBe(200);
+    // A forged token for a player who just logged in: refused, with or without the fallback's cache.
+    const forged = await client.login('auth-1', 'at_forged');
+    expect(forged.status).toBe(401);
+    expect(forged.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    // Someone else's valid token (or refresh token) does not log you in as them.
+    expect((await client.login('auth-1', other.accessToken)).status).toBe(401);
+    expect((await client.login('auth-1', 'at_forged', other.refreshToken)).status).toBe(401);
+    expect((await client.login('auth-1', 'at_forged', 'rt_forged')).headers['www-authenticate']).toBe('Bearer error="invalid_grant"');
+
+    // Every token check answers 401 invalid_token on the first attempt: the server
+    // refreshes with the player's refresh token and hands the new access token back.
+    const expired = server.resilience.faults.socialLoginTokenExpired;
+    const verify = server.dependencies.identity;
+    const original = verify.verify.bind(verify);
+    let first = true;
+    verify.verify = (token, options) => {
+      if (first) {
+        first = false;
+        return Promise.resolve({ ok: false, status: 401, statusText: 'Unauthorized', body: { error: 'invalid_token' } });
+      }
+      return original(token, options);
+    };
+    try {
+      const renewed = await client.login('auth-1', creds.accessToken, creds.refreshToken);
+      expect(renewed.status).toBe(200);
+      const token = (renewed.body as { accessToken?: string }).accessToken;
+      expect(token).toMatch(/^at_/);
+      expect(token).not.toBe(creds.accessToken);
+      expect((await client.login('auth-1', token as string)).status).toBe(200);
+    } finally {
+      verify.verify = original;
+    }
+    expect(expired.injections).toBe(0);
+  });
+
+  it('accepts a recently verified token while the provider is down, and only that token', async () => {
+    const creds = server.dependencies.identity.signIn('down-login-1');
+    expect((await client.login('down-login-1', creds.accessToken)).body).toMatchObject({ fromCache: false });
+    const verify = server.dependencies.identity;
+    const original = verify.verify.bind(verify);
+    verify.verify = () => Promise.resolve({ ok: false, status: 503, statusText: 'Service Unavailable' });
+    try {
+      expect((await client.login('down-login-1', creds.accessToken)).body).toMatchObject({ playerId: 'down-login-1', fromCache: true });
+      expect((await client.login('down-login-1', 'at_never_seen')).status).toBe(503);
+    } finally {
+      verify.verify = original;
+    }
+  });
+
+  it('charges once when a response is lost after the charge and the call is retried', async () => {
+    const gateway = server.dependencies.payments;
+    const callsBefore = gateway.calls;
+    gateway.loseNextResponses(1); // the first attempt commits, then the connection resets
+    const key = 'lost-response-0001';
+    const first = await client.purchase('idem-1', 'gems-550', key);
+    expect(first.status).toBe(200);
+    expect(gateway.calls - callsBefore).toBe(2); // the retry happened…
+    expect(gateway.ledger.filter((r) => r.idempotencyKey === key)).toHaveLength(1); // …and charged nothing more
+    const receiptId = (first.body as { receiptId: string }).receiptId;
+
+    // The client retries the whole HTTP request (a double tap, a flaky mobile link).
+    const again = await Promise.all([1, 2, 3].map(() => client.purchase('idem-1', 'gems-550', key)));
+    for (const a of again) expect(a.body).toMatchObject({ status: 'charged', receiptId });
+    expect(gateway.chargesOf('idem-1')).toHaveLength(1);
+
+    // The same key for another purchase is refused, not charged.
+    expect((await client.purchase('idem-1', 'skin-neon', key)).status).toBe(422);
+    expect(gateway.chargesOf('idem-1')).toHaveLength(1);
+  });
+
+  it('queues purchases while the gateway is down and charges each exactly once afterwards', async () => {
+    const gateway = server.dependencies.payments;
+    server.resilience.faults.paymentGatewayDown.enable();
+    const keys = Array.from({ length: 12 }, (_, i) => `down-${String(i).padStart(4, '0')}`);
+    const answers = await Promise.all(keys.map((k, i) => client.purchase(`down-${i}`, 'season-pass', k)));
+    expect(answers.map((a) => a.status)).toEqual(keys.map(() => 202));
+    expect(server.resilience.faults.paymentGatewayDown.injections).toBeGreaterThan(0);
+    expect(gateway.ledger.filter((r) => r.idempotencyKey.startsWith('down-'))).toHaveLength(0);
+
+    server.resilience.faults.paymentGatewayDown.disable();
+    const breaker = server.resilience.breakers.find((b) => b.name === 'payment-gateway');
+    await vi.waitFor(() => expect(breaker?.state).not.toBe('open'), { timeout: 5_000, interval: 50 }); // the break passes
+    expect(await server.shop.settlePending()).toBe(keys.length);
+    expect(server.resilience.pendingCharges.size).toBe(0);
+    const charged = gateway.ledger.filter((r) => r.idempotencyKey.startsWith('down-'));
+    expect(charged.map((r) => r.idempotencyKey).sort()).toEqual(keys);
+
+    // A client retrying with its key now gets the receipt, and nothing is charged twice.
+    const retried = await Promise.all(keys.map((k, i) => client.purchase(`down-${i}`, 'season-pass', k)));
+    expect(retried.map((a) => (a.body as { status: string }).status)).toEqual(keys.map(() => 'charged'));
+    expect(gateway.ledger.filter((r) => r.idempotencyKey.startsWith('down-'))).toHaveLength(keys.length);
+  });
+
+  it('serves the last known good leaderboard while the database pool is exhausted and Redis is down', async () => {
+    expect((await client.leaderboard('na', 10)).status).toBe(200); // recorded as last known good
+    server.resilience.faults.redisFlapping.enable();
+    server.resilience.faults.databasePoolExhausted.enable();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => client.leaderboard('na', 10)));
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect((a.body as { rows: unknown[] }).rows).toHaveLength(10);
+    }
+    expect(answers.some((a) => (a.body as { stale: boolean }).stale)).toBe(true);
+  });
+});
+
+describe('the chaos drill', () => {
+  const sink = { write: () => true };
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'breakwater-drill-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the quick drill: six experiments, verdicts, reports', { timeout: 50_000 }, async () => {
+    const result = await runDrill({ quick: true, controller: armed(), reportsDir: dir, out: sink, progressStream: sink });
+    const suite = result.resilient.suite;
+    expect(suite.experiments.map((e) => e.journal.experiment)).toEqual([
+      'payment-gateway-slow',
+      'payment-gateway-down',
+      'redis-flapping',
+      'cdn-outage',
+      'database-pool-exhausted',
+      'social-login-token-expired',
+    ]);
+    for (const { journal } of suite.experiments) {
+      expect(journal.verdict, `${journal.experiment}: ${journal.reason}`).not.toMatch(/aborted|halted/);
+      expect(Object.values(journal.injections).reduce((a, b) => a + b, 0), journal.experiment).toBeGreaterThan(0);
+      // With the policies, players barely notice any of the six outages.
+      expect(journal.summary.underFault.availability ?? 0, journal.experiment).toBeGreaterThanOrEqual(0.9);
+    }
+    expect(suite.verdicts.pass).toBeGreaterThanOrEqual(4);
+    expect(suite.score).toBeGreaterThan(50);
+    // Every accepted purchase was charged exactly once; none was charged behind an error.
+    const payments = result.resilient.payments;
+    expect(payments.accepted).toBeGreaterThan(0);
+    expect(payments.lost).toBe(0);
+    expect(payments.unacknowledged).toBe(0);
+    expect(payments.charged).toBe(payments.accepted);
+    expect(payments.settledLater).toBeGreaterThan(0); // the gateway-down experiment queued some
+    expect(result.duration).toBeLessThan(40_000);
+
+    for (const ext of ['json', 'md', 'html']) expect(existsSync(join(dir, `chaos-report.${ext}`))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'chaos-report.json'), 'utf8'))).toMatchObject({ kind: 'suite', score: suite.score });
+    expect(readFileSync(join(dir, 'chaos-report.html'), 'utf8')).toContain('<svg');
+  });
+
+  it('--compare shows what the policies buy (CDN outage)', { timeout: 30_000 }, async () => {
+    const result = await runDrill({ quick: true, compare: true, only: ['cdn-outage'], controller: armed(), reportsDir: dir, out: sink, progressStream: sink });
+    const withPolicies = result.resilient.suite.experiments[0]?.journal.summary.underFault.availability ?? 0;
+    const without = result.passThrough?.suite.experiments[0]?.journal.summary.underFault.availability ?? 1;
+    expect(withPolicies).toBeGreaterThanOrEqual(0.95);
+    expect(without).toBeLessThan(0.5);
+  });
+});

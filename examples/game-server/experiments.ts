@@ -1,0 +1,249 @@
+/**
+ * The drill's chaos experiments: six scenarios of the catalog, each with real HTTP load on
+ * the route it threatens, a steady-state hypothesis written like k6 thresholds, and the
+ * circuit breakers whose openings count as detection.
+ */
+import type { CircuitBreakerPolicy } from '../../src/index';
+import type {
+  ChaosController,
+  ExperimentObserver,
+  ExperimentOptions,
+  ExperimentSchedule,
+  FaultPolicy,
+  SuiteExperiment,
+} from '../../src/chaos/index';
+import type { GameClient, HttpAnswer } from './client';
+import type { GameServer } from './server';
+
+/** Thrown by a load call whose answer a player would call broken. */
+export class BadAnswerError extends Error {
+  constructor(
+    readonly route: string,
+    readonly status: number,
+  ) {
+    super(`${route} answered ${status}`);
+    this.name = 'BadAnswerError';
+  }
+}
+
+/** A 5xx, or any status the route lists as a failure, fails the load call. */
+function expectOk(route: string, answer: HttpAnswer, alsoFailures: readonly number[] = []): HttpAnswer {
+  if (answer.status >= 500 || alsoFailures.includes(answer.status)) throw new BadAnswerError(route, answer.status);
+  return answer;
+}
+
+/** A player of the drill's load, as the game client knows them. */
+export interface DrillPlayer {
+  readonly id: string;
+  /** Replaced when the server hands back a refreshed token. */
+  accessToken: string;
+  readonly refreshToken: string;
+}
+
+/** Timing of a drill. */
+export interface DrillTiming {
+  readonly schedule: ExperimentSchedule;
+  /** Requests per second of each experiment's load. */
+  readonly rate: number;
+  /** Consecutive good evaluations that count as recovered. */
+  readonly recoveryStreak: number;
+}
+
+/** `--quick`: under 4 s per experiment. */
+export const QUICK: DrillTiming = {
+  schedule: { baseline: 500, inject: 2_000, recovery: 1_250, evaluationInterval: 250 },
+  rate: 40,
+  recoveryStreak: 2,
+};
+
+/** The default: about 12 s per experiment. */
+export const STANDARD: DrillTiming = {
+  schedule: { baseline: 2_000, inject: 5_000, recovery: 5_000, evaluationInterval: 1_000 },
+  rate: 40,
+  recoveryStreak: 2,
+};
+
+/** Options of {@link drillExperiments}. */
+export interface DrillExperimentOptions {
+  readonly server: GameServer;
+  readonly client: GameClient;
+  readonly timing: DrillTiming;
+  readonly controller: ChaosController;
+  /** The players of the load, signed in with the provider. */
+  readonly players: readonly DrillPlayer[];
+  readonly seed?: number | undefined;
+  readonly progress?: ExperimentObserver | undefined;
+  /** Keep only these scenario ids. @defaultValue all six */
+  readonly only?: readonly string[] | undefined;
+  /** Filled with every purchase sent and every purchase the shop accepted (200 or 202), by idempotency key. */
+  readonly ledger?: PurchaseLedger | undefined;
+}
+
+/** The drill's own record of purchases, to check the gateway's ledger against. */
+export interface PurchaseLedger {
+  readonly sent: Set<string>;
+  readonly accepted: Set<string>;
+}
+
+export const REGIONS = ['eu', 'na', 'sa', 'asia', 'oce', 'me', 'af', 'cn'] as const;
+export const PLATFORMS = ['pc', 'ios', 'android', 'switch'] as const;
+export const BOARD_SIZES = [10, 50] as const;
+const SKUS = ['gems-100', 'gems-550', 'season-pass', 'skin-neon'] as const;
+
+/**
+ * The traffic a running server has already seen: every player logged in once, every
+ * leaderboard and manifest read once. (A server fresh from a deploy has no last known
+ * good values yet: that is a different experiment.)
+ */
+export async function warmUp(client: GameClient, players: readonly DrillPlayer[]): Promise<void> {
+  await Promise.all([
+    ...players.map((p) => client.login(p.id, p.accessToken, p.refreshToken)),
+    ...REGIONS.flatMap((r) => BOARD_SIZES.map((n) => client.leaderboard(r, n))),
+    ...PLATFORMS.map((p) => client.manifest(p)),
+  ]);
+}
+
+/** The six experiments, as suite entries (weights: money first, then login, then the rest). */
+export function drillExperiments(o: DrillExperimentOptions): SuiteExperiment[] {
+  const { server, client, timing, players } = o;
+  const faults = server.resilience.faults;
+  const breaker = (name: string): CircuitBreakerPolicy[] => server.resilience.breakers.filter((b) => b.name === name);
+  const resilient = server.resilience.mode === 'resilient';
+  const total = timing.schedule.baseline + timing.schedule.inject + timing.schedule.recovery;
+  const maxCalls = Math.ceil((timing.rate * total) / 1_000) + 10;
+  const pick = <T>(list: readonly T[], i: number): T => list[i % list.length] as T;
+  let purchaseSeq = 0;
+
+  const purchases = async (i: number): Promise<void> => {
+    const player = pick(players, i);
+    // One idempotency key per purchase, as the game client makes it.
+    const key = `drill-${o.seed ?? 0}-${server.resilience.mode}-${++purchaseSeq}-${i}`;
+    o.ledger?.sent.add(key);
+    const answer = expectOk('POST /shop/purchase', await client.purchase(player.id, pick(SKUS, i), key));
+    if (answer.status === 200 || answer.status === 202) o.ledger?.accepted.add(key);
+  };
+  const leaderboards = async (i: number): Promise<void> => {
+    expectOk('GET /leaderboard', await client.leaderboard(pick(REGIONS, i), i % 3 === 0 ? BOARD_SIZES[1] : BOARD_SIZES[0]));
+  };
+  const manifests = async (i: number): Promise<void> => {
+    expectOk('GET /assets/manifest', await client.manifest(pick(PLATFORMS, i)));
+  };
+  const logins = async (i: number): Promise<void> => {
+    const player = pick(players, i);
+    // A 401 for a player whose credentials are valid is an outage from the player's point of view.
+    const answer = expectOk('POST /login', await client.login(player.id, player.accessToken, player.refreshToken), [401]);
+    const renewed = (answer.body as { accessToken?: unknown }).accessToken;
+    if (typeof renewed === 'string') player.accessToken = renewed; // the client keeps the refreshed token
+  };
+
+  const experiment = (
+    id: string,
+    hypothesis: string,
+    fault: FaultPolicy,
+    fn: (i: number) => Promise<void>,
+    operation: string,
+    thresholds: { availability: string; p99: string },
+    breakers: readonly CircuitBreakerPolicy[],
+    extra: Partial<ExperimentOptions> = {},
+  ): ExperimentOptions => ({
+    name: id,
+    hypothesis,
+    faults: [fault],
+    load: { fn, rate: timing.rate, maxCalls, maxInFlight: 200, operation },
+    steadyState: { '*': { availability: [thresholds.availability], latency: [thresholds.p99] } },
+    // A safety net for real drills: stop at once if more than half the players fail. The
+    // run without policies has none, so that --compare measures the whole damage.
+    ...(resilient ? { halt: { '*': { availability: [{ threshold: 'rate>0.5', hard: true }] } } } : {}),
+    schedule: timing.schedule,
+    recoveryStreak: timing.recoveryStreak,
+    circuitBreakers: breakers,
+    controller: o.controller,
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.progress !== undefined ? { progress: o.progress } : {}),
+    ...extra,
+  });
+
+  const all: (SuiteExperiment & { id: string })[] = [
+    {
+      id: 'payment-gateway-slow',
+      weight: 3,
+      experiment: experiment(
+        'payment-gateway-slow',
+        'Checkout answers within 1.5 s for 99 % of purchases and stays above 95 % available when charges take 1.5 s (median) to 8 s (p99).',
+        faults.paymentGatewaySlow,
+        purchases,
+        'shop.purchase',
+        { availability: 'rate>0.95', p99: 'p(99)<1500' },
+        breaker('payment-gateway'),
+      ),
+    },
+    {
+      id: 'payment-gateway-down',
+      weight: 3,
+      experiment: experiment(
+        'payment-gateway-down',
+        'When the gateway answers 503 to every charge, purchases are accepted as pending (202) and charged once after it recovers.',
+        faults.paymentGatewayDown,
+        purchases,
+        'shop.purchase',
+        { availability: 'rate>0.95', p99: 'p(99)<1500' },
+        breaker('payment-gateway'),
+        // Rollback: charge what was queued, with the original idempotency keys.
+        { rollbacks: [async function settlePendingPurchases() { await server.shop.settlePending(); }] },
+      ),
+    },
+    {
+      id: 'redis-flapping',
+      weight: 2,
+      experiment: experiment(
+        'redis-flapping',
+        'Leaderboards stay above 99 % available and under 300 ms (p99) while Redis refuses connections on and off.',
+        faults.redisFlapping,
+        leaderboards,
+        'leaderboard.top',
+        { availability: 'rate>0.99', p99: 'p(99)<300' },
+        breaker('redis'),
+      ),
+    },
+    {
+      id: 'cdn-outage',
+      weight: 2,
+      experiment: experiment(
+        'cdn-outage',
+        'The asset manifest stays above 99 % available (served by the origin) while every CDN edge answers 503.',
+        faults.cdnOutage,
+        manifests,
+        'assets.manifest',
+        { availability: 'rate>0.99', p99: 'p(99)<800' },
+        breaker('cdn-edge'),
+      ),
+    },
+    {
+      id: 'database-pool-exhausted',
+      weight: 2,
+      experiment: experiment(
+        'database-pool-exhausted',
+        'Leaderboards stay above 99 % available and under 300 ms (p99), stale if need be, while every database connection is held.',
+        faults.databasePoolExhausted,
+        leaderboards,
+        'leaderboard.top',
+        { availability: 'rate>0.99', p99: 'p(99)<300' },
+        breaker('database'),
+      ),
+    },
+    {
+      id: 'social-login-token-expired',
+      weight: 3,
+      experiment: experiment(
+        'social-login-token-expired',
+        'Players keep logging in (above 95 %, p99 under 800 ms) while 3 in 10 token checks answer 401 invalid_token: the server refreshes the token and checks again.',
+        faults.socialLoginTokenExpired,
+        logins,
+        'identity.login',
+        { availability: 'rate>0.95', p99: 'p(99)<800' },
+        breaker('identity-provider'),
+      ),
+    },
+  ];
+  return all.filter((e) => o.only === undefined || o.only.includes(e.id)).map(({ weight, experiment: ex }) => ({ weight, experiment: ex }));
+}

@@ -1,0 +1,382 @@
+/**
+ * The resilience of the game backend: one pipeline per dependency, the policies a senior
+ * engineer would choose for it (and why, in the comments), and the chaos faults the drill
+ * switches on, placed innermost so that every real policy meets them as it would meet the
+ * real failure.
+ *
+ * `mode: 'pass-through'` builds the same pipelines with the policies left out (only the
+ * faults remain), so the drill's `--compare` can show what the policies buy.
+ *
+ * Order in every pipeline (see docs/composition.md): fallback › retry › circuit breaker ›
+ * timeout › bulkhead › chaos.
+ */
+import {
+  bulkhead,
+  circuitBreaker,
+  fallback,
+  isExecutionRejectedError,
+  isTimeoutError,
+  lastKnownGood,
+  pipeline,
+  retry,
+  retryBudget,
+  systemClock,
+  timeout,
+  type CircuitBreakerPolicy,
+  type Clock,
+  type LastKnownGood,
+  type Policy,
+  type Random,
+  type RecoveryTimeout,
+} from '../../src/index';
+import {
+  cdnLoadFailure,
+  chaos,
+  flapping,
+  matchmakingFailure,
+  paymentGatewayDown,
+  paymentGatewaySlow,
+  redisConnectionRefused,
+  resourceExhaustion,
+  socialLoginTokenExpired,
+  type ChaosController,
+  type FaultPolicy,
+} from '../../src/chaos/index';
+import type { AssetManifest, Dependencies, DependencyResponse, IdentityBody, MatchTicket, ScoreRow } from './dependencies';
+import type { ChargeResult } from './services';
+
+/** With the policies, or with the faults alone. */
+export type ResilienceMode = 'resilient' | 'pass-through';
+
+/** Options of {@link createResilience}. */
+export interface ResilienceOptions {
+  readonly mode?: ResilienceMode | undefined;
+  /** The clock of every policy. @defaultValue the system clock */
+  readonly clock?: Clock | undefined;
+  /** Source of chance for jitter and fault decisions (seed it to replay a drill). */
+  readonly random?: Random | undefined;
+  /** The chaos controller the faults obey. @defaultValue the global `chaos` */
+  readonly controller?: ChaosController | undefined;
+  /**
+   * How long an open breaker waits before probing (ms, first opening; it doubles on
+   * each failed probe up to 8×). Production would use 30 s; the drill shortens it so a
+   * whole recovery fits in a few seconds. @defaultValue 5 000
+   */
+  readonly recoveryTimeout?: number | undefined;
+  /**
+   * Length of the breakers' failure-rate windows (ms). 10 s suits production traffic; the
+   * drill shortens it with its phases. @defaultValue 10 000
+   */
+  readonly breakerWindow?: number | undefined;
+  /** Flapping schedule of the Redis scenario (ms on, ms off). @defaultValue 600 / 900 */
+  readonly redisFlap?: { readonly on: number; readonly off: number } | undefined;
+  /** How long the pool-exhaustion fault holds the database connections (ms). @defaultValue 10 000 */
+  readonly poolHold?: number | undefined;
+}
+
+/** The chaos faults of the backend, by scenario. All start switched off. */
+export interface GameFaults {
+  readonly paymentGatewaySlow: FaultPolicy;
+  readonly paymentGatewayDown: FaultPolicy;
+  readonly redisFlapping: FaultPolicy;
+  readonly cdnOutage: FaultPolicy;
+  readonly databasePoolExhausted: FaultPolicy;
+  readonly socialLoginTokenExpired: FaultPolicy;
+  readonly matchmakingFailure: FaultPolicy;
+}
+
+/** The pipelines of the backend, by dependency. */
+export interface GamePipelines {
+  /** payment.charge, through the gateway (used by the decorated `PaymentClient`). */
+  readonly payments: Policy;
+  /** identity.verify, through the social-login provider. */
+  readonly login: Policy;
+  /** match.find (used by the decorated `MatchmakingClient`). */
+  readonly matchmaking: Policy;
+  /** The whole leaderboard read: a deadline and the last known good board. */
+  readonly leaderboard: Policy;
+  /** Redis reads and writes. */
+  readonly cache: Policy;
+  /** Database queries. */
+  readonly database: Policy;
+  /** assets.manifest from the CDN edge, origin as fallback. */
+  readonly assets: Policy;
+  /** The origin's own protection (it is small: never let an edge outage flood it). */
+  readonly origin: Policy;
+}
+
+/** Everything {@link createResilience} builds. */
+export interface Resilience {
+  readonly mode: ResilienceMode;
+  readonly pipelines: GamePipelines;
+  readonly faults: GameFaults;
+  /** Every circuit breaker (empty in pass-through mode). */
+  readonly breakers: readonly CircuitBreakerPolicy[];
+  /** Pending purchases: charges accepted while the gateway could not take them. */
+  readonly pendingCharges: Map<string, PendingCharge>;
+}
+
+/** A purchase accepted while the gateway was unavailable, to be charged later with the same idempotency key. */
+export interface PendingCharge {
+  readonly idempotencyKey: string;
+  readonly playerId: string;
+  readonly sku: string;
+  readonly amountCents: number;
+}
+
+/** Errors worth retrying against a remote dependency: 5xx (not 501), resets, timeouts. */
+export function isTransient(error: unknown): boolean {
+  if (isTimeoutError(error)) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { status?: unknown; code?: unknown };
+  if (typeof e.status === 'number') return e.status >= 500 && e.status !== 501;
+  return e.code === 'ECONNRESET' || e.code === 'ECONNREFUSED' || e.code === 'ETIMEDOUT' || e.code === 'EPIPE';
+}
+
+const responseFailed = (r: DependencyResponse): boolean => r.status >= 500;
+
+/**
+ * Builds the pipelines and the faults. Faults are created switched off: the drill's
+ * experiments switch them on and off; outside a drill they cost one field read per call.
+ */
+export function createResilience(deps: Dependencies, options: ResilienceOptions = {}): Resilience {
+  const mode = options.mode ?? 'resilient';
+  const clock = options.clock ?? systemClock;
+  const random = options.random;
+  const common = { clock };
+  // Retry (jitter) and the faults (decisions) draw from `random`: seed it to replay a drill.
+  const chancy = { clock, ...(random !== undefined ? { random } : {}) };
+  const chaosCommon = { ...chancy, controller: options.controller ?? chaos };
+  const base = options.recoveryTimeout ?? 5_000;
+  // Exponential break: a dependency that fails its probe gets more time each round,
+  // up to 8× the base (a flapping service is not hammered by probes).
+  const recoveryTimeout: RecoveryTimeout = (opens) => Math.min(base * 2 ** (opens - 1), base * 8);
+  const window = { kind: 'time', duration: options.breakerWindow ?? 10_000, buckets: 10 } as const;
+  // What a fallback takes over: transient failures, and the policies' own refusals (an
+  // open breaker, a full bulkhead): they mean "not now", which is the fallback's job.
+  const fallbackWorthy = (e: unknown): boolean => isTransient(e) || isExecutionRejectedError(e);
+
+  // ─── faults (innermost, switched off until an experiment turns them on) ──────────────
+  const flap = options.redisFlap ?? { on: 600, off: 900 };
+  const faults: GameFaults = {
+    paymentGatewaySlow: paymentGatewaySlow({ ...chaosCommon }),
+    paymentGatewayDown: paymentGatewayDown({ ...chaosCommon }),
+    // Redis coming and going: refused connections for `on` ms, then fine for `off` ms.
+    redisFlapping: flapping({ ...chaosCommon, name: 'redis-flapping', onDuration: flap.on, offDuration: flap.off, fault: redisConnectionRefused({ ...chaosCommon }) }),
+    cdnOutage: cdnLoadFailure({ ...chaosCommon, name: 'cdn-outage' }),
+    // Every free connection of the pool held (leaked connections, a stuck batch job).
+    databasePoolExhausted: resourceExhaustion({ ...chaosCommon, name: 'database-pool-exhausted', bulkhead: deps.database.pool, permits: Number.POSITIVE_INFINITY, holdFor: options.poolHold ?? 10_000 }),
+    // Three in ten token introspections answer 401 invalid_token (a provider rotating keys).
+    socialLoginTokenExpired: socialLoginTokenExpired({ ...chaosCommon, rate: 0.3 }),
+    matchmakingFailure: matchmakingFailure({ ...chaosCommon }),
+  };
+  for (const f of Object.values(faults) as FaultPolicy[]) f.disable();
+
+  const pendingCharges = new Map<string, PendingCharge>();
+
+  if (mode === 'pass-through') {
+    return {
+      mode,
+      faults,
+      breakers: [],
+      pendingCharges,
+      pipelines: {
+        payments: pipeline({ name: 'payments' }, faults.paymentGatewaySlow, faults.paymentGatewayDown),
+        login: pipeline({ name: 'login' }, faults.socialLoginTokenExpired),
+        matchmaking: pipeline({ name: 'matchmaking' }, faults.matchmakingFailure),
+        leaderboard: pipeline({ name: 'leaderboard' }),
+        cache: pipeline({ name: 'cache' }, faults.redisFlapping),
+        database: pipeline({ name: 'database' }, faults.databasePoolExhausted),
+        assets: pipeline({ name: 'assets' }, faults.cdnOutage),
+        origin: pipeline({ name: 'origin' }),
+      },
+    };
+  }
+
+  // ─── payments ─────────────────────────────────────────────────────────────────────────
+  // Retrying a charge is only safe because every charge carries the purchase's
+  // idempotency key: the gateway answers a repeated key with the first receipt. Without
+  // the key, a retry after a lost response double-charges the player.
+  const paymentBreaker = circuitBreaker({
+    ...common,
+    name: 'payment-gateway',
+    // A rate over a time window, not N consecutive failures: at 20+ charges/s one
+    // unlucky streak must not open it, a real outage must open it within a second or two.
+    window,
+    minimumThroughput: 8,
+    failureRateThreshold: 0.5,
+    // A gateway that answers in 800 ms+ is as bad as one that fails: checkout feels broken.
+    slowCallDuration: 800,
+    slowCallRateThreshold: 0.5,
+    recoveryTimeout,
+    // Declines (402) and idempotency conflicts (409) are answers, not gateway trouble.
+    handle: isTransient,
+  });
+  const payments = pipeline(
+    { name: 'payments' },
+    // Last resort: accept the order as pending and charge it later with the same key.
+    // The player keeps playing; support sees a queue, not an outage.
+    fallback<ChargeResult>({
+      handle: fallbackWorthy,
+      tiers: [
+        (ctx) => {
+          const request = ctx.properties['request'] as PendingCharge;
+          pendingCharges.set(request.idempotencyKey, request);
+          return { status: 'pending', idempotencyKey: request.idempotencyKey };
+        },
+      ],
+    }),
+    // Three attempts with full jitter; a shared budget caps retries at 20 % extra load,
+    // so an outage cannot turn into a retry storm against a gateway that is already down.
+    retry({ ...chancy, maxAttempts: 3, delay: 100, maxDelay: 1_000, jitter: 'full', handle: isTransient, budget: retryBudget({ clock, ratio: 0.2 }) }),
+    paymentBreaker,
+    // Healthy p99 is ~450 ms; one attempt gets 1 s. The request's own deadline (2.5 s,
+    // passed by the server) bounds all attempts together.
+    timeout({ ...common, duration: 1_000 }),
+    // The gateway allows 32 concurrent requests per merchant key; 64 may wait 250 ms.
+    bulkhead({ ...common, name: 'payments-bulkhead', maxConcurrent: 32, maxQueue: 64, queueTimeout: 250 }),
+    faults.paymentGatewaySlow,
+    faults.paymentGatewayDown,
+  );
+
+  // ─── login ────────────────────────────────────────────────────────────────────────────
+  // The provider answers responses, not exceptions, so the policies classify results:
+  // 401 invalid_token means "refresh the token and try again", 5xx "provider in trouble".
+  const verifications: LastKnownGood = lastKnownGood({
+    // Stale-if-error for token introspection: if the provider is down, a token that it
+    // confirmed in the last 10 minutes is still accepted. Keyed by a hash of the token
+    // itself, never by player id: a forged token must never inherit someone's session.
+    maxAge: 10 * 60_000,
+    key: (ctx) => String(ctx.properties['tokenKey']),
+    maxEntries: 100_000,
+  });
+  const identityBreaker = circuitBreaker<DependencyResponse<IdentityBody>>({
+    ...common,
+    name: 'identity-provider',
+    failureThreshold: 5,
+    recoveryTimeout,
+    // An expired token is the player's problem, not the provider's: only 5xx count.
+    handleResult: responseFailed,
+    handle: isTransient,
+  });
+  const expiredToken = (r: DependencyResponse<IdentityBody>): boolean => r.status === 401 && r.body?.error === 'invalid_token';
+  const login = pipeline(
+    { name: 'login' },
+    // Only "the provider could not answer" falls back; a 401 is an answer and goes to the player.
+    fallback<DependencyResponse<IdentityBody>>({ tiers: [verifications], handleResult: responseFailed, handle: fallbackWorthy }),
+    // Each retry after invalid_token refreshes the token first (see LoginService). Three
+    // attempts, 30 ms apart: a login is interactive, a long backoff helps nobody.
+    retry<DependencyResponse<IdentityBody>>({
+      ...chancy,
+      maxAttempts: 3,
+      delay: 30,
+      handleResult: (r) => expiredToken(r) || responseFailed(r),
+      handle: isTransient,
+    }),
+    identityBreaker,
+    timeout({ ...common, duration: 800 }),
+    bulkhead({ ...common, name: 'login-bulkhead', maxConcurrent: 64, maxQueue: 128, queueTimeout: 200 }),
+    faults.socialLoginTokenExpired,
+  );
+
+  // ─── matchmaking ──────────────────────────────────────────────────────────────────────
+  const matchBreaker = circuitBreaker({
+    ...common,
+    name: 'matchmaking',
+    window: { kind: 'count', size: 50 },
+    minimumThroughput: 20,
+    failureRateThreshold: 0.5,
+    recoveryTimeout,
+    handle: isTransient,
+  });
+  const matchmaking = pipeline(
+    { name: 'matchmaking' },
+    // Degraded answer: queue the player solo and let the client poll again.
+    fallback<MatchTicket>({
+      handle: fallbackWorthy,
+      tiers: [(ctx) => ({ matchId: 'solo-queue', region: ctx.labels['region'] ?? 'unknown', mode: 'solo', estimatedWait: 15_000, degraded: true })],
+    }),
+    retry({ ...chancy, maxAttempts: 2, delay: 50, handle: isTransient }),
+    matchBreaker,
+    timeout({ ...common, duration: 400 }),
+    // One bulkhead per region: a surge in one region's lobby cannot starve the others.
+    bulkhead.partitioned({ ...common, name: 'matchmaking-regions', key: (ctx) => ctx.labels['region'] ?? 'unknown', maxConcurrent: 16, maxQueue: 32, queueTimeout: 200, maxPartitions: 16 }),
+    faults.matchmakingFailure,
+  );
+
+  // ─── leaderboard: Redis, then the database, then the last known good board ────────────
+  const redisBreaker = circuitBreaker({ ...common, name: 'redis', failureThreshold: 3, recoveryTimeout });
+  const cache = pipeline(
+    { name: 'cache' },
+    // A cache that fails is a cache that misses: read from the database instead.
+    fallback<string | null>({ tiers: [null] }),
+    // No retry: Redis answers in a millisecond or not at all, and the database is right there.
+    // The breaker stops paying even the 25 ms timeout on every request while Redis is down.
+    redisBreaker,
+    timeout({ ...common, duration: 25 }),
+    faults.redisFlapping,
+  );
+  const dbBreaker = circuitBreaker({
+    ...common,
+    name: 'database',
+    window,
+    minimumThroughput: 10,
+    failureRateThreshold: 0.5,
+    recoveryTimeout,
+  });
+  const database = pipeline(
+    { name: 'database' },
+    // Reads are idempotent: one quick retry for a dropped connection.
+    retry({ ...chancy, maxAttempts: 2, delay: 20, handle: (e) => !isTimeoutError(e) && isTransient(e) }),
+    dbBreaker,
+    // Time waiting for a pool connection counts: the pool lives inside the call.
+    timeout({ ...common, duration: 150 }),
+    faults.databasePoolExhausted,
+  );
+  const boards: LastKnownGood = lastKnownGood({ maxAge: 10 * 60_000, key: (ctx) => `${ctx.labels['region'] ?? 'global'}:${ctx.labels['limit'] ?? '10'}` });
+  const leaderboard = pipeline(
+    { name: 'leaderboard' },
+    // Stale-if-error: a board a few minutes old beats an error page.
+    fallback<ScoreRow[]>({ tiers: [boards] }),
+    // The whole read (cache, database, retries) gets 400 ms; inner timeouts never outlive it.
+    timeout({ ...common, duration: 400 }),
+  );
+
+  // ─── assets: CDN edge, origin as fallback ─────────────────────────────────────────────
+  const origin = pipeline(
+    { name: 'origin' },
+    retry<DependencyResponse<AssetManifest>>({ ...chancy, maxAttempts: 2, delay: 50, handleResult: responseFailed, handle: isTransient }),
+    timeout({ ...common, duration: 1_000 }),
+    // The origin is sized for cache fills, not for all traffic: at most 16 at once.
+    bulkhead({ ...common, name: 'origin-bulkhead', maxConcurrent: 16, maxQueue: 64, queueTimeout: 500 }),
+  );
+  const edgeBreaker = circuitBreaker<DependencyResponse<AssetManifest>>({ ...common, name: 'cdn-edge', failureThreshold: 5, recoveryTimeout, handleResult: responseFailed, handle: isTransient });
+  const assets = pipeline(
+    { name: 'assets' },
+    fallback<DependencyResponse<AssetManifest>>({
+      handleResult: (r) => !r.ok,
+      handle: fallbackWorthy,
+      tiers: [
+        (ctx) =>
+          origin.execute((c) => deps.origin.fetchManifest(ctx.labels['platform'] ?? 'pc', { signal: c.signal }), {
+            operation: 'assets.origin',
+            labels: ctx.labels,
+            signal: ctx.signal,
+            deadline: ctx.deadline,
+          }),
+      ],
+    }),
+    retry<DependencyResponse<AssetManifest>>({ ...chancy, maxAttempts: 2, delay: 25, handleResult: responseFailed, handle: isTransient }),
+    edgeBreaker,
+    timeout({ ...common, duration: 300 }),
+    faults.cdnOutage,
+  );
+
+  return {
+    mode,
+    faults,
+    pendingCharges,
+    breakers: [paymentBreaker, identityBreaker, matchBreaker, redisBreaker, dbBreaker, edgeBreaker],
+    pipelines: { payments, login, matchmaking, leaderboard, cache, database, assets, origin },
+  };
+}
