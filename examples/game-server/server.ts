@@ -22,33 +22,16 @@ import {
   isFallbackExhaustedError,
   isTimeoutError,
   systemClock,
-  type Clock,
-  type Random,
 } from '../../src/index';
 import { createMetrics, createMetricsHandler, type Metrics } from '../../src/metrics/index';
-import type { ChaosController } from '../../src/chaos/index';
 import { createDependencies, type Dependencies } from './dependencies';
-import { createResilience, type Resilience, type ResilienceMode } from './resilience';
+import { createResilience, type Resilience, type ResilienceOptions } from './resilience';
 import { AssetService, LeaderboardService, LoginRefusedError, LoginService, MatchmakingClient, PaymentClient, ShopService } from './services';
 
-/** Options of {@link startGameServer}. */
-export interface GameServerOptions {
-  /** `'pass-through'` switches every policy off (the faults stay). @defaultValue `'resilient'` */
-  readonly mode?: ResilienceMode | undefined;
+/** Options of {@link startGameServer}: the pipelines' options, plus the port and the dependencies. */
+export interface GameServerOptions extends ResilienceOptions {
   /** Port on 127.0.0.1. @defaultValue 0 (an ephemeral port) */
   readonly port?: number | undefined;
-  readonly clock?: Clock | undefined;
-  readonly random?: Random | undefined;
-  /** The chaos controller the faults obey. @defaultValue the global `chaos` */
-  readonly controller?: ChaosController | undefined;
-  /** Base recovery timeout of the breakers (ms). @defaultValue 5 000 */
-  readonly recoveryTimeout?: number | undefined;
-  /** Length of the breakers' failure-rate windows (ms). @defaultValue 10 000 */
-  readonly breakerWindow?: number | undefined;
-  /** Flapping schedule of the Redis scenario. */
-  readonly redisFlap?: { readonly on: number; readonly off: number } | undefined;
-  /** How long the pool-exhaustion fault holds the connections (ms). */
-  readonly poolHold?: number | undefined;
   /** Dependencies to use (tests pass their own to script them). @defaultValue fresh simulations */
   readonly dependencies?: Dependencies | undefined;
 }

@@ -31,7 +31,7 @@ import {
   type SuiteJournal,
   type Verdict,
 } from './journal';
-import { startLoad, validateLoadOptions, type LoadRun } from './load';
+import { startLoad, validateLoadOptions, type LoadOptions, type LoadRun } from './load';
 import { evaluateThreshold, parseThreshold, percentile, ThresholdSyntaxError, type Threshold, type ThresholdMetric } from './thresholds';
 
 /** What the runner needs of a fault: a name, a switch and a counter. Every `FaultPolicy` fits. */
@@ -138,20 +138,12 @@ export interface ExperimentSchedule {
   readonly evaluationInterval: number;
 }
 
-/** The load the runner drives for the whole experiment. Give exactly one of `rate` and `concurrency`. */
-export interface ExperimentLoad {
-  /** One call; receives its number (0-based). Its outcome and duration are what the checks read. */
-  readonly fn: (index: number) => unknown;
-  /** Calls started per second (open model). */
-  readonly rate?: number | undefined;
-  /** Workers, each running one call at a time (closed model). */
-  readonly concurrency?: number | undefined;
-  /** Cap on calls started. @defaultValue 100 000 */
-  readonly maxCalls?: number | undefined;
-  /** Rate mode: calls due while this many are in flight are dropped. @defaultValue 1 000 */
-  readonly maxInFlight?: number | undefined;
-  /** Concurrency mode: pause between a worker's calls (ms). @defaultValue 0 */
-  readonly thinkTime?: number | undefined;
+/**
+ * The load the runner drives for the whole experiment: {@link LoadOptions} without the
+ * fields the runner owns (`duration`, `clock`, `onResult`), plus the operation of each
+ * call. Give exactly one of `rate` and `concurrency`.
+ */
+export interface ExperimentLoad extends Omit<LoadOptions, 'duration' | 'clock' | 'onResult'> {
   /** The operation a call belongs to (a name, or a function of the call number). @defaultValue `'default'` */
   readonly operation?: string | ((index: number) => string) | undefined;
 }
