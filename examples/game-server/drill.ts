@@ -122,9 +122,9 @@ export function purchaseLine(p: PurchaseAudit, label = 'Purchases'): string {
 export function verdictTable(suite: SuiteJournal): string {
   const rows = suite.experiments.map(({ journal: j }) => {
     const d = during(j);
-    return [j.experiment, j.verdict.toUpperCase(), pct(d.availability), ms(d.p99), ms(j.timeToDetect), ms(j.mttr)];
+    return [j.experiment, j.verdict.toUpperCase(), pct(d.availability), ms(d.p99), ms(j.timeToDetect), ms(j.mttr), ms(j.circuitsClosedAfter)];
   });
-  return table(['experiment', 'verdict', 'availability*', 'p99*', 'time to detect', 'MTTR'], rows);
+  return table(['experiment', 'verdict', 'availability*', 'p99*', 'time to detect', 'MTTR', 'circuits closed'], rows);
 }
 
 /** The with/without table of `--compare`. */
@@ -219,7 +219,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillResult>
 
     const s = resilient.suite;
     out.write(`\n${verdictTable(s)}\n`);
-    out.write('* under fault: calls that completed while the fault was on (what players saw)\n\n');
+    out.write('* under fault: calls that completed while the fault was on (what players saw)\n');
+    out.write('MTTR: faults off until the steady state held again; circuits closed: faults off until every breaker was closed again\n\n');
     out.write(`Resilience score: ${s.score === null ? '–' : `${s.score}/100`}   (${Object.entries(s.verdicts).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ')}; ${ms(s.duration)})\n`);
     out.write(`${purchaseLine(resilient.payments)}\n`);
     if (passThrough !== undefined) {

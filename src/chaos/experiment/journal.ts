@@ -176,6 +176,15 @@ export interface ExperimentJournal {
    * recovery window on); `null` when it did not come back (or faults never went on).
    */
   readonly mttr: number | null;
+  /**
+   * Time from faults off until every watched circuit breaker was closed again and stayed
+   * closed to the end: how long the dependency path itself took to heal, which the steady
+   * state hides when a fallback kept users served (an MTTR of 0 with breakers still open
+   * is a fallback, not a recovery). 0 when none was open or half-open after the faults
+   * went off; `null` when a circuit was not closed at the end, none was watched, or faults
+   * never went on.
+   */
+  readonly circuitsClosedAfter: number | null;
   /** What each rollback did, in order. */
   readonly rollbacks: readonly RollbackRecord[];
   /** Per phase and overall. */

@@ -53,7 +53,7 @@ describe('progressReporter', () => {
       'gateway down: baseline 0 ms/6 s',
       'gateway down: inject 1 s/6 s phase started',
       'gateway down: recovery 3 s/6 s phase started',
-      '✔ PASS gateway down: availability under fault 0%, TTD 200 ms, MTTR 1.5 s - steady state back 1500 ms after the faults went off (3 consecutive evaluations)',
+      '✔ PASS gateway down: availability under fault 0%, TTD 200 ms, MTTR 1.5 s, circuits closed 1.2 s after - steady state back 1500 ms after the faults went off (3 consecutive evaluations)',
       '',
     ]);
   });

@@ -89,6 +89,7 @@ export function progressReporter(options: ProgressOptions): ExperimentObserver {
         `availability under fault ${formatRate(j.summary.underFault.availability)}`,
         `TTD ${j.timeToDetect === null ? '-' : formatDuration(j.timeToDetect)}`,
         `MTTR ${j.mttr === null ? '-' : formatDuration(j.mttr)}`,
+        ...(j.circuitsClosedAfter === null ? [] : [`circuits closed ${formatDuration(j.circuitsClosedAfter)} after`]),
       ].join(', ');
       stream.write(`${VERDICT_MARK[j.verdict] ?? ''} ${j.verdict.toUpperCase()} ${label} ${numbers} - ${j.reason}\n`);
     },

@@ -253,7 +253,7 @@ function badge(v: Verdict): string {
 
 function verdictTable(rows: readonly { j: ExperimentJournal; weight?: number; score?: number | null; anchor: string }[]): string {
   const suite = rows.some((r) => r.weight !== undefined);
-  const head = ['experiment', 'verdict', 'availability under fault', 'p99 under fault', 'time to detect', 'MTTR', 'injections', ...(suite ? ['weight', 'score'] : [])];
+  const head = ['experiment', 'verdict', 'availability under fault', 'p99 under fault', 'time to detect', 'MTTR', 'circuits closed after', 'injections', ...(suite ? ['weight', 'score'] : [])];
   const body = rows
     .map((r) => {
       const h = headline(r.j);
@@ -265,6 +265,7 @@ function verdictTable(rows: readonly { j: ExperimentJournal; weight?: number; sc
         escapeHtml(formatDuration(h.p99)),
         escapeHtml(formatDuration(r.j.timeToDetect)),
         escapeHtml(formatDuration(r.j.mttr)),
+        escapeHtml(formatDuration(r.j.circuitsClosedAfter)),
         String(inj),
         ...(suite ? [String(r.weight), r.score === null || r.score === undefined ? 'excluded' : num(r.score)] : []),
       ];
@@ -282,6 +283,7 @@ function section(j: ExperimentJournal, anchor: string): string {
     ['p99 under fault', formatDuration(h.p99)],
     ['time to detect', formatDuration(j.timeToDetect)],
     ['MTTR', formatDuration(j.mttr)],
+    ['circuits closed after', formatDuration(j.circuitsClosedAfter)],
     ['injections', String(Object.values(j.injections).reduce((a, b) => a + b, 0))],
     ['score', score === null ? 'excluded' : num(score)],
   ];

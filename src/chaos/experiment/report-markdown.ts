@@ -57,11 +57,12 @@ function verdictRow(j: ExperimentJournal, extra: readonly string[]): string[] {
     formatDuration(h.p99),
     formatDuration(j.timeToDetect),
     formatDuration(j.mttr),
+    formatDuration(j.circuitsClosedAfter),
     String(injections),
   ];
 }
 
-const VERDICT_HEAD = ['experiment', 'verdict', 'availability under fault', 'p99 under fault', 'time to detect', 'MTTR', 'injections'];
+const VERDICT_HEAD = ['experiment', 'verdict', 'availability under fault', 'p99 under fault', 'time to detect', 'MTTR', 'circuits closed after', 'injections'];
 
 function experimentSection(j: ExperimentJournal, level: string): string {
   const out: string[] = [];
@@ -74,6 +75,7 @@ function experimentSection(j: ExperimentJournal, level: string): string {
   const facts = [
     `time to detect: ${formatDuration(j.timeToDetect)}${j.detectedBy === null ? '' : ` (${escapeMarkdown(j.detectedBy)})`}`,
     `MTTR: ${formatDuration(j.mttr)} (steady state held for ${j.schedule.recoveryStreak} consecutive evaluations)`,
+    `circuits closed again: ${j.circuitsClosedAfter === null ? '-' : `${formatDuration(j.circuitsClosedAfter)} after the faults went off`}`,
     `faults: ${j.faults.map(escapeMarkdown).join(', ')}; on at ${formatDuration(j.faultsOnAt)}, off at ${formatDuration(j.faultsOffAt)}`,
     `evaluation every ${formatDuration(j.schedule.evaluationInterval)}; seed ${j.seed === null ? 'none' : String(j.seed)}${j.startedAt === null ? '' : `; started ${j.startedAt}`}`,
   ];

@@ -127,8 +127,11 @@ describe('renderMarkdown', () => {
     const lines = md.split('\n');
     expect(lines[0]).toBe('# Chaos report: game &lt;backend&gt; &amp; "friends"');
     expect(md).toContain(`**Resilience score: ${String(s.score)} / 100** · 5 experiment(s): 2 pass, 1 fail, 1 halted, 1 aborted`);
-    expect(md).toContain('| # | experiment | verdict | availability under fault | p99 under fault | time to detect | MTTR | injections | weight | score |');
+    expect(md).toContain('| # | experiment | verdict | availability under fault | p99 under fault | time to detect | MTTR | circuits closed after | injections | weight | score |');
     expect(md).toMatch(/\| 1 \| payments \| \*\*pass\*\* \| 100% \|/);
+    // MTTR 0 (the fallback hid the outage) beside the 1.1 s the breaker took to close again.
+    expect(md).toContain('| 1 | payments | **pass** | 100% | 9 ms | 100 ms | 0 ms | 1.1 s |');
+    expect(md).toContain('- circuits closed again: 1.1 s after the faults went off');
     expect(md).toContain('| 5 | cdn | **aborted** |');
     expect((md.match(/^## /gm) ?? []).length).toBe(5);
     expect(md).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');

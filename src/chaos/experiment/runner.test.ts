@@ -89,6 +89,10 @@ describe('runExperiment: verdicts', () => {
     expect(j.timeToDetect).toBe(100);
     expect(j.detectedBy).toBe('circuit gateway opened');
     expect(j.mttr).toBe(0); // the steady state never broke: it held from the first recovery window on
+    expect(j.reason).toContain('steady state held while the faults were on');
+    // The fallback hid the outage, not the breaker's healing: half-open at 2 600 (fault on:
+    // reopens), again at 4 100; that probe succeeds at 4 120, 1 120 ms after faults off.
+    expect(j.circuitsClosedAfter).toBe(1_120);
     expect(rb.calls).toEqual([1, 1, 1]);
     expect(j.rollbacks.map((r) => [r.name, r.ok])).toEqual([
       ['restoreConfig', true],
@@ -151,6 +155,8 @@ describe('runExperiment: verdicts', () => {
     // Window 4 000–4 500 holds two rejections; 4 500–5 000 is the first clean one.
     expect(j.faultsOffAt).toBe(3_000);
     expect(j.mttr).toBe(1_500);
+    expect(j.circuitsClosedAfter).toBe(1_220);
+    expect(j.reason).toContain('steady state back 1500 ms after the faults went off');
     expect(j.verdict).toBe('pass');
     expect(j.series.find((p) => p.start === 1_000)?.circuits).toEqual({ gateway: 'open' });
     expect(j.series.find((p) => p.start === 4_500)?.circuits).toEqual({ gateway: 'closed' });
@@ -174,6 +180,8 @@ describe('runExperiment: verdicts', () => {
     });
     expect(j.verdict).toBe('fail');
     expect(j.mttr).toBeNull();
+    // The breaker healed (probe at 4 200 succeeds at 4 220) though the steady state had no time to show it.
+    expect(j.circuitsClosedAfter).toBe(1_220);
     expect(j.reason).toContain('not back within the 1500 ms recovery window');
     expect(rb.calls).toEqual([1, 1, 1]);
   });

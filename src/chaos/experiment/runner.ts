@@ -594,6 +594,10 @@ class Experiment {
   private streak = 0;
   private streakStart = 0;
   private mttr: number | null = null;
+  /** Per circuit: when it last became closed (absent while it is not closed). */
+  private readonly closedAt = new Map<string, number>();
+  /** A steady-state check broke while faults were on. */
+  private breachedUnderFault = false;
   private baselineHeld = false;
   private verdict: Verdict | undefined = undefined;
   private reason = '';
@@ -699,6 +703,8 @@ class Experiment {
   private noteState(name: string, state: string, at: number): void {
     const prev = this.lastSeen.get(name);
     this.lastSeen.set(name, state);
+    if (state !== 'closed') this.closedAt.delete(name);
+    else if (prev !== undefined && prev !== 'closed') this.closedAt.set(name, at);
     const w = this.worst.get(name);
     if (w === undefined || rank(state) > rank(w)) this.worst.set(name, state);
     // An opening seen by an event and then by polling counts once (the poll sees no change).
@@ -847,7 +853,10 @@ class Experiment {
       if (steady === false) return this.finish('skipped', `baseline not met: ${(breach as CompiledCheck).record.id} broke at ${at} ms (value ${String(this.evaluations.find((e) => e.time === at && e.check === (breach as CompiledCheck).record.id)?.value)}); nothing was injected`);
       if (steady === true) this.baselineHeld = true;
     } else if (w.phase === 'ramp' || w.phase === 'inject') {
-      if (breach !== undefined) this.detect(at, `breach ${breach.record.id}`);
+      if (breach !== undefined) {
+        this.breachedUnderFault = true;
+        this.detect(at, `breach ${breach.record.id}`);
+      }
       for (const gate of this.gates) {
         const status = gate.status();
         if (!status.active) return this.finish('aborted', `chaos was switched off during the experiment (${status.reason ?? 'not armed'})`);
@@ -866,7 +875,12 @@ class Experiment {
 
     const next = this.p.windows[index + 1];
     if (next === undefined) {
-      if (this.mttr !== null) return this.finish('pass', `steady state back ${this.mttr} ms after the faults went off (${this.p.streak} consecutive evaluations)`);
+      if (this.mttr !== null) {
+        const why = this.breachedUnderFault
+          ? `steady state back ${this.mttr} ms after the faults went off (${this.p.streak} consecutive evaluations)`
+          : `steady state held while the faults were on and after (${this.p.streak} consecutive evaluations in recovery)`;
+        return this.finish('pass', why);
+      }
       return this.finish('fail', `steady state not back within the ${this.o.schedule.recovery} ms recovery window (needed ${this.p.streak} consecutive evaluations)`);
     }
     if (next.phase !== w.phase) {
@@ -920,6 +934,19 @@ class Experiment {
     return out;
   }
 
+  /** Faults off → every watched circuit closed again (see {@link ExperimentJournal.circuitsClosedAfter}). */
+  private circuitsClosedAfter(): number | null {
+    const off = this.faultsOffAt;
+    if (off === null || this.lastSeen.size === 0) return null;
+    let latest = off;
+    for (const [name, state] of this.lastSeen) {
+      if (state !== 'closed') return null;
+      const at = this.closedAt.get(name);
+      if (at !== undefined && at > latest) latest = at;
+    }
+    return round(latest - off);
+  }
+
   private journal(rollbacks: RollbackRecord[]): ExperimentJournal {
     const o = this.o;
     const injections: Record<string, number> = {};
@@ -966,6 +993,7 @@ class Experiment {
       timeToDetect: this.detectAt === null || this.faultsOnAt === null ? null : round(this.detectAt - this.faultsOnAt),
       detectedBy: this.detectedBy,
       mttr: this.mttr,
+      circuitsClosedAfter: this.circuitsClosedAfter(),
       rollbacks,
       summary: { overall: summarize(this.overall), underFault: summarize(this.underFault), phases, started: stats?.started ?? 0, dropped: stats?.dropped ?? 0 },
       heldDuringInjection: share((p) => p.phase === 'ramp' || p.phase === 'inject'),
