@@ -43,16 +43,20 @@ describe('registerPromClient', () => {
     expect(mttr.values[0]?.value).toBe(12);
   });
 
-  it('works with an OpenMetrics registry (counter names keep a single _total)', async () => {
+  it('works with an OpenMetrics registry (counter names keep a single _total), and disposes there too', async () => {
     const { m } = await setup();
     // prom-client's typings omit the constructor's content-type parameter.
     const OpenMetricsRegistry = Registry as unknown as new (contentType: string) => Registry;
     const registry = new OpenMetricsRegistry(Registry.OPENMETRICS_CONTENT_TYPE);
-    registerPromClient(m, registry);
+    const sub = registerPromClient(m, registry);
     const text = await registry.metrics();
     expect(text).toContain('resilience_calls_total{pipeline="payments",policy="payments",operation="payment.charge",outcome="success"} 2');
     expect(text).not.toContain('_total_total');
     expect(text).toContain('# TYPE resilience_calls counter');
+    // The exposition drops `_total` from counter family names; dispose() still finds every metric.
+    sub.dispose();
+    expect(await registry.getMetricsAsJSON()).toEqual([]);
+    expect(await registry.metrics()).not.toContain('resilience_');
   });
 
   it('dispose() removes the collectors; a name clash throws', async () => {
