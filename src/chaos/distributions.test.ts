@@ -18,10 +18,10 @@ const quantile = (xs: readonly number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
 };
-/** The sample mean is within 5 standard errors of the distribution's mean. */
+/** The sample mean is within 6 standard errors (about 2e-9 per check for a normal sample mean: random seeds must not make CI flaky) of the distribution's mean. */
 function expectMean(d: LatencyDistribution, xs: readonly number[]): void {
   const se = sdOf(xs) / Math.sqrt(xs.length);
-  expect(Math.abs(meanOf(xs) - d.mean)).toBeLessThanOrEqual(5 * se + 1e-9);
+  expect(Math.abs(meanOf(xs) - d.mean)).toBeLessThanOrEqual(6 * se + 1e-9);
 }
 /** Every sample is finite and within [min, max] (one assertion: expect() per sample is slow). */
 function expectBounds(d: LatencyDistribution, xs: readonly number[]): void {
@@ -82,7 +82,7 @@ describe('distributions', () => {
           expectBounds(d, xs);
           // the closed-form mean uses an erf approximation good to ~1e-7 of the range
           const se = sdOf(xs) / Math.sqrt(xs.length);
-          expect(Math.abs(meanOf(xs) - d.mean)).toBeLessThanOrEqual(5 * se + 1e-3 * width);
+          expect(Math.abs(meanOf(xs) - d.mean)).toBeLessThanOrEqual(6 * se + 1e-3 * width);
         },
       ),
       { numRuns: 20 },
@@ -112,7 +112,7 @@ describe('distributions', () => {
         const xs = samples(d, seed);
         expectBounds(d, xs);
         const se = sdOf(xs) / Math.sqrt(xs.length);
-        expect(Math.abs(meanOf(xs) - d.mean)).toBeLessThanOrEqual(5 * se + 1e-4 * max);
+        expect(Math.abs(meanOf(xs) - d.mean)).toBeLessThanOrEqual(6 * se + 1e-4 * max);
       }),
       { numRuns: 20 },
     );

@@ -89,8 +89,25 @@ export function fnv1a32(text: string): number {
 }
 
 /**
+ * The finalizer of MurmurHash3 (fmix32): spreads every input bit over every output bit.
+ * FNV-1a alone leaves its low bits, which `% 10 000` reads, correlated for ids that differ
+ * only in their last characters (`player-1`, `player-2`…).
+ */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
  * Is `value` (a user id, a tenant…) inside the cohort of `percent` % with `salt`? The
- * answer depends only on its arguments: the same everywhere, every time.
+ * answer depends only on its arguments: the same everywhere, every time. Membership is
+ * `fmix32(fnv1a32(salt === '' ? value : salt + ':' + value)) % 10000 < round(percent × 100)`
+ * (fmix32 being MurmurHash3's 32-bit finalizer), so another service or language can
+ * compute the same cohort.
  *
  * @example
  * ```ts
@@ -100,7 +117,7 @@ export function fnv1a32(text: string): number {
 export function isInCohort(value: string, percent: number, salt = ''): boolean {
   if (percent >= 100) return true;
   if (!(percent > 0)) return false;
-  return fnv1a32(salt === '' ? value : `${salt}:${value}`) % 10_000 < Math.round(percent * 100);
+  return fmix32(fnv1a32(salt === '' ? value : `${salt}:${value}`)) % 10_000 < Math.round(percent * 100);
 }
 
 /** @internal Compiles a glob (`*` within a segment, `**` across) into a RegExp. */

@@ -81,7 +81,24 @@ describe('retryBudget', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // A fractional bucket width (103 / 10 = 10.3): 309 / 10.3 rounds just below 30, so the
+        // call at 309 sits in bucket 29, not 30. A model that compared times with bucket edges
+        // instead of bucket indices disagreed here (once in ~800 runs).
+        examples: [
+          [
+            0,
+            0,
+            103,
+            0,
+            [
+              { kind: 'call', gap: 309 },
+              { kind: 'call', gap: 93 },
+            ],
+          ],
+        ],
+      },
     );
   });
 

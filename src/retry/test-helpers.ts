@@ -37,16 +37,15 @@ export class BudgetModel {
     readonly minPerSecond: number,
     readonly window: number,
   ) {}
-  private windowStart(t: number): number {
-    const width = this.window / BUDGET_BUCKETS;
-    return (Math.floor(t / width) - (BUDGET_BUCKETS - 1)) * width;
-  }
   counts(t: number): { calls: number; retries: number } {
-    const from = this.windowStart(t);
+    // Compare bucket indices, as the budget does: with a fractional bucket width,
+    // `floor(t / width) * width` and `t` can round to different sides of a bucket edge.
+    const width = this.window / BUDGET_BUCKETS;
+    const first = Math.floor(t / width) - (BUDGET_BUCKETS - 1);
     let calls = 0;
     let retries = 0;
     for (const e of this.log) {
-      if (e.t < from) continue;
+      if (Math.floor(e.t / width) < first) continue;
       if (e.retry) retries++;
       else calls++;
     }

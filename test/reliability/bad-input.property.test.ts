@@ -245,7 +245,7 @@ const specs: readonly FactorySpec[] = [
     name: 'validateChaosPolicy',
     base: () => ({ maxRate: 0.5 }),
     build: (o) => validateChaosPolicy(o),
-    keys: ['environments', 'maxRate', 'maxCohortPercent', 'maxDuration', 'windows'],
+    keys: ['version', 'environments', 'maxRate', 'maxCohortPercent', 'maxDuration', 'windows'],
     numeric: { maxRate: { infinity: false }, maxCohortPercent: { infinity: false }, maxDuration: { infinity: true } },
   },
   {

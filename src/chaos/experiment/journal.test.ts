@@ -41,6 +41,10 @@ describe('resilienceScore', () => {
     expect(resilienceScore([{ weight: 0, score: 10 }, { weight: 1, score: 40 }])).toBe(40);
     expect(resilienceScore([{ weight: 1, score: null }])).toBeNull();
     expect(resilienceScore([])).toBeNull();
+    // Subnormal weights: w × score underflowed to 0 before the weights were scaled.
+    expect(resilienceScore([{ weight: 5e-324, score: 34.1 }])).toBe(34.1);
+    expect(resilienceScore([{ weight: 5e-324, score: 20 }, { weight: 1e-323, score: 80 }])).toBe(60);
+    expect(resilienceScore([{ weight: Infinity, score: 10 }, { weight: 1, score: 40 }])).toBe(40);
   });
 
   it('stays between the lowest and highest scored experiment, and ignores excluded ones', () => {

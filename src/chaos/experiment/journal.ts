@@ -280,7 +280,8 @@ export function experimentScore(
 /**
  * The weighted resilience score of a suite: Σ weightᵢ · scoreᵢ / Σ weightᵢ over the
  * experiments with a score (see {@link experimentScore}), rounded to one decimal;
- * `null` when none has one or all weights are 0.
+ * `null` when none has one or all weights are 0. Only finite positive weights count; the
+ * weights are scaled by the largest first, so tiny ones (even subnormal) still average.
  *
  * @example
  * ```ts
@@ -288,14 +289,18 @@ export function experimentScore(
  * ```
  */
 export function resilienceScore(entries: readonly { readonly weight: number; readonly score: number | null }[]): number | null {
+  const counts = (e: { readonly weight: number; readonly score: number | null }): boolean => e.score !== null && e.weight > 0 && e.weight < Infinity;
+  let max = 0;
+  for (const e of entries) if (counts(e) && e.weight > max) max = e.weight;
+  if (max === 0) return null;
   let num = 0;
   let den = 0;
   for (const e of entries) {
-    if (e.score === null || !(e.weight > 0)) continue;
-    num += e.weight * e.score;
-    den += e.weight;
+    if (!counts(e)) continue;
+    const w = e.weight / max;
+    num += w * (e.score as number);
+    den += w;
   }
-  if (den === 0) return null;
   return Math.round((num / den) * 10) / 10;
 }
 
