@@ -335,7 +335,7 @@ th,td{border-bottom:1px solid #e1e6eb;padding:5px 8px;text-align:left;vertical-a
 th{background:#f6f8fa;font-weight:600}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.broken td{background:#fff0ef}
-.facts{display:grid;grid-template-columns:repeat(6,1fr);gap:8px;margin:0 0 8px}
+.facts{display:grid;grid-template-columns:repeat(7,1fr);gap:8px;margin:0 0 8px}
 .facts div{background:#f6f8fa;border-radius:6px;padding:6px 10px}
 dt{font-size:11px;color:#59636e;text-transform:uppercase;letter-spacing:.04em}
 dd{margin:0;font-size:17px;font-weight:600;font-variant-numeric:tabular-nums}
@@ -368,7 +368,7 @@ details{margin-top:12px}
 summary{cursor:pointer;color:#0969da}
 a{color:#0969da;text-decoration:none}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f6f8fa;padding:1px 4px;border-radius:4px}
-@media (max-width:900px){.charts{grid-template-columns:1fr}.facts{grid-template-columns:repeat(3,1fr)}}
+@media (max-width:900px){.charts{grid-template-columns:1fr}.facts{grid-template-columns:repeat(4,1fr)}}
 @media print{body{background:#fff;padding:0}section.experiment,header{break-inside:avoid;border:0}}
 `;
 
