@@ -598,6 +598,8 @@ class Experiment {
   private readonly closedAt = new Map<string, number>();
   /** A steady-state check broke while faults were on. */
   private breachedUnderFault = false;
+  /** The steady state was evaluated on data at least once while faults were on. */
+  private checkedUnderFault = false;
   private baselineHeld = false;
   private verdict: Verdict | undefined = undefined;
   private reason = '';
@@ -853,6 +855,7 @@ class Experiment {
       if (steady === false) return this.finish('skipped', `baseline not met: ${(breach as CompiledCheck).record.id} broke at ${at} ms (value ${String(this.evaluations.find((e) => e.time === at && e.check === (breach as CompiledCheck).record.id)?.value)}); nothing was injected`);
       if (steady === true) this.baselineHeld = true;
     } else if (w.phase === 'ramp' || w.phase === 'inject') {
+      if (steady !== null) this.checkedUnderFault = true;
       if (breach !== undefined) {
         this.breachedUnderFault = true;
         this.detect(at, `breach ${breach.record.id}`);
@@ -876,9 +879,10 @@ class Experiment {
     const next = this.p.windows[index + 1];
     if (next === undefined) {
       if (this.mttr !== null) {
-        const why = this.breachedUnderFault
-          ? `steady state back ${this.mttr} ms after the faults went off (${this.p.streak} consecutive evaluations)`
-          : `steady state held while the faults were on and after (${this.p.streak} consecutive evaluations in recovery)`;
+        const why =
+          this.checkedUnderFault && !this.breachedUnderFault
+            ? `steady state held while the faults were on and after (${this.p.streak} consecutive evaluations in recovery)`
+            : `steady state back ${this.mttr} ms after the faults went off (${this.p.streak} consecutive evaluations)`;
         return this.finish('pass', why);
       }
       return this.finish('fail', `steady state not back within the ${this.o.schedule.recovery} ms recovery window (needed ${this.p.streak} consecutive evaluations)`);
