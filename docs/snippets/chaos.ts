@@ -14,6 +14,7 @@ import {
   latencyInjection,
   outcomeInjection,
   parseChaosPolicy,
+  paymentGatewayDown,
   paymentGatewayErrorSpike,
   redisKeyExpiry,
   simulatedSystemError,
@@ -105,7 +106,7 @@ const euFreeTier = faultInjection({
     labels: { region: 'eu', tier: ['free', 'trial'] },
   },
   cohort: { label: 'userId', percent: 5 }, // the same 5 % of players, every time, in every process
-  enabled: (ctx) => ctx.labels['canary'] !== 'true',
+  when: (ctx) => ctx.labels['canary'] !== 'true', // a predicate per call
   rate: (ctx) => (ctx.operation === 'shop.checkout' ? 0.5 : 0.1),
 });
 
@@ -137,10 +138,14 @@ export async function injectedCalls(): Promise<number[]> {
 // --8<-- [end:test]
 
 // --8<-- [start:switch]
+// Built off: arming at start-up leaves it off until something calls enable().
+const gatewayDown = paymentGatewayDown({ enabled: false, target: { operations: ['payment.*'] } });
+
 // Experiments switch faults at run time; the counters tell what was injected.
+gatewayDown.enable(); // on now (it injects while the controller is armed)
 slowQueries.disable(); // off now: ongoing injected delays end, the calls run
 slowQueries.enable();
 log.info(`${slowQueries.name}: ${slowQueries.injections} injections`);
 // --8<-- [end:switch]
 
-export { refused, jittery, replayed, declined, cacheMiss, flushCache, partition, drain, unstable, loadProfile };
+export { gatewayDown, refused, jittery, replayed, declined, cacheMiss, flushCache, partition, drain, unstable, loadProfile };

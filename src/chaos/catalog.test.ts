@@ -48,6 +48,18 @@ describe('scenario catalog', () => {
     expect(ids.size).toBe(20);
   });
 
+  it('every scenario can be built off (enabled: false) and stays off when armed until enable()', async () => {
+    const { clock, controller } = setup(); // already armed
+    for (const s of catalog.scenarioCatalog) {
+      const f = create(s.factory, { clock, controller, enabled: false });
+      expect(f.isEnabled).toBe(false);
+      await expect(f.execute(() => 'real')).resolves.toBe('real');
+      expect(f.injections).toBe(0);
+      f.enable();
+      expect(f.isEnabled).toBe(true);
+    }
+  });
+
   it('takes the common options (name, rate, target…)', async () => {
     const { clock, controller } = setup();
     const f = catalog.paymentGatewayDown({ clock, controller, name: 'pg', target: { operations: ['payment.*'] } });

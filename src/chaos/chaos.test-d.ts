@@ -28,7 +28,10 @@ describe('chaos types', () => {
 
   it('types the options', () => {
     expectTypeOf(faultInjection({ rate: (ctx) => (ctx.operation === 'x' ? 1 : 0) })).toEqualTypeOf<FaultInjectionPolicy>();
-    faultInjection({ enabled: (ctx) => expectTypeOf(ctx).toEqualTypeOf<ExecutionContext>() === undefined });
+    faultInjection({ when: (ctx) => expectTypeOf(ctx).toEqualTypeOf<ExecutionContext>() === undefined });
+    faultInjection({ enabled: false });
+    // @ts-expect-error: `enabled` is the initial state of the switch; a per-call predicate goes in `when`
+    faultInjection({ enabled: (ctx: ExecutionContext) => ctx.attempt > 1 });
     faultInjection({ error: RangeError });
     faultInjection({ error: new Error('x') });
     // @ts-expect-error: latency is required

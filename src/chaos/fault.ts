@@ -1,5 +1,5 @@
 /**
- * The base of every fault policy: the injection decision (controller, switch, enabled,
+ * The base of every fault policy: the injection decision (controller, switch, `when`,
  * target, cohort, max duration, rate), the injected mark, counting and events.
  *
  * @packageDocumentation
@@ -62,8 +62,15 @@ export function injectedBy(error: unknown): string | undefined {
 
 /**
  * Base of the fault policies. Each one decides per call whether to inject (see
- * {@link FaultOptions}); `enable()` / `disable()` switch it at run time, `injections`
- * counts what it injected.
+ * {@link FaultOptions}); `enable()` / `disable()` switch it at run time (it starts in the
+ * state of its `enabled` option), `injections` counts what it injected.
+ *
+ * @example
+ * ```ts
+ * const gatewayDown = faultInjection({ name: 'gateway-down', enabled: false }); // off until enable()
+ * chaos.arm({ environment: 'staging' }); // gatewayDown stays off
+ * gatewayDown.enable(); // now it injects
+ * ```
  */
 export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent> implements ActiveEffects {
   /** What this fault injects. */
@@ -73,13 +80,13 @@ export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent
   /** @internal */
   protected readonly random: Random;
   private readonly rate: number | ((ctx: ExecutionContext) => number);
-  private readonly enabledOption: boolean | ((ctx: ExecutionContext) => boolean);
+  private readonly when: ((ctx: ExecutionContext) => boolean) | undefined;
   private readonly matcher: TargetMatcher | undefined;
   private readonly cohort: FaultCohort | undefined;
   private readonly maxDuration: number;
   /** @internal Options shown by describe(). */
   protected readonly common: Record<string, unknown>;
-  private switchedOn = true;
+  private switchedOn: boolean;
   private count = 0;
   private firstSeen = Number.NaN;
   private effects: Set<() => void> | undefined = undefined;
@@ -89,13 +96,15 @@ export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent
     this.controller = options.controller ?? chaos;
     this.random = options.random ?? systemRandom;
     this.rate = options.rate ?? 1;
-    this.enabledOption = options.enabled ?? true;
+    this.switchedOn = options.enabled ?? true;
+    this.when = options.when;
     this.matcher = compileTarget(options.target);
     this.cohort = options.cohort;
     this.maxDuration = options.maxDuration ?? Number.POSITIVE_INFINITY;
     this.common = {
       rate: typeof this.rate === 'function' ? `function ${this.rate.name || '(anonymous)'}` : this.rate,
-      enabled: typeof this.enabledOption === 'function' ? 'function' : this.enabledOption,
+      enabled: this.switchedOn,
+      ...(options.when !== undefined ? { when: `function ${options.when.name || '(anonymous)'}` } : {}),
       ...(options.target !== undefined ? { target: options.target } : {}),
       ...(options.cohort !== undefined ? { cohort: options.cohort } : {}),
       maxDuration: this.maxDuration,
@@ -107,14 +116,18 @@ export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent
     return this.count;
   }
 
-  /** Whether the run-time switch is on (see {@link FaultPolicy.enable}). Arming is separate. */
+  /**
+   * Whether the run-time switch is on: the `enabled` option at creation, then what
+   * `enable()` / `disable()` last set. Arming is separate: an enabled fault injects only
+   * while its controller is armed.
+   */
   get isEnabled(): boolean {
     return this.switchedOn;
   }
 
   /**
-   * Switches the fault on (the default) and restarts its `maxDuration`. It still injects
-   * only while its controller is armed.
+   * Switches the fault on (the state it starts in unless built with `enabled: false`) and
+   * restarts its `maxDuration`. It still injects only while its controller is armed.
    */
   enable(): void {
     this.switchedOn = true;
@@ -148,8 +161,8 @@ export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent
 
   /** @internal Everything but the switch and the controller. May throw (= no). */
   protected decide(ctx: ExecutionContext): boolean {
-    const en = this.enabledOption;
-    if (en !== true && (en === false || en(ctx) !== true)) return false;
+    const when = this.when;
+    if (when !== undefined && when(ctx) !== true) return false;
     if (this.matcher !== undefined && !this.matcher.matches(ctx)) return false;
     if (this.cohort !== undefined && !callInCohort(ctx, this.cohort, this.controller.maxCohortPercent)) return false;
     if (this.maxDuration !== Number.POSITIVE_INFINITY) {

@@ -142,13 +142,13 @@ describe('decisions', () => {
     await expect(f.execute(() => 1, { operation: 'cold' })).resolves.toBe(1);
   });
 
-  it('a throwing enabled, rate, random or cohort function never breaks the call', async () => {
+  it('a throwing when, rate, random or cohort function never breaks the call', async () => {
     const { controller, clock } = armed();
     const boom = (): never => {
       throw new Error('bug in chaos config');
     };
     const faults = [
-      faultInjection({ controller, clock, enabled: boom }),
+      faultInjection({ controller, clock, when: boom }),
       faultInjection({ controller, clock, rate: boom }),
       faultInjection({ controller, clock, rate: 0.5, random: boom }),
       faultInjection({ controller, clock, error: boom }),
@@ -162,12 +162,71 @@ describe('decisions', () => {
     }
   });
 
-  it('enabled: false or a predicate returning anything but true skips', async () => {
+  it('when: a predicate returning anything but true skips the call', async () => {
     const { controller, clock } = armed();
-    await expect(faultInjection({ controller, clock, enabled: false }).execute(() => 1)).resolves.toBe(1);
-    const f = faultInjection({ controller, clock, enabled: (ctx) => ctx.labels['tier'] === 'free' });
+    const f = faultInjection({ controller, clock, when: (ctx) => ctx.labels['tier'] === 'free' });
     await expect(f.execute(() => 1, { labels: { tier: 'paid' } })).resolves.toBe(1);
     await expect(f.execute(() => 1, { labels: { tier: 'free' } })).rejects.toBeInstanceOf(ChaosInjectedError);
+    const truthy = faultInjection({ controller, clock, when: (() => 1) as unknown as () => boolean });
+    await expect(truthy.execute(() => 1)).resolves.toBe(1);
+    expect(f.describe().options).toMatchObject({ enabled: true, when: 'function when' });
+  });
+
+  it('enabled: false builds the fault off until enable() (issue #15 item 5)', async () => {
+    const { controller, clock } = armed();
+    const f = faultInjection({ controller, clock, enabled: false });
+    expect(f.isEnabled).toBe(false);
+    expect(f.describe().options).toMatchObject({ enabled: false });
+    await expect(f.execute(() => 1)).resolves.toBe(1);
+    f.enable();
+    expect(f.isEnabled).toBe(true);
+    await expect(f.execute(() => 1)).rejects.toBeInstanceOf(ChaosInjectedError);
+    expect(f.injections).toBe(1);
+    f.disable();
+    await expect(f.execute(() => 1)).resolves.toBe(1);
+  });
+
+  it('arming at start-up does not switch on the faults built off; enable() switches on only that one', async () => {
+    const clock = new VirtualClock();
+    const controller = createChaosController({ env: { BREAKWATER_CHAOS: '1' }, clock });
+    const pool = { occupy: (permits: number) => ({ held: permits, release: () => {} }) };
+    // Built at start-up, before arming, all off.
+    const faults: FaultPolicy[] = [
+      faultInjection({ controller, clock, enabled: false }),
+      latencyInjection({ controller, clock, enabled: false, latency: 1_000 }),
+      outcomeInjection({ controller, clock, enabled: false, result: 'fake' }),
+      behaviorInjection({ controller, clock, enabled: false, behavior: () => (touched = true) }),
+      hang({ controller, clock, enabled: false }),
+      exhaustion({ controller, clock, enabled: false, bulkhead: pool, permits: 1, holdFor: 10 }),
+      flapping({ controller, clock, enabled: false, onDuration: 10, offDuration: 10 }),
+    ];
+    let touched = false;
+    expect(controller.arm({ environment: 'staging' }).active).toBe(true);
+    for (const f of faults) {
+      expect(f.isEnabled).toBe(false);
+      await expect(f.execute(() => 'real')).resolves.toBe('real'); // a hang or a delay would never settle here
+      expect(f.injections).toBe(0);
+    }
+    expect(touched).toBe(false);
+    const [errors, ...others] = faults as [FaultPolicy, ...FaultPolicy[]];
+    errors.enable();
+    await expect(errors.execute(() => 'real')).rejects.toBeInstanceOf(ChaosInjectedError);
+    for (const f of others) await expect(f.execute(() => 'real')).resolves.toBe('real');
+    expect(faults.map((f) => f.injections)).toEqual([1, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('enabled must be a boolean: a per-call function is rejected, pointing to `when`', () => {
+    const predicate = (ctx: ExecutionContext): boolean => ctx.attempt > 1;
+    let error: unknown;
+    try {
+      faultInjection({ enabled: predicate as unknown as boolean });
+    } catch (e) {
+      error = e;
+    }
+    expect(isOptionsValidationError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/expected `enabled` to be a boolean.*`when: \(ctx\) => boolean`.*got/);
+    expect(() => hang({ enabled: 'yes' as unknown as boolean })).toThrow(/`enabled`/);
+    expect(() => faultInjection({ when: true as unknown as () => boolean })).toThrow(/expected `when` to be a predicate/);
   });
 
   it('target: operations (exact, glob, RegExp) and label selectors', async () => {
@@ -338,7 +397,7 @@ describe('faultInjection', () => {
   it('the real policies outside see the fault: an outer retry retries injected errors', async () => {
     const { controller, clock } = armed();
     let attempts = 0;
-    const flaky = faultInjection({ controller, clock, enabled: () => attempts++ < 2 });
+    const flaky = faultInjection({ controller, clock, when: () => attempts++ < 2 });
     const retryish = pipeline({ name: 'p' }, flaky);
     const events: string[] = [];
     retryish.onEvent((e) => events.push(`${e.kind}:${e.type}`));

@@ -12,9 +12,17 @@ import { labelSelectorRule, operationsRule, type FaultCohort, type FaultTarget }
 
 /**
  * Options every fault policy takes. A call gets the fault when: the fault is switched on
- * (`enable()`/`disable()`), its controller is armed, `enabled` says yes, the call matches
- * `target` and `cohort`, it is within `maxDuration`, and a draw of `random` falls under
- * `rate`. Any error thrown while deciding (by `rate`, `enabled`, …) means "do not inject".
+ * (`enabled` at creation, then `enable()`/`disable()`), its controller is armed, `when`
+ * says yes, the call matches `target` and `cohort`, it is within `maxDuration`, and a draw
+ * of `random` falls under `rate`. Any error thrown while deciding (by `rate`, `when`, …)
+ * means "do not inject".
+ *
+ * @example
+ * ```ts
+ * // Built off: arming the controller at start-up does not switch it on; an admin endpoint does.
+ * const slowDb = latencyInjection({ latency: 800, enabled: false, when: (ctx) => ctx.labels['tier'] === 'free' });
+ * slowDb.enable();
+ * ```
  */
 export interface FaultOptions {
   /** Name used in events, metrics and errors. @defaultValue the fault kind, e.g. `'fault-injection'` */
@@ -29,8 +37,19 @@ export interface FaultOptions {
    * `maxRate`. @defaultValue 1
    */
   readonly rate?: number | ((ctx: ExecutionContext) => number) | undefined;
-  /** A switch per call: `false` (or a function returning anything but `true`) skips. @defaultValue true */
-  readonly enabled?: boolean | ((ctx: ExecutionContext) => boolean) | undefined;
+  /**
+   * Whether the fault starts switched on: the initial state of the run-time switch
+   * `enable()` / `disable()` / `isEnabled`. `false` builds the fault off until `enable()`,
+   * so arming its controller does not switch it on. (A per-call predicate goes in `when`;
+   * a function here is rejected.) @defaultValue true
+   */
+  readonly enabled?: boolean | undefined;
+  /**
+   * A predicate per call: the call is eligible only when it returns `true` (anything else,
+   * or a throw, skips it). Checked only while the fault is switched on and armed.
+   * @defaultValue every call
+   */
+  readonly when?: ((ctx: ExecutionContext) => boolean) | undefined;
   /** Which operations and labels are eligible. @defaultValue every call */
   readonly target?: FaultTarget | undefined;
   /** A sticky cohort of users or tenants. @defaultValue every call */
@@ -52,7 +71,11 @@ export const faultOptionsSchema: Schema = {
   clock: rules.clock(),
   random: rules.func('a function returning a number in [0, 1)'),
   rate: rateRule,
-  enabled: rules.anyOf(rules.boolean(), rules.func('a predicate')),
+  enabled: {
+    expected: 'a boolean, whether the fault starts switched on (a per-call predicate goes in `when: (ctx) => boolean`)',
+    check: (v) => typeof v === 'boolean',
+  } satisfies Rule,
+  when: rules.func('a predicate (ctx) => boolean'),
   target: rules.object({ operations: operationsRule, labels: labelSelectorRule }, 'an object with operations and/or labels'),
   cohort: rules.object(
     { label: rules.required(rules.string()), percent: rules.required(rules.number(0, 100)), salt: rules.string({ nonEmpty: false }) },

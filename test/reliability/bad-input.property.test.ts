@@ -58,7 +58,7 @@ function armedController(clock: VirtualClock): ChaosController {
   return c;
 }
 
-const FAULT_KEYS = ['name', 'clock', 'random', 'rate', 'enabled', 'target', 'cohort', 'maxDuration', 'controller'];
+const FAULT_KEYS = ['name', 'clock', 'random', 'rate', 'enabled', 'when', 'target', 'cohort', 'maxDuration', 'controller'];
 const FAULT_NUMERIC = { rate: { infinity: false }, maxDuration: { infinity: true } };
 const faultBase = (clock: VirtualClock) => ({ clock, controller: armedController(clock), rate: 1 });
 

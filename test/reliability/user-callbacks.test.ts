@@ -1,7 +1,7 @@
 /**
  * User callbacks that throw are contained as documented and never leave a call unsettled:
  * `handle`, `handleResult`, event listeners, `retryAfter`, a backoff function, `random`,
- * fallback tiers, a `recoveryTimeout` function, chaos `rate` / `enabled` / `generate` /
+ * fallback tiers, a `recoveryTimeout` function, chaos `rate` / `when` / `generate` /
  * `behavior`, a partition key function and a `lastKnownGood` key function.
  */
 import fc from 'fast-check';
@@ -205,10 +205,10 @@ describe('chaos callbacks', () => {
     return controller;
   }
 
-  it('a throwing rate or enabled function means "do not inject"', async () => {
+  it('a throwing rate or when function means "do not inject"', async () => {
     const clock = new VirtualClock();
     const controller = armed(clock);
-    for (const f of [faultInjection({ clock, controller, rate: thrower('rate') }), faultInjection({ clock, controller, enabled: thrower('enabled') })]) {
+    for (const f of [faultInjection({ clock, controller, rate: thrower('rate') }), faultInjection({ clock, controller, when: thrower('when') })]) {
       expect(await settle(clock, f.execute(() => 'real'))).toEqual({ ok: true, value: 'real' });
       expect(f.injections).toBe(0);
     }
@@ -252,7 +252,7 @@ type CallbackSite =
   | 'fallback.handle'
   | 'fallback.listener'
   | 'chaos.rate'
-  | 'chaos.enabled'
+  | 'chaos.when'
   | 'partition.key'
   | 'pipeline.listener';
 
@@ -270,7 +270,7 @@ const sites: readonly CallbackSite[] = [
   'fallback.handle',
   'fallback.listener',
   'chaos.rate',
-  'chaos.enabled',
+  'chaos.when',
   'partition.key',
   'pipeline.listener',
 ];
@@ -310,7 +310,7 @@ describe('any set of throwing callbacks in a full pipeline', () => {
             clock,
             controller,
             rate: bad('chaos.rate') ? thrower('rate') : 0.3,
-            ...(bad('chaos.enabled') ? { enabled: thrower('enabled') } : {}),
+            ...(bad('chaos.when') ? { when: thrower('when') } : {}),
             random: () => 0.1,
           });
           const policies: Policy[] = [f, r, b, timeout({ clock, duration: 100 }), bh, chaosFault];

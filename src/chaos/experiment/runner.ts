@@ -648,7 +648,7 @@ class Experiment {
     }
     const ended = new Promise<void>((r) => (this.resolveEnd = r));
     try {
-      // Baseline runs with every fault off (a fault is switched on when created).
+      // Baseline runs with every fault off (a fault starts switched on unless built with `enabled: false`).
       for (const f of this.o.faults) f.disable();
       this.t0 = this.clock.now();
       this.watchCircuits();
