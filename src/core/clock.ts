@@ -31,11 +31,13 @@ interface PerformanceLike {
   now(): number;
 }
 
+const SYSTEM_CLOCK_BRAND = Symbol.for('breakwater.systemClock');
+
 /**
  * The platform clock: `performance.now()` (monotonic, falls back to `Date.now()`) and the
  * global `setTimeout` / `clearTimeout`, each looked up when called.
  */
-export const systemClock: Clock = {
+export const systemClock: Clock = Object.defineProperty<Clock>({
   now(): number {
     const perf = (globalThis as { performance?: PerformanceLike }).performance;
     return perf !== undefined ? perf.now() : Date.now();
@@ -46,7 +48,20 @@ export const systemClock: Clock = {
   clearTimeout(handle: unknown): void {
     globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]);
   },
-};
+}, SYSTEM_CLOCK_BRAND, { value: true });
+
+/**
+ * @internal True for the system clock of this or another copy of the package (the ESM and
+ * CJS builds each have one; both are the same platform time).
+ */
+export function isSystemClock(clock: Clock): boolean {
+  return (clock as { [SYSTEM_CLOCK_BRAND]?: unknown })[SYSTEM_CLOCK_BRAND] === true;
+}
+
+/** @internal True when `a` and `b` are one time source. */
+export function sameClock(a: Clock, b: Clock): boolean {
+  return a === b || (isSystemClock(a) && isSystemClock(b));
+}
 
 /** @internal Calls `unref()` on a timer handle when it has one (Node); returns whether it did. */
 export function unrefTimer(handle: unknown): boolean {

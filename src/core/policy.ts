@@ -10,7 +10,7 @@
  *
  * @packageDocumentation
  */
-import { systemClock, type Clock } from './clock';
+import { isSystemClock, sameClock, systemClock, type Clock } from './clock';
 import { callWithContext, ExecutionContext, type ExecuteOptions } from './context';
 import { Emitter, type EventPayload, type ExecutedEvent, type Listener, type ResilienceEvent, type Subscription } from './events';
 import { EMPTY_LABELS } from './context';
@@ -141,6 +141,12 @@ export interface PolicyBaseOptions {
   readonly name: string;
   readonly clock: Clock;
   readonly operation?: string | undefined;
+  /**
+   * True for policies whose state lives across calls on their own clock (a breaker's open
+   * time, a fault's schedule, a retry budget's window): such a policy pins its clock, even
+   * the system clock, and a pipeline refuses to run it on another.
+   */
+  readonly keepsTime?: boolean | undefined;
 }
 
 /** The member(s) of the event union `E` whose `type` can be `K`. */
@@ -184,12 +190,19 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
   readonly events = new Emitter<ResilienceEvent>();
   /** @internal Default operation key. */
   protected readonly defaultOperation: string;
+  /**
+   * @internal The clock this policy insists on, or `undefined` when it follows whatever
+   * clock the call runs on: a clock given explicitly, or any clock of a policy that keeps
+   * time across calls ({@link PolicyBaseOptions.keepsTime}).
+   */
+  readonly pinnedClock: Clock | undefined;
   private head: Link | undefined | null = null;
 
   protected constructor(base: PolicyBaseOptions) {
     this.kind = base.kind;
     this.name = base.name;
     this.clock = base.clock;
+    this.pinnedClock = base.keepsTime === true || !isSystemClock(base.clock) ? base.clock : undefined;
     this.defaultOperation = base.operation ?? 'default';
   }
 
@@ -357,8 +370,19 @@ export interface PipelineOptions {
   /** Operation key for calls that give none. @defaultValue `'default'` */
   readonly operation?: string | undefined;
   /**
-   * The clock of the execution context. Every policy of a pipeline must use the same
-   * clock. @defaultValue the policies' clock
+   * The clock of the execution context: retry sleeps, timeouts, bulkhead queue waits and
+   * fallback ages follow it. A pipeline runs on one clock: policies that keep time across
+   * calls (a circuit breaker, a chaos fault, a retry with a budget) pin their own clock (the
+   * system clock when given none), and a pipeline whose clock differs from one of theirs
+   * is refused with an `OptionsValidationError`. So in tests, give the same `VirtualClock`
+   * to the pipeline and to each breaker and fault.
+   * @defaultValue the clock its time-keeping policies pin, else the system clock
+   *
+   * @example
+   * ```ts
+   * const clock = new VirtualClock();
+   * const p = pipeline({ clock }, retry(), circuitBreaker({ clock }), timeout(1_000));
+   * ```
    */
   readonly clock?: Clock | undefined;
 }
@@ -383,15 +407,9 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent> extends Polic
   /** @internal Use {@link pipeline}. */
   constructor(options: PipelineOptions, policies: readonly Policy[]) {
     const opts = validateOptions<PipelineOptions>('pipeline', options, pipelineSchema);
-    const clocks = new Set(policies.map((p) => p.clock).filter((c) => c !== systemClock));
-    if (opts.clock !== undefined) clocks.add(opts.clock);
-    if (clocks.size > 1) {
-      throw new OptionsValidationError('pipeline', [
-        { path: 'clock', value: `${clocks.size} different clocks`, expected: 'one clock shared by every policy of the pipeline' },
-      ]);
-    }
-    const clock = clocks.values().next().value ?? systemClock;
-    super({ kind: 'pipeline', name: opts.name ?? 'pipeline', clock, operation: opts.operation });
+    const pinned = oneClock(opts.clock, policies);
+    const clock = pinned ?? systemClock;
+    super({ kind: 'pipeline', name: opts.name ?? 'pipeline', clock, operation: opts.operation, keepsTime: pinned !== undefined });
     this.policies = policies;
     const mine = this.events;
     this.chain = policies.flatMap((p) => p.entries().map((e) => ({ strategy: e.strategy, emitters: [...e.emitters, mine] })));
@@ -409,6 +427,39 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent> extends Polic
   describe(): PolicyDescription {
     return { kind: this.kind, name: this.name, options: {}, policies: this.policies.map((p) => p.describe()) };
   }
+}
+
+/**
+ * @internal The one clock a pipeline runs on: its own `clock` option and every clock its
+ * policies pin must be the same object. A breaker built without `clock` pins the system
+ * clock, so `pipeline({ clock: virtual }, circuitBreaker())` is refused rather than run
+ * with the breaker on wall time and the rest on virtual time.
+ */
+function oneClock(own: Clock | undefined, policies: readonly Policy[]): Clock | undefined {
+  let chosen = own;
+  let from = 'the pipeline (its `clock` option)';
+  for (let i = 0; i < policies.length; i++) {
+    const p = policies[i] as Policy;
+    const c = p.pinnedClock;
+    if (c === undefined) continue;
+    if (chosen === undefined) {
+      chosen = c;
+      from = `policies[${i}]`;
+    } else if (!sameClock(c, chosen)) {
+      throw new OptionsValidationError('pipeline', [
+        {
+          path: `policies[${i}].clock`,
+          value: describeClockOf(p),
+          expected: `the clock of ${from}: a pipeline runs on one clock, so give the same \`clock\` to the pipeline and to every policy that keeps time across calls (circuitBreaker, chaos faults, a retry with a budget), or to none of them`,
+        },
+      ]);
+    }
+  }
+  return chosen;
+}
+
+function describeClockOf(p: Policy): string {
+  return `${p.kind} '${p.name}' on ${isSystemClock(p.clock) ? 'the system clock' : 'another clock'}`;
 }
 
 /** True for any policy or pipeline, from this or another copy of the package. */
