@@ -1,5 +1,6 @@
 // Examples of docs/recipes.md. Type-checked by `npm test`; every ts block of the page is copied from here.
 import { createServer, type ServerResponse } from 'node:http';
+import { Redis } from 'ioredis';
 import {
   bulkhead,
   circuitBreaker,
@@ -31,7 +32,6 @@ interface Identity {
   readonly status: number;
   readonly playerId?: string;
 }
-declare const redis: { get(key: string, opts: { signal: AbortSignal }): Promise<string | null> };
 declare const db: { topScores(region: string, opts: { signal: AbortSignal }): Promise<Entry[]> };
 declare const reports: { run(tenant: string, opts: { signal: AbortSignal }): Promise<Report> };
 declare const idp: {
@@ -114,8 +114,15 @@ export function fetchPolitely(url: string): Promise<Response> {
 // --8<-- [end:retry-after]
 
 // --8<-- [start:stale-leaderboard]
-// Redis failing is Redis missing: fall through to the database. The breaker stops paying
-// even the 25 ms timeout on every request while Redis is down.
+// ioredis cannot cancel a command: once queued or sent, it stays in the client until Redis
+// answers or the client gives up, whatever the caller does, so there is no signal to pass.
+// Bound the client's own queue instead: fail at once while not connected, fail commands in
+// flight after one reconnect attempt, reject a command still unanswered after 1 s.
+const redis = new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+
+// Redis failing is Redis missing: fall through to the database. The 25 ms timeout bounds
+// how long a request waits for Redis (the command stays queued in the client); after three
+// failures the breaker stops queuing commands at all while Redis is down.
 const cache = pipeline(
   { name: 'cache' },
   fallback<string | null>({ tiers: [null] }),
@@ -133,9 +140,9 @@ export function topScores(region: string): Promise<Entry[]> {
     async (ctx) => {
       // Inner calls share the outer deadline and signal.
       const inner = { signal: ctx.signal, deadline: ctx.deadline };
-      const cached = await cache.execute((c) => redis.get(`board:${region}`, { signal: c.signal }), inner);
+      const cached = await cache.execute(() => redis.get(`board:${region}`), inner);
       if (cached !== null) return JSON.parse(cached) as Entry[];
-      return db.topScores(region, { signal: ctx.signal });
+      return db.topScores(region, { signal: ctx.signal }); // a client that can cancel gets the signal
     },
     { operation: 'leaderboard.top', labels: { region } },
   );
@@ -190,21 +197,8 @@ export function verify(accessToken: string, refreshToken: string): Promise<Ident
 }
 // --8<-- [end:refresh-token]
 
-// --8<-- [start:client-errors]
-class HttpError extends Error {
-  constructor(readonly status: number) {
-    super(`HTTP ${status}`);
-  }
-}
-
-// A 404 or a 422 says nothing about the dependency's health: do not let it trip the breaker,
-// and do not retry it either.
-const isServerSide = (e: unknown): boolean => !(e instanceof HttpError) || e.status >= 500;
-const profiles = pipeline(
-  retry({ maxAttempts: 3, handle: isServerSide }),
-  circuitBreaker({ name: 'profile-api', failureThreshold: 5, handle: isServerSide }),
-);
-// --8<-- [end:client-errors]
+// The "client-errors" recipe lives in recipe-client-errors.ts, where a test runs it against an open breaker.
+import { profiles } from './recipe-client-errors';
 
 // --8<-- [start:budget]
 // One budget for every call to the gateway: retries may add at most 10 % load (plus a
