@@ -2,7 +2,6 @@
 import {
   circuitBreaker,
   exponentialBackoff,
-  isBrokenCircuitError,
   pipeline,
   retry,
   retryBudget,
@@ -55,14 +54,14 @@ export function loadLeaderboard(): Promise<Response> {
 // --8<-- [end:pushback]
 
 // --8<-- [start:rejected-opt-in]
-// By default an open circuit is not retried: the breaker's BrokenCircuitError goes straight
-// through. To wait for the breaker instead, select it in `handle` and honour its retryAfter.
+// By default an open circuit is not retried, whatever `handle` says: the breaker's
+// BrokenCircuitError goes straight through. To wait for the breaker instead, opt in; the
+// sleep then lasts the error's retryAfter (until the breaker admits a probe).
 const patient = pipeline(
   retry({
     maxAttempts: 3,
-    maxDelay: 5_000,
-    handle: () => true, // every error, ExecutionRejectedErrors included
-    retryAfter: (e) => (isBrokenCircuitError(e) ? e.retryAfter : undefined),
+    maxDelay: 5_000, // a breaker that needs longer (or is isolated) is not waited for
+    retryRejections: true,
   }),
   circuitBreaker({ name: 'social-login', recoveryTimeout: 3_000 }),
 );

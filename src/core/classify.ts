@@ -5,11 +5,15 @@
  *
  * | option         | default                                                                 |
  * | -------------- | ----------------------------------------------------------------------- |
- * | `handle`       | every error (retry: every error but `ExecutionRejectedError`s)          |
+ * | `handle`       | every error                                                             |
  * | `handleResult` | no value counts as a failure                                            |
  *
  * Caller cancellation (the caller's own signal aborted) is never a failure, whatever the
  * filters say. A filter that throws is treated as answering `false`.
+ *
+ * Retry never retries an execution rejection (`ExecutionRejectedError`: an open circuit, a
+ * full bulkhead, a rate limiter's rejection), whatever `handle` says, unless its
+ * `retryRejections` option is `true`: its `handle` only chooses among the other errors.
  *
  * @packageDocumentation
  */

@@ -17,9 +17,15 @@ export type GiveUpReason =
   | 'budget'
   /**
    * The failure is not retried: `handle` / `handleResult` did not select it, or
-   * `retryAfter` / a backoff function declined (a negative delay, or more than `maxDelay`).
+   * `retryAfter` / a backoff function / a rejection's pushback declined (a negative delay,
+   * or more than `maxDelay`).
    */
   | 'not-handled'
+  /**
+   * A retry was rejected by a policy inside the retry (an open circuit, a full bulkhead:
+   * an `ExecutionRejectedError`), and `retryRejections` is off.
+   */
+  | 'rejected'
   /** The caller cancelled the call (or an enclosing timeout expired), during an attempt or a sleep. */
   | 'aborted';
 
@@ -44,7 +50,22 @@ export interface RetryAttemptEvent extends ResilienceEvent {
   readonly result?: unknown;
 }
 
-/** Emitted when a failed attempt is not retried; the outcome then leaves the policy unchanged. */
+/**
+ * Emitted when the policy stops retrying a call after it retried at least once, or decided
+ * that a handled failure is not retried (`maxAttempts`, a deadline, the budget…); the
+ * last outcome then leaves the policy unchanged.
+ *
+ * A call whose **first** attempt fails with a failure the policy does not handle — not
+ * selected by `handle` / `handleResult`, an execution rejection (open circuit, full
+ * bulkhead) while `retryRejections` is off, or the caller's own cancellation — emits no
+ * `give-up`: the policy never considered retrying it. So `give-up` counts calls on which
+ * retrying was tried or wanted, not every failure that passed through.
+ *
+ * @example
+ * ```ts
+ * policy.on('give-up', (e) => log.warn(`gave up after ${e.attempts} attempt(s): ${e.reason}`));
+ * ```
+ */
 export interface GiveUpEvent extends ResilienceEvent {
   readonly kind: 'retry';
   readonly type: 'give-up';

@@ -99,7 +99,11 @@ export interface RetryOptions<T = unknown> extends HandleOptions<T> {
   readonly maxDelay?: number | undefined;
   /** Jitter kind (see the table in docs/retry.md). @defaultValue `'full'` */
   readonly jitter?: JitterKind | undefined;
-  /** Server pushback (HTTP `Retry-After`, a breaker's `retryAfter`). @defaultValue none */
+  /**
+   * Server pushback (HTTP `Retry-After`, a rate limit's hint), asked for every failure
+   * the policy retries. An execution rejection reaches it only with `retryRejections: true`.
+   * @defaultValue none
+   */
   readonly retryAfter?: RetryAfterFunction | undefined;
   /**
    * Cap on the whole call, in ms from its start: no retry is scheduled whose sleep would
@@ -109,6 +113,31 @@ export interface RetryOptions<T = unknown> extends HandleOptions<T> {
   readonly maxDuration?: number | undefined;
   /** A retry budget shared with other policies (see {@link retryBudget}). @defaultValue none */
   readonly budget?: RetryBudget | undefined;
+  /**
+   * Whether execution rejections (an `ExecutionRejectedError`: an open circuit's
+   * `BrokenCircuitError`, a full bulkhead's `BulkheadRejectedError`, a rate limiter's
+   * rejection) are retried.
+   *
+   * - `false` (default): never, **whatever `handle` says**. A rejection is a policy saying
+   *   "not now" on purpose; retrying it with backoff only holds the caller longer and adds
+   *   load. The rejection goes straight through, and no `retry` or `give-up` event is
+   *   emitted for a first attempt that was rejected.
+   * - `true`: always, without asking `handle`. The sleep before the retry honours the
+   *   rejection's own pushback (`BrokenCircuitError.retryAfter`, the time until the
+   *   breaker admits a probe) when it is positive and no `retryAfter` option answered;
+   *   a pushback above `maxDelay` (an isolated breaker's `Infinity`) ends the retries.
+   *
+   * @defaultValue `false`
+   * @example
+   * ```ts
+   * // Wait for the breaker to half-open (up to 5 s) instead of failing at once.
+   * const patient = pipeline(
+   *   retry({ maxAttempts: 3, maxDelay: 5_000, retryRejections: true }),
+   *   circuitBreaker({ name: 'social-login', recoveryTimeout: 3_000 }),
+   * );
+   * ```
+   */
+  readonly retryRejections?: boolean | undefined;
 }
 
 /** @internal Defaults of {@link RetryOptions}. */
@@ -116,6 +145,7 @@ export const RETRY_DEFAULTS = {
   name: 'retry',
   maxAttempts: 3,
   backoff: 'exponential',
+  retryRejections: false,
   ...BACKOFF_DEFAULTS,
 } as const;
 
@@ -138,6 +168,7 @@ export const retrySchema = {
   retryAfter: rules.func(),
   maxDuration: rules.duration(0, { exclusiveMin: true }),
   budget: { expected: 'a RetryBudget (from retryBudget())', check: (v: unknown) => v instanceof RetryBudget },
+  retryRejections: rules.boolean(),
 };
 
 /** @internal Cross-field checks of {@link RetryOptions}. */

@@ -113,7 +113,8 @@ describe('retry', () => {
     });
     await expect(p.execute(fn)).rejects.toBe(fatal);
     expect(fn).toHaveBeenCalledTimes(1);
-    expect(events).toMatchObject([{ type: 'give-up', attempts: 1, reason: 'not-handled', error: fatal }]);
+    // Retry never considered the failure, so it did not give up on it: no event at all.
+    expect(events).toEqual([]);
     const q = retry({ clock, handle: (e) => e instanceof Transient, delay: 1 });
     const g = vi.fn().mockRejectedValueOnce(new Transient()).mockResolvedValueOnce(7);
     const r = settle(q.execute(g));
@@ -213,23 +214,25 @@ describe('retry', () => {
     expect(report).toHaveBeenCalledTimes(2);
   });
 
-  it('does not retry ExecutionRejectedErrors by default; a `handle` that selects them opts in', async () => {
+  it('never retries ExecutionRejectedErrors, whatever `handle` says; `retryRejections: true` opts in', async () => {
     const clock = new VirtualClock();
     const open = new BrokenCircuitError('payments', 'open', 500);
     const fn = vi.fn().mockRejectedValue(open);
     await expect(retry({ clock }).execute(fn)).rejects.toBe(open);
     await expect(retry({ clock }).execute(() => Promise.reject(new BulkheadRejectedError('b', 'full')))).rejects.toBeInstanceOf(BulkheadRejectedError);
-    expect(fn).toHaveBeenCalledTimes(1);
+    // A custom handle replaces the default, but rejections stay out: even one that selects everything.
+    const everything = retry({ clock, handle: () => true, retryAfter: (e) => (isBrokenCircuitError(e) ? e.retryAfter : undefined) });
+    const events = record(everything);
+    await expect(everything.execute(fn)).rejects.toBe(open);
+    await expect(retry({ clock, handle: [BrokenCircuitError] }).execute(fn)).rejects.toBe(open);
+    expect(fn).toHaveBeenCalledTimes(3);
+    expect(events).toEqual([]);
+    expect(clock.pending).toBe(0);
 
-    const optIn = retry({
-      clock,
-      maxAttempts: 2,
-      handle: () => true,
-      retryAfter: (e) => (isBrokenCircuitError(e) ? e.retryAfter : undefined),
-    });
+    const optIn = retry({ clock, maxAttempts: 2, retryRejections: true, handle: () => false });
     const g = vi.fn().mockRejectedValueOnce(open).mockResolvedValueOnce('through');
     const r = settle(optIn.execute(g));
-    await clock.advance(499);
+    await clock.advance(499); // the rejection's own retryAfter (500 ms) is the delay
     expect(g).toHaveBeenCalledTimes(1);
     await clock.advance(1);
     expect(g).toHaveBeenCalledTimes(2);
@@ -247,7 +250,7 @@ describe('retry', () => {
     });
     await expect(p.execute(fn, { signal: ac.signal })).rejects.toBeInstanceOf(Transient);
     expect(fn).toHaveBeenCalledTimes(1);
-    expect(events).toMatchObject([{ type: 'give-up', reason: 'aborted' }]);
+    expect(events).toEqual([]); // cancelled during the first attempt: nothing was retried, no give-up
   });
 
   it('an abort during a sleep settles the call in the same tick, with the abort reason, and drops the timer', async () => {
@@ -383,7 +386,14 @@ describe('retry', () => {
     expect(d).toMatchObject({
       kind: 'retry',
       name: 'r',
-      options: { maxAttempts: 4, backoff: { kind: 'exponential', delay: 10, factor: 2, maxDelay: 30_000, jitter: 'full' }, maxDuration: Number.POSITIVE_INFINITY },
+      options: {
+        maxAttempts: 4,
+        backoff: { kind: 'exponential', delay: 10, factor: 2, maxDelay: 30_000, jitter: 'full' },
+        maxDuration: Number.POSITIVE_INFINITY,
+        handle: 'every error',
+        retryRejections: false,
+      },
     });
+    expect(retry({ retryRejections: true }).describe().options).toMatchObject({ retryRejections: true });
   });
 });

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { compileClassifier, Verdict, type Classifier, type HandleOptions } from '../core/classify';
+import { compileClassifier, errorPredicate, Verdict, type Classifier, type ResultFilter } from '../core/classify';
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import { isExecutionRejectedError } from '../core/errors';
@@ -20,9 +20,27 @@ import type { RetryBudget } from './budget';
 import type { BudgetExhaustedEvent, GiveUpEvent, GiveUpReason, RetryAttemptEvent, RetryEvent } from './events';
 import { RETRY_DEFAULTS, retryIssues, retrySchema, type BackoffFunction, type RetryAfterFunction, type RetryInfo, type RetryOptions } from './options';
 
-/** The default `handle`: every error except `ExecutionRejectedError`s (open circuit, full bulkhead). */
-function notRejected(error: unknown): boolean {
-  return !isExecutionRejectedError(error);
+/**
+ * The error predicate of a retry policy: an execution rejection (open circuit, full
+ * bulkhead, rate limited) is retried only under `retryRejections`, whatever `handle` says;
+ * any other error as `handle` says (every error by default).
+ */
+function retryHandle(handle: ((error: unknown) => boolean) | undefined, retryRejections: boolean): (error: unknown) => boolean {
+  if (handle === undefined) return retryRejections ? () => true : (e) => !isExecutionRejectedError(e);
+  return retryRejections ? (e) => isExecutionRejectedError(e) || handle(e) : (e) => !isExecutionRejectedError(e) && handle(e);
+}
+
+/** The pushback an execution rejection carries (`BrokenCircuitError.retryAfter`), if any. */
+function rejectionPushback(o: Outcome): number | undefined {
+  if (o.ok || !isExecutionRejectedError(o.error)) return undefined;
+  const after = (o.error as { retryAfter?: unknown }).retryAfter;
+  return typeof after === 'number' && after > 0 ? after : undefined;
+}
+
+/** Why a failure the classifier ignored ends the call: the caller cancelled, a rejection, or `handle`. */
+function ignoredReason(ctx: ExecutionContext, o: Outcome): GiveUpReason {
+  if (ctx.cancelledByCaller) return 'aborted';
+  return !o.ok && isExecutionRejectedError(o.error) ? 'rejected' : 'not-handled';
 }
 
 /**
@@ -46,6 +64,8 @@ export class RetryPolicy extends StrategyPolicy<RetryEvent> {
   readonly backoff: Backoff | BackoffFunction;
   /** The shared retry budget, if any. */
   readonly budget: RetryBudget | undefined;
+  /** Whether execution rejections (open circuit, full bulkhead…) are retried (the `retryRejections` option). */
+  readonly retryRejections: boolean;
   /** @internal */
   readonly random: Random;
   /** @internal */
@@ -58,12 +78,13 @@ export class RetryPolicy extends StrategyPolicy<RetryEvent> {
   constructor(options?: RetryOptions<never>) {
     const o = validateOptions<RetryOptions<never>>('retry', options, retrySchema, retryIssues);
     const clock = o.clock ?? systemClock;
-    super({ kind: 'retry', name: o.name ?? RETRY_DEFAULTS.name, clock });
+    super({ kind: 'retry', name: o.name ?? RETRY_DEFAULTS.name, clock, keepsTime: o.budget !== undefined });
     this.maxAttempts = o.maxAttempts ?? RETRY_DEFAULTS.maxAttempts;
     this.maxDuration = o.maxDuration ?? Number.POSITIVE_INFINITY;
     this.random = o.random ?? systemRandom;
     this.retryAfter = o.retryAfter;
     this.budget = o.budget;
+    this.retryRejections = o.retryRejections ?? RETRY_DEFAULTS.retryRejections;
     const b = o.backoff ?? RETRY_DEFAULTS.backoff;
     if (typeof b === 'string') {
       const { delay, factor, maxDelay, jitter } = o;
@@ -76,12 +97,16 @@ export class RetryPolicy extends StrategyPolicy<RetryEvent> {
       this.backoff = b;
       this.maxDelay = o.maxDelay ?? RETRY_DEFAULTS.maxDelay;
     }
-    this.classifier = compileClassifier(o as HandleOptions<never>, notRejected);
+    this.classifier = compileClassifier(
+      { handleResult: o.handleResult as ResultFilter<never> | undefined },
+      retryHandle(o.handle === undefined ? undefined : errorPredicate(o.handle), this.retryRejections),
+    );
     this.described = {
       maxAttempts: this.maxAttempts,
       backoff: this.backoff instanceof Backoff ? this.backoff.toJSON() : `function ${this.backoff.name || '(anonymous)'}`,
       maxDelay: this.maxDelay,
-      handle: o.handle === undefined ? 'every error but ExecutionRejectedError' : 'custom',
+      handle: o.handle === undefined ? 'every error' : 'custom',
+      retryRejections: this.retryRejections,
       handleResult: o.handleResult === undefined ? 'none' : 'custom',
       retryAfter: o.retryAfter === undefined ? 'none' : 'custom',
       maxDuration: this.maxDuration,
@@ -100,12 +125,11 @@ export class RetryPolicy extends StrategyPolicy<RetryEvent> {
     if (this.budget !== undefined) this.budget.recordCall();
     ctx.attempt = 1;
     link.next(ctx, (o) => {
-      const verdict = this.classifier.classify(o, ctx);
-      if (verdict === Verdict.Success) done(o);
-      else if (verdict === Verdict.Ignored) {
-        if (link.listening) this.emitGiveUp(ctx, link, 1, ctx.cancelledByCaller ? 'aborted' : 'not-handled', o);
-        done(o);
-      } else new RetryCall(this, ctx, link, done, start).failed(o);
+      // A first attempt whose failure retry does not handle (not selected by `handle`, an
+      // execution rejection, the caller's cancellation) goes through without an event:
+      // retry never considered it, so it did not "give up" on it.
+      if (this.classifier.classify(o, ctx) !== Verdict.Failure) done(o);
+      else new RetryCall(this, ctx, link, done, start).failed(o);
     });
   }
 
@@ -130,7 +154,7 @@ class RetryCall {
   private readonly onOutcome = (o: Outcome): void => {
     const verdict = this.policy.classifier.classify(o, this.ctx);
     if (verdict === Verdict.Success) this.done(o);
-    else if (verdict === Verdict.Ignored) this.giveUp(this.ctx.cancelledByCaller ? 'aborted' : 'not-handled', o);
+    else if (verdict === Verdict.Ignored) this.giveUp(ignoredReason(this.ctx, o), o);
     else this.failed(o);
   };
   private readonly onWake = (end: WaitEnd): void => {
@@ -217,6 +241,11 @@ class RetryCall {
         }
       }
     }
+    if (policy.retryRejections) {
+      // Only a rejection can get here with a pushback of its own (retryRejections is on).
+      const pushback = rejectionPushback(o);
+      if (pushback !== undefined) return pushback > policy.maxDelay ? undefined : pushback;
+    }
     if (backoff instanceof Backoff) {
       try {
         return backoff.next(this.attempt, this.previousDelay, policy.random);
@@ -262,9 +291,12 @@ class RetryCall {
  * the guide.
  *
  * - By default every error is retried except caller cancellation and
- *   `ExecutionRejectedError`s (an open circuit, a full bulkhead); to retry those, pass a
- *   `handle` that selects them (e.g. `handle: () => true`), best with
- *   `retryAfter: (e) => isBrokenCircuitError(e) ? e.retryAfter : undefined`.
+ *   `ExecutionRejectedError`s (an open circuit, a full bulkhead). A custom `handle` narrows
+ *   the errors retried, but never lets a rejection in: rejections are retried only with
+ *   `retryRejections: true`, and then the sleep honours the rejection's own `retryAfter`
+ *   (the time until the breaker admits a probe).
+ * - A `give-up` event is emitted only when the policy stops after handling a failure; a
+ *   first attempt whose failure it does not handle goes through silently.
  * - The last failure is rethrown unchanged. When the last attempt *returns* a value that
  *   `handleResult` flags, the call resolves with that value.
  * - No retry is scheduled whose sleep would end at or after the call's deadline, or past
