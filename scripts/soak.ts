@@ -73,7 +73,7 @@ const breaker = circuitBreaker({
 const pool = bulkhead({ maxConcurrent: MAX_CONCURRENT, maxQueue: MAX_QUEUE, queueTimeout: 50 });
 const p = pipeline(
   { name: 'soak' },
-  fallback({ tiers: [lkg, (_ctx: ExecutionContext, failure: unknown) => (failure instanceof TimeoutError ? 'degraded' : Promise.reject(failure))] }),
+  fallback<unknown>({ tiers: [lkg, (_ctx: ExecutionContext, failure: unknown) => (failure instanceof TimeoutError ? 'degraded' : Promise.reject(failure))] }),
   retry({ maxAttempts: 3, delay: 1, maxDelay: 4, jitter: 'full', random, budget: retryBudget({ ratio: 0.2, minPerSecond: 100 }) }),
   breaker,
   timeout(20),

@@ -160,9 +160,28 @@ export type EventOfType<E, K> = E extends {
   : never;
 
 const POLICY_BRAND = Symbol.for('breakwater.policy');
+declare const RESULT: unique symbol;
 
 /** The event type of a policy. */
 export type EventOf<P> = P extends Policy<infer E> ? E : never;
+
+/**
+ * The result type a policy binds its calls to: `unknown` for every policy but a typed
+ * fallback, whose tiers produce a value of that type.
+ */
+export type ResultOf<P> = P extends { readonly [RESULT]?: infer R } ? R : unknown;
+
+/**
+ * The result type every policy of the tuple `P` accepts: the intersection of their
+ * {@link ResultOf}, `unknown` when none binds it.
+ */
+export type ResultBound<P extends readonly unknown[]> = P extends readonly [infer H, ...infer T] ? ResultOf<H> & ResultBound<T> : unknown;
+
+/**
+ * The value `execute()` resolves with: the function's own type `T` for untyped policies,
+ * the bound `R` when a policy (a typed fallback) may answer in the function's place.
+ */
+export type Executed<T, R> = unknown extends R ? T : R;
 
 /**
  * What every policy and pipeline offers: `execute`, `wrap`, events and a description.
@@ -177,9 +196,14 @@ export type EventOf<P> = P extends Policy<infer E> ? E : never;
  * sub.dispose();
  * ```
  */
-export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
+export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = unknown> {
   /** @internal Brand: recognizes policies across two copies of the package (ESM and CJS). */
   readonly [POLICY_BRAND] = true;
+  /**
+   * @internal Type-only: the result type this policy binds (see {@link ResultOf}). Never
+   * set at run time.
+   */
+  declare readonly [RESULT]?: R;
   /** Policy kind, e.g. `'retry'` or `'pipeline'`. */
   readonly kind: string;
   /** The name given at construction (defaults to the kind). Used in events, metrics and errors. */
@@ -219,8 +243,11 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
    * Resolves with `fn`'s value or rejects with its (last) error, or with the policy's own
    * error (`BrokenCircuitError`, `TimeoutError`…). A call whose signal is already aborted
    * rejects at once with the signal's reason, without running.
+   *
+   * When the policy contains a typed fallback (`fallback<string>(…)`), `fn` must produce
+   * that type, since the fallback may answer in its place.
    */
-  execute<T>(fn: (ctx: ExecutionContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T extends R>(fn: (ctx: ExecutionContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<Executed<T, R>> {
     if (typeof fn !== 'function') {
       return Promise.reject(new TypeError(`execute() expects a function, got ${typeof fn}`));
     }
@@ -231,7 +258,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
     const ctx = new ExecutionContext(this.clock, options, this.defaultOperation, this.pipelineName);
     ctx.fn = fn;
     const start = this.events.size > 0 ? this.clock.now() : Number.NaN;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<Executed<T, R>>((resolve, reject) => {
       let settled = false;
       let synchronous = true;
       const done = (o: Outcome): void => {
@@ -239,7 +266,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
         settled = true;
         ctx.dispose();
         if (start === start) this.emitExecuted(ctx, start, o);
-        if (o.ok) resolve(o.value as T);
+        if (o.ok) resolve(o.value as Executed<T, R>);
         // A rejection decided before execute() returns (an open circuit, a full bulkhead) is
         // delivered one microtask later, once the caller's await has attached its handler:
         // rejecting a promise that has no handler yet costs V8 ~0.4 µs of bookkeeping.
@@ -301,15 +328,15 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
    * await getProfile('u1');
    * ```
    */
-  wrap<A extends unknown[], R>(
-    fn: (...args: A) => R | PromiseLike<R>,
+  wrap<A extends unknown[], T extends R>(
+    fn: (...args: A) => T | PromiseLike<T>,
     options?: ExecuteOptions,
-  ): (...args: A) => Promise<R> {
+  ): (...args: A) => Promise<Executed<T, R>> {
     if (typeof fn !== 'function') throw new TypeError(`wrap() expects a function, got ${typeof fn}`);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const policy = this;
-    return function wrapped(this: unknown, ...args: A): Promise<R> {
-      return policy.execute<R>(() => fn.apply(this, args), options);
+    return function wrapped(this: unknown, ...args: A): Promise<Executed<T, R>> {
+      return policy.execute<T>(() => fn.apply(this, args), options);
     };
   }
 
@@ -344,7 +371,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent> {
  * strategy. Subclasses implement `run`.
  * @internal
  */
-export abstract class StrategyPolicy<E extends ResilienceEvent> extends Policy<E> implements Strategy {
+export abstract class StrategyPolicy<E extends ResilienceEvent, R = unknown> extends Policy<E, R> implements Strategy {
   private readonly chain: readonly ChainEntry[];
   protected constructor(base: PolicyBaseOptions) {
     super(base);
@@ -399,7 +426,7 @@ const pipelineSchema = {
  *
  * @typeParam E - the union of its policies' events.
  */
-export class Pipeline<E extends ResilienceEvent = ResilienceEvent> extends Policy<E> {
+export class Pipeline<E extends ResilienceEvent = ResilienceEvent, R = unknown> extends Policy<E, R> {
   /** The policies, outermost first. */
   readonly policies: readonly Policy[];
   private readonly chain: readonly ChainEntry[];
@@ -484,11 +511,11 @@ export function isPolicy(value: unknown): value is Policy {
  * await payments.execute((ctx) => gateway.charge(order, { signal: ctx.signal }));
  * ```
  */
-export function pipeline<P extends readonly Policy<ResilienceEvent>[]>(...policies: P): Pipeline<EventOf<P[number]>>;
+export function pipeline<P extends readonly Policy<ResilienceEvent>[]>(...policies: P): Pipeline<EventOf<P[number]>, ResultBound<P>>;
 export function pipeline<P extends readonly Policy<ResilienceEvent>[]>(
   options: PipelineOptions,
   ...policies: P
-): Pipeline<EventOf<P[number]>>;
+): Pipeline<EventOf<P[number]>, ResultBound<P>>;
 export function pipeline(...args: unknown[]): Pipeline<ResilienceEvent> {
   let options: PipelineOptions = {};
   let rest = args;

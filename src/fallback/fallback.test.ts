@@ -186,7 +186,7 @@ describe('fallback tiers', () => {
     const tier = vi.fn(() => 'fb');
     const p = fallback({ tiers: [tier] });
     const ac = new AbortController();
-    const call = p.execute((ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))), { signal: ac.signal });
+    const call = p.execute((ctx) => new Promise<string>((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))), { signal: ac.signal });
     ac.abort(new Error('caller left'));
     await expect(call).rejects.toThrow('aborted');
     expect(tier).not.toHaveBeenCalled();

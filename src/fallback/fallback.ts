@@ -36,7 +36,7 @@ import { fallbackDefaults, fallbackSchema, type FallbackFunction, type FallbackO
  * const lobby = await matchmaking.execute((ctx) => primary.findLobby(ctx.signal));
  * ```
  */
-export class FallbackPolicy<T = unknown> extends StrategyPolicy<FallbackEvent> {
+export class FallbackPolicy<T = unknown> extends StrategyPolicy<FallbackEvent, T> {
   /** The tiers, in the order they are tried. */
   readonly tiers: readonly FallbackTier<T>[];
   private readonly classifier: Classifier;
@@ -162,6 +162,24 @@ class TierRun {
 }
 
 /**
+ * The value type of tiers inferred from a list: `lastKnownGood` caches replay the call's own
+ * values, so they bind nothing (a list of caches alone gives `unknown`); literals widen
+ * (`tiers: ['stale']` serves a `string`).
+ */
+export type TierValue<T> = [Exclude<T, LastKnownGood>] extends [never] ? unknown : Widened<Exclude<T, LastKnownGood>>;
+
+/** A constant tier's type with its literal widened: `fallback('stale')` serves a `string`. */
+export type Widened<T> = T extends string
+  ? string
+  : T extends number
+    ? number
+    : T extends boolean
+      ? boolean
+      : T extends bigint
+        ? bigint
+        : T;
+
+/**
  * Creates a {@link FallbackPolicy}.
  *
  * - `fallback({ tiers, handle, handleResult, name, clock })`: after a handled failure,
@@ -173,7 +191,12 @@ class TierRun {
  *   `{ tiers: [obj] }`).
  *
  * @typeParam T - the value type the tiers produce: give the protected call's value type,
- *   e.g. `fallback<Receipt>({ … })`, so the tiers are checked against it.
+ *   e.g. `fallback<Receipt>({ … })`, so the tiers are checked against it. The type then
+ *   binds every call: `execute()` on the fallback, or on any pipeline that contains it,
+ *   accepts only functions that produce a `T` and resolves a `T`. Constant tiers widen
+ *   (`fallback('stale')` is a `FallbackPolicy<string>`); to serve `null` for a `Profile`
+ *   call, say so: `fallback<Profile | null>({ tiers: [null] })`. `lastKnownGood` tiers
+ *   alone bind nothing.
  * @throws OptionsValidationError when an option is invalid.
  *
  * @example
@@ -185,11 +208,11 @@ class TierRun {
  * const emptyList = fallback<string[]>([]);
  * ```
  */
-export function fallback<T = unknown>(options: FallbackOptions<T>): FallbackPolicy<T>;
+export function fallback<T = unknown>(options: FallbackOptions<T>): FallbackPolicy<TierValue<T>>;
 export function fallback<T = unknown>(tier: FallbackFunction<T> | LastKnownGood): FallbackPolicy<T>;
 export function fallback<T extends string | number | boolean | bigint | symbol | null | undefined | readonly unknown[]>(
   value: T,
-): FallbackPolicy<T>;
+): FallbackPolicy<Widened<T>>;
 export function fallback<T>(arg: unknown): FallbackPolicy<T> {
   const input = isPlainObject(arg) && !isLastKnownGood(arg) ? arg : { tiers: [arg] };
   return new FallbackPolicy<T>(validateOptions<FallbackOptions<T>>('fallback', input, fallbackSchema));

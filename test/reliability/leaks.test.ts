@@ -43,7 +43,7 @@ describe('100 000 calls through every policy on the VirtualClock', () => {
     const partitions = bulkhead.partitioned({ clock, maxConcurrent: 8, maxQueue: 50, queueTimeout: 40, key: (ctx) => ctx.labels['tenant'] ?? 'none' });
     const p = pipeline(
       { name: 'leaks' },
-      fallback({ clock, tiers: [lkg, 'default'] }),
+      fallback<unknown>({ clock, tiers: [lkg, 'default'] }),
       retry({ clock, random, maxAttempts: 3, delay: 1, maxDelay: 5, budget }),
       breaker,
       timeout({ clock, duration: 60_000 }), // never fires: its entries must all be cancelled

@@ -39,7 +39,7 @@ describe('event ordering in the full pipeline', () => {
           const random = seededRandom(seed);
           const p = pipeline(
             { name: 'ordered' },
-            fallback({ clock, tiers: [() => Promise.reject(new Error('tier 0')), 'tier 1'] }),
+            fallback<unknown>({ clock, tiers: [() => Promise.reject(new Error('tier 0')), 'tier 1'] }),
             retry({ clock, random, maxAttempts, delay: 10 }),
             circuitBreaker({ clock, failureThreshold: 3, recoveryTimeout: 50 }),
             timeout({ clock, duration: 80 }),

@@ -422,7 +422,7 @@ describe('runExperiment: measurements and determinism', () => {
     const intensity = faultIntensity();
     const dep = scriptedDependency({ otherwise: Step.ok() }, w.clock);
     const fault = faultInjection({ name: 'ramped', rate: intensity.scale(1), random: seededRandom(3), clock: w.clock, controller: w.controller });
-    const p = pipeline(fallback({ tiers: ['x'], clock: w.clock }), fault);
+    const p = pipeline(fallback<unknown>({ tiers: ['x'], clock: w.clock }), fault);
     const levels: [string, number][] = [];
     const j = await run(w.clock, {
       name: 'ramp',
