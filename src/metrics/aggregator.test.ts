@@ -2,6 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BrokenCircuitError, BulkheadRejectedError, ChaosInjectedError, isOptionsValidationError, TimeoutError } from '../core/errors';
 import { pipeline } from '../core/policy';
+import { bulkhead } from '../bulkhead/bulkhead';
+import { circuitBreaker } from '../circuit-breaker/circuit-breaker';
+import { fallback } from '../fallback/fallback';
+import { retry } from '../retry/retry';
 import { VirtualClock } from '../testing/virtual-clock';
 import { CallOutcomes, createMetrics, OVERFLOW_VALUE, type CallRecord, type CircuitStateName } from './aggregator';
 import { events, FakeBreaker, FakeBulkhead, populate, ScriptedPolicy } from './test-fixtures';
@@ -364,5 +368,71 @@ describe('policy events', () => {
     m.snapshot();
     m.toPrometheus();
     expect(clock.pending).toBe(0);
+  });
+});
+
+/** One Prometheus sample value, or undefined when the series is absent. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',');
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${want}} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('rejections by the refusing policy (#15 item 3)', () => {
+  async function openBreakerPipeline(clock: VirtualClock) {
+    const breaker = circuitBreaker({ name: 'gateway', clock, failureThreshold: 1, recoveryTimeout: 60_000 });
+    await breaker.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    expect(breaker.state).toBe('open');
+    const shop = pipeline(
+      { name: 'shop', clock },
+      fallback<string>({ tiers: ['cached'] }),
+      retry({ clock, maxAttempts: 3, handle: (e) => e instanceof Error }),
+      breaker,
+    );
+    return { breaker, shop };
+  }
+
+  it('counts calls short-circuited by an open breaker even when a fallback answered them, and no give-ups', async () => {
+    const clock = new VirtualClock();
+    const { shop } = await openBreakerPipeline(clock);
+    const m = createMetrics({ clock });
+    m.observe(shop);
+    const N = 25;
+    for (let i = 0; i < N; i++) await expect(shop.execute(() => 'live', { operation: 'checkout' })).resolves.toBe('cached');
+    const text = m.toPrometheus();
+    expect(sample(text, 'resilience_call_rejections_total', { pipeline: 'shop', policy: 'gateway', operation: 'checkout', reason: 'circuit-open' })).toBe(N);
+    expect(sample(text, 'resilience_calls_total', { pipeline: 'shop', policy: 'shop', operation: 'checkout', outcome: 'fallback' })).toBe(N);
+    expect(text).not.toMatch(/^resilience_retry_give_ups_total\{/m); // retry never considered a rejection
+    const snap = m.snapshot();
+    expect(snap.rejections).toEqual([{ pipeline: 'shop', policy: 'gateway', operation: 'checkout', labels: {}, reasons: { 'circuit-open': N }, total: N }]);
+    expect(snap.retries.every((r) => Object.keys(r.giveUps).length === 0)).toBe(true);
+  });
+
+  it('counts a rejection once when it is also the final error (no double counting), per breaker and per bulkhead', async () => {
+    const clock = new VirtualClock();
+    const down = (e: unknown): boolean => e instanceof Error && e.message === 'down';
+    const breaker = circuitBreaker({ name: 'profiles', clock, failureThreshold: 1, recoveryTimeout: 60_000, handle: down });
+    const pool = bulkhead({ name: 'pool', clock, maxConcurrent: 1, maxQueue: 0 });
+    const p = pipeline({ name: 'api', clock }, breaker, pool);
+    const m = createMetrics({ clock });
+    m.observe(p);
+    m.observe(breaker); // heard twice, counted once
+    let release: () => void = () => undefined;
+    const holder = p.execute(() => new Promise<string>((resolve) => (release = () => resolve('held'))));
+    await expect(p.execute(() => 'x')).rejects.toBeInstanceOf(BulkheadRejectedError);
+    await expect(p.execute(() => 'x')).rejects.toBeInstanceOf(BulkheadRejectedError);
+    release();
+    await holder;
+    await expect(p.execute(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    for (let i = 0; i < 3; i++) await expect(p.execute(() => 'x')).rejects.toBeInstanceOf(BrokenCircuitError);
+    const text = m.toPrometheus();
+    expect(sample(text, 'resilience_call_rejections_total', { pipeline: 'api', policy: 'profiles', operation: 'default', reason: 'circuit-open' })).toBe(3);
+    expect(sample(text, 'resilience_call_rejections_total', { pipeline: 'api', policy: 'pool', operation: 'default', reason: 'bulkhead-full' })).toBe(2);
+    expect(sample(text, 'resilience_call_rejections_total', { pipeline: 'api', policy: 'api', operation: 'default', reason: 'circuit-open' })).toBeUndefined();
+    expect(text.match(/^resilience_call_rejections_total\{/gm)).toHaveLength(2);
+    expect(sample(text, 'resilience_calls_total', { pipeline: 'api', policy: 'api', operation: 'default', outcome: 'rejected' })).toBe(5);
+    expect(m.snapshot().calls[0]?.rejections).toEqual({ 'bulkhead-full': 2, 'circuit-open': 3 });
   });
 });

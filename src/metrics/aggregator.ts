@@ -57,7 +57,14 @@ export const OVERFLOW_VALUE = '_other';
 export const MetricNames = {
   /** Counter: calls executed through a policy or pipeline, labelled by `outcome` (a {@link CallOutcome}). */
   calls: 'resilience_calls_total',
-  /** Counter: calls that ended rejected, labelled by `reason` (`circuit-open`, `bulkhead-full`…). */
+  /**
+   * Counter: calls refused by a circuit breaker, a bulkhead (or any policy that emits
+   * `rejected`), counted from the refusing policy's own event whatever the call's final
+   * outcome (a fallback may have answered it, a retry may have tried again). `policy` is
+   * the refusing policy, `pipeline` and `operation` the call's; labelled by `reason`
+   * (`circuit-open`, `circuit-half-open`, `circuit-isolated`, `bulkhead-full`,
+   * `bulkhead-queue-timeout`).
+   */
   callRejections: 'resilience_call_rejections_total',
   /** Histogram: duration of calls through a policy or pipeline, in seconds. */
   callDuration: 'resilience_call_duration_seconds',
@@ -65,7 +72,11 @@ export const MetricNames = {
   availability: 'resilience_availability_ratio',
   /** Counter: retries scheduled by retry policies. */
   retries: 'resilience_retries_total',
-  /** Counter: calls a retry policy gave up on, labelled by `reason` (`max-attempts`, `budget`…). */
+  /**
+   * Counter: calls a retry policy gave up on after handling at least one failure, labelled
+   * by `reason` (`max-attempts`, `budget`, `rejected`…). Failures retry never considered
+   * (not handled on the first attempt) are not give-ups.
+   */
   retryGiveUps: 'resilience_retry_give_ups_total',
   /** Counter: retries refused because the retry budget was empty. */
   retryBudgetExhausted: 'resilience_retry_budget_exhausted_total',
@@ -190,7 +201,12 @@ export interface CallSeriesSnapshot extends SeriesKey {
   readonly outcomes: Readonly<Record<CallOutcome, number>>;
   /** Total calls. */
   readonly total: number;
-  /** Rejected calls by reason (`circuit-open`, `bulkhead-full`…). */
+  /**
+   * Calls of this series that **ended** rejected, by reason (`circuit-open`,
+   * `bulkhead-full`…): the `rejected` outcome broken down. Rejections a fallback answered
+   * are not here; {@link MetricsSnapshot.rejections} counts every rejection by the policy
+   * that made it.
+   */
   readonly rejections: Readonly<Record<string, number>>;
   /** Call duration statistics (ms), cancelled calls included. */
   readonly duration: HistogramSnapshot;
@@ -216,6 +232,18 @@ export interface RetrySeriesSnapshot extends SeriesKey {
   readonly giveUps: Readonly<Record<string, number>>;
   /** Retries refused because the retry budget was empty. */
   readonly budgetExhausted: number;
+}
+
+/**
+ * Rejections made by one policy (a circuit breaker, a bulkhead…) for one pipeline,
+ * operation and label set, counted from its `rejected` events whatever the call's final
+ * outcome. `policy` is the refusing policy.
+ */
+export interface RejectionSeriesSnapshot extends SeriesKey {
+  /** Rejections by reason: `circuit-open`, `circuit-half-open`, `circuit-isolated`, `bulkhead-full`, `bulkhead-queue-timeout`. */
+  readonly reasons: Readonly<Record<string, number>>;
+  /** Every rejection of this series. */
+  readonly total: number;
 }
 
 /** Timeouts of one timeout policy. */
@@ -286,6 +314,8 @@ export interface MetricsSnapshot {
   readonly time: number;
   /** Calls by executing policy/pipeline, operation and label set. */
   readonly calls: readonly CallSeriesSnapshot[];
+  /** Rejections by refusing policy (breaker, bulkhead), pipeline, operation and label set. */
+  readonly rejections: readonly RejectionSeriesSnapshot[];
   /** Retry policies. */
   readonly retries: readonly RetrySeriesSnapshot[];
   /** Timeout policies. */
@@ -373,11 +403,11 @@ export type MetricFamily =
 /** Help texts of every family, keyed by Prometheus name. @internal */
 export const METRIC_HELP: Readonly<Record<(typeof MetricNames)[keyof typeof MetricNames], readonly [MetricType, string]>> = {
   resilience_calls_total: ['counter', 'Calls executed through a policy or pipeline, by outcome.'],
-  resilience_call_rejections_total: ['counter', 'Calls that ended rejected (open circuit, full bulkhead), by reason.'],
+  resilience_call_rejections_total: ['counter', 'Calls refused by a circuit breaker or bulkhead (whatever their final outcome), by refusing policy and reason.'],
   resilience_call_duration_seconds: ['histogram', 'Duration of calls through a policy or pipeline.'],
   resilience_availability_ratio: ['gauge', 'Share of calls that succeeded (directly or by fallback) over the sliding availability window.'],
   resilience_retries_total: ['counter', 'Retries scheduled by retry policies.'],
-  resilience_retry_give_ups_total: ['counter', 'Calls a retry policy gave up on, by reason.'],
+  resilience_retry_give_ups_total: ['counter', 'Calls a retry policy gave up on after handling a failure, by reason.'],
   resilience_retry_budget_exhausted_total: ['counter', 'Retries refused because the retry budget was empty.'],
   resilience_timeouts_total: ['counter', 'Deadlines of timeout policies that passed.'],
   resilience_fallbacks_total: ['counter', 'Fallback tiers run, by 0-based tier index.'],
@@ -519,6 +549,8 @@ class Series {
   readonly outcomes = new Float64Array(CallOutcomes.length);
   readonly rejections = new Map<string, number>();
   duration: LogHistogram | undefined = undefined;
+  // rejections made by this policy (breaker, bulkhead), by reason
+  readonly rejected = new Map<string, number>();
   window: AvailabilityWindow | undefined = undefined;
   // retry
   retrySeen = false;
@@ -763,7 +795,8 @@ export class Metrics {
         if (event.type === 'executed') this.onExecuted(event as ExecutedEvent);
         break;
       case 'circuit-breaker':
-        this.onBreaker(event);
+        if (event.type === 'rejected') this.onRejected(event);
+        else this.onBreaker(event);
         break;
       case 'retry': {
         const s = this.seriesOf(event);
@@ -790,8 +823,19 @@ export class Metrics {
         }
         break;
       default:
+        // Bulkheads, and any other policy that refuses calls (a rate limiter).
+        if (event.type === 'rejected') this.onRejected(event);
         break;
     }
+  }
+
+  /**
+   * A policy refused a call. Counted here, from the refusing policy's own event, and not
+   * from the `executed` event: a call a fallback answered has no rejection as its final
+   * error, and a call that ended rejected was counted here already.
+   */
+  private onRejected(e: ResilienceEvent): void {
+    bump(this.seriesOf(e).rejected, rejectionEventReason(e));
   }
 
   private onExecuted(e: ExecutedEvent): void {
@@ -870,6 +914,7 @@ export class Metrics {
   snapshot(): MetricsSnapshot {
     const now = this.clock.now();
     const calls: CallSeriesSnapshot[] = [];
+    const rejections: RejectionSeriesSnapshot[] = [];
     const retries: RetrySeriesSnapshot[] = [];
     const timeouts: TimeoutSeriesSnapshot[] = [];
     const fallbacks: FallbackSeriesSnapshot[] = [];
@@ -893,6 +938,11 @@ export class Metrics {
           availability: window.total > 0 ? window.good / window.total : undefined,
           window,
         });
+      }
+      if (s.rejected.size > 0) {
+        let total = 0;
+        for (const n of s.rejected.values()) total += n;
+        rejections.push({ ...k, reasons: toRecord(s.rejected), total });
       }
       if (s.retrySeen) retries.push({ ...k, retries: s.retries, giveUps: toRecord(s.giveUps), budgetExhausted: s.budgetExhausted });
       if (s.timeouts > 0) timeouts.push({ ...k, timeouts: s.timeouts });
@@ -929,6 +979,7 @@ export class Metrics {
     return {
       time: now,
       calls,
+      rejections,
       retries,
       timeouts,
       fallbacks,
@@ -968,7 +1019,6 @@ export class Metrics {
     for (const c of snap.calls) {
       const l = base(c);
       for (const o of CallOutcomes) add(MetricNames.calls, { ...l, outcome: o }, c.outcomes[o]);
-      for (const [reason, n] of Object.entries(c.rejections)) add(MetricNames.callRejections, { ...l, reason }, n);
       if (c.availability !== undefined) add(MetricNames.availability, l, c.availability);
     }
     for (const s of this.series.values()) {
@@ -979,6 +1029,10 @@ export class Metrics {
         sum: s.duration.sum / 1000,
         count: s.duration.count,
       });
+    }
+    for (const r of snap.rejections) {
+      const l = base(r);
+      for (const [reason, n] of Object.entries(r.reasons)) add(MetricNames.callRejections, { ...l, reason }, n);
     }
     for (const r of snap.retries) {
       const l = base(r);
@@ -1035,6 +1089,17 @@ export function classify(e: ExecutedEvent): CallOutcome {
   if (isExecutionRejectedError(e.error)) return 'rejected';
   if (isTimeoutError(e.error)) return 'timeout';
   return 'failure';
+}
+
+/**
+ * @internal The reason label of a `rejected` event: `circuit-<state>` for a breaker,
+ * `bulkhead-<reason>` for a bulkhead; for another policy its `reason` field, else its kind.
+ */
+export function rejectionEventReason(e: ResilienceEvent): string {
+  const f = e as { state?: unknown; reason?: unknown };
+  if (e.kind === 'circuit-breaker') return `circuit-${str(f.state, 'open')}`;
+  if (e.kind === 'bulkhead') return `bulkhead-${str(f.reason, 'full')}`;
+  return str(f.reason, str(e.kind, 'other'));
 }
 
 /** @internal The reason label of a rejection: `circuit-open`, `bulkhead-full`… */

@@ -28,6 +28,7 @@ export {
   type MetricsOptions,
   type MetricsSnapshot,
   type Observable,
+  type RejectionSeriesSnapshot,
   type RetrySeriesSnapshot,
   type SeriesKey,
   type TimeoutSeriesSnapshot,

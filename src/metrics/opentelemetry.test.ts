@@ -67,7 +67,7 @@ describe('registerOpenTelemetry', () => {
     const charge = { 'resilience.pipeline': 'payments', 'resilience.policy': 'payments', 'resilience.operation': 'payment.charge' };
     expect(point(calls, { ...charge, 'resilience.outcome': 'success' })).toBe(3);
     expect(point(calls, { ...charge, 'resilience.outcome': 'failure' })).toBe(2);
-    expect(point(data.get('resilience.call.rejections'), { ...charge, 'resilience.reason': 'bulkhead-full' })).toBe(1);
+    expect(point(data.get('resilience.call.rejections'), { ...charge, 'resilience.policy': 'pool', 'resilience.reason': 'bulkhead-full' })).toBe(1);
     expect(point(data.get('resilience.retries'), { 'resilience.policy': 'retry' })).toBe(2);
     expect(point(data.get('resilience.retry.give_ups'), { 'resilience.reason': 'max-attempts' })).toBe(1);
     expect(point(data.get('resilience.chaos.injections'), { 'resilience.chaos.fault': 'gateway-down', 'resilience.chaos.fault_kind': 'error' })).toBe(1);

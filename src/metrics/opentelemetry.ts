@@ -66,7 +66,10 @@ type InstrumentKind = 'counter' | 'updowncounter' | 'gauge';
 export const OpenTelemetryNames = {
   /** Observable counter (`{call}`) of {@link MetricNames.calls}: calls by `resilience.outcome`. */
   calls: 'resilience.calls',
-  /** Observable counter (`{call}`) of {@link MetricNames.callRejections}: rejected calls by `resilience.reason`. */
+  /**
+   * Observable counter (`{call}`) of {@link MetricNames.callRejections}: calls refused by a
+   * breaker or bulkhead (`resilience.policy`), whatever their final outcome, by `resilience.reason`.
+   */
   callRejections: 'resilience.call.rejections',
   /** Histogram (`s`) of {@link MetricNames.callDuration}: durations of calls that settle after registration, with `resilience.outcome`. */
   callDuration: 'resilience.call.duration',
@@ -74,7 +77,7 @@ export const OpenTelemetryNames = {
   availability: 'resilience.availability',
   /** Observable counter (`{retry}`) of {@link MetricNames.retries}: retries scheduled. */
   retries: 'resilience.retries',
-  /** Observable counter (`{call}`) of {@link MetricNames.retryGiveUps}: calls a retry gave up on, by `resilience.reason`. */
+  /** Observable counter (`{call}`) of {@link MetricNames.retryGiveUps}: calls a retry gave up on after handling a failure, by `resilience.reason`. */
   retryGiveUps: 'resilience.retry.give_ups',
   /** Observable counter (`{retry}`) of {@link MetricNames.retryBudgetExhausted}: retries refused by an empty budget. */
   retryBudgetExhausted: 'resilience.retry.budget_exhausted',

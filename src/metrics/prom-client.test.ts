@@ -23,7 +23,7 @@ describe('registerPromClient', () => {
     expect(text).toContain('app_requests_total 3');
     expect(text).toContain('# TYPE resilience_calls_total counter');
     expect(text).toContain('resilience_calls_total{pipeline="payments",policy="payments",operation="payment.charge",outcome="success"} 2');
-    expect(text).toContain('resilience_call_rejections_total{pipeline="payments",policy="payments",operation="payment.charge",reason="circuit-open"} 1');
+    expect(text).toContain('resilience_call_rejections_total{pipeline="payments",policy="gateway",operation="payment.charge",reason="circuit-open"} 1');
     expect(text).toContain('resilience_call_duration_seconds_bucket{pipeline="payments",policy="payments",operation="payment.charge",le="0.016"} 6');
     expect(text).toContain('resilience_call_duration_seconds_bucket{pipeline="payments",policy="payments",operation="payment.charge",le="+Inf"} 9');
     expect(text).toContain('resilience_call_duration_seconds_count{pipeline="payments",policy="payments",operation="payment.charge"} 9');

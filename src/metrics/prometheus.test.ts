@@ -64,7 +64,10 @@ describe('toPrometheus()', () => {
       samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
     expect(get('resilience_calls_total', { ...charge, outcome: 'success' })).toBe(2);
     expect(get('resilience_calls_total', { ...charge, outcome: 'rejected' })).toBe(2);
-    expect(get('resilience_call_rejections_total', { ...charge, reason: 'bulkhead-full' })).toBe(1);
+    // Rejections are labelled by the refusing policy, from its own `rejected` event.
+    expect(get('resilience_call_rejections_total', { ...charge, policy: 'pool', reason: 'bulkhead-full' })).toBe(1);
+    expect(get('resilience_call_rejections_total', { ...charge, policy: 'gateway', reason: 'circuit-open' })).toBe(1);
+    expect(samples.filter((s) => s.name === 'resilience_call_rejections_total')).toHaveLength(2);
     expect(get('resilience_call_duration_seconds_count', charge)).toBe(9);
     expect(get('resilience_call_duration_seconds_sum', charge)).toBeCloseTo(2.309, 9);
     expect(get('resilience_call_duration_seconds_bucket', { ...charge, le: '0.016' })).toBe(6); // 1, 1, 3, 5, 7, 12 ms
@@ -147,7 +150,7 @@ describe('docs/ops use exactly the exported names', () => {
     const text = readFileSync(`${opsDir}alerts.yml`, 'utf8');
     const used = namesIn(text);
     for (const n of used) expect(known, n).toContain(n);
-    for (const n of [MetricNames.circuitState, MetricNames.availability, MetricNames.retryBudgetExhausted, MetricNames.chaosInjections]) {
+    for (const n of [MetricNames.circuitState, MetricNames.availability, MetricNames.retryBudgetExhausted, MetricNames.chaosInjections, MetricNames.callRejections]) {
       expect(used).toContain(n);
     }
   });

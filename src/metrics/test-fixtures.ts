@@ -103,6 +103,9 @@ export async function populate(metrics: Metrics, clock: VirtualClock): Promise<v
   metrics.record(pay.executed({ duration: 3, ok: false, error: new Error('boom') }));
   metrics.record(pay.executed({ duration: 1, ok: false, error: new BrokenCircuitError('gateway', 'open', 500) }));
   metrics.record(pay.executed({ duration: 1, ok: false, error: new BulkheadRejectedError('pool', 'full') }));
+  // The refusing policies' own events, which resilience_call_rejections_total counts.
+  metrics.record(events(clock, { policy: 'gateway', pipeline: 'payments', operation: 'payment.charge' }).of('circuit-breaker', 'rejected', { state: 'open', retryAfter: 500 }));
+  metrics.record(events(clock, { policy: 'pool', pipeline: 'payments', operation: 'payment.charge' }).of('bulkhead', 'rejected', { reason: 'full', partition: undefined, active: 4, queued: 8 }));
   metrics.record(pay.executed({ duration: 2000, ok: false, error: new TimeoutError(2000) }));
   metrics.record(pay.executed({ duration: 7, ok: false, error: new ChaosInjectedError('gateway-down'), injected: true }));
   metrics.record(pay.executed({ duration: 30, ok: false, error: new Error('aborted'), cancelled: true }));
