@@ -17,18 +17,22 @@ interface Receipt {
   readonly id: string;
   readonly pending?: boolean;
 }
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(readonly status: number) {
     super(`HTTP ${status}`);
   }
 }
 declare function getJson(url: string, opts: { signal: AbortSignal }): Promise<unknown>;
 declare function chargeCard(orderId: string, signal?: AbortSignal): Promise<Receipt>;
-declare function fetchProfile(id: string, signal: AbortSignal): Promise<unknown>;
+interface Profile {
+  readonly name: string;
+}
+declare function fetchProfile(id: string, signal: AbortSignal): Promise<Profile>;
 declare const log: { info(message: string): void; warn(message: string): void };
 
 // --8<-- [start:cockatiel-basic]
-const retryPolicy = retry({ maxAttempts: 4, delay: 128, maxDelay: 30_000, jitter: 'decorrelated' });
+// new ExponentialBackoff(): from 128 ms, doubling, up to 30 s; full jitter (the default) is closest.
+const retryPolicy = retry({ maxAttempts: 4, delay: 128, maxDelay: 30_000 });
 const breaker = circuitBreaker({ name: 'example-api', failureThreshold: 5, recoveryTimeout: 10_000 });
 const retryWithBreaker = pipeline(retryPolicy, breaker);
 
@@ -54,7 +58,7 @@ const sampled = circuitBreaker({
   recoveryTimeout: 10_000, //                   halfOpenAfter
 });
 const profiles = pipeline(
-  fallback({ tiers: [null] }), // fallback(handleAll, null)
+  fallback<Profile | null>({ tiers: [null] }), // fallback(handleAll, null)
   retry({ maxAttempts: 3, handle: serverErrors }),
   sampled,
   timeout({ duration: 2_000, strategy: 'aggressive' }), // timeout(2_000, TimeoutStrategy.Aggressive)
@@ -79,19 +83,23 @@ export class ProfileService {
 // --8<-- [end:cockatiel-decorator]
 
 // --8<-- [start:opossum]
-const payments = pipeline(
+// errorFilter: a 404 is the caller's problem. It must neither trip the breaker nor get the
+// fallback's value: opossum rejects with the original error and skips the fallback.
+const countsAsFailure = (e: unknown): boolean => !(e instanceof HttpError && e.status === 404);
+
+export const payments = pipeline(
   { name: 'payments' },
-  fallback<Receipt>({ tiers: [{ id: 'pending', pending: true }] }), // breaker.fallback(...)
+  fallback<Receipt>({ tiers: [{ id: 'pending', pending: true }], handle: countsAsFailure }), // breaker.fallback(...)
   circuitBreaker({
     name: 'payments',
     window: { kind: 'time', duration: 10_000, buckets: 10 }, // rollingCountTimeout, rollingCountBuckets
     failureRateThreshold: 0.5, // errorThresholdPercentage: 50
     minimumThroughput: 10, // volumeThreshold: 10
     recoveryTimeout: 30_000, // resetTimeout
-    handle: (e) => !(e instanceof HttpError && e.status === 404), // errorFilter, inverted
+    handle: countsAsFailure, // errorFilter, inverted
   }),
+  bulkhead({ maxConcurrent: 32 }), // capacity: 32 (outside the timeout: a timed-out call frees its slot)
   timeout(3_000), // timeout: 3000 (and ctx.signal instead of abortController)
-  bulkhead({ maxConcurrent: 32 }), // capacity: 32
 );
 
 payments.on('opened', () => log.warn('payments breaker opened')); // 'open'
