@@ -83,7 +83,7 @@ const specs: readonly FactorySpec[] = [
     name: 'retry',
     base: (clock) => ({ clock, maxAttempts: 3, delay: 10 }),
     build: (o) => retry(o as never),
-    keys: ['name', 'clock', 'random', 'maxAttempts', 'backoff', 'delay', 'factor', 'maxDelay', 'jitter', 'handle', 'handleResult', 'retryAfter', 'maxDuration', 'budget'],
+    keys: ['name', 'clock', 'random', 'maxAttempts', 'backoff', 'delay', 'factor', 'maxDelay', 'jitter', 'handle', 'handleResult', 'retryAfter', 'maxDuration', 'budget', 'retryRejections'],
     numeric: { maxAttempts: { infinity: true }, delay: { infinity: false }, factor: { infinity: false }, maxDelay: { infinity: false }, maxDuration: { infinity: false } },
   },
   {
