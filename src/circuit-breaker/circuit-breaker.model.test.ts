@@ -2,15 +2,22 @@
  * Model-based test: the breaker and a small, naive reference model are driven side by
  * side by random command sequences (calls starting and finishing as successes, failures,
  * flagged results or unhandled errors; slow calls through time passing while calls are in
- * flight; time jumps; concurrent probes; isolate and reset). After every command they
- * must agree on admit/reject, retryAfter, the state and the transition events.
+ * flight; time jumps; concurrent probes; isolate and reset; reads of `state`, `stats` and
+ * `snapshot()`). After every command they must agree on admit/reject, retryAfter, the state
+ * and the transition events.
+ *
+ * With a listener, `half-opened` is emitted when the recovery timeout elapses (the model
+ * applies it as time passes); without one, it is applied by the next call. A twin breaker
+ * gets the same commands except the reads: its events (with their times) and its
+ * admissions must be identical, which proves that reading the breaker changes nothing.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBrokenCircuitError } from '../core/errors';
+import { VirtualClock } from '../testing/virtual-clock';
 import { BreakerDriver, type CallEnd, type PendingCall } from './test-driver';
 import type { CircuitBreakerOptions } from './options';
-import type { CircuitState } from './events';
+import type { CircuitBreakerEvent, CircuitState } from './events';
 
 // ------------------------------------------------------------------ the reference model
 
@@ -24,6 +31,8 @@ interface ModelConfig {
   readonly maxProbes: number;
   readonly successThreshold: number;
   readonly probeTimeout: number;
+  /** Whether someone listens to the breaker's events (which arms its recovery timer). */
+  readonly listen: boolean;
 }
 
 interface ModelCall {
@@ -46,7 +55,7 @@ class Model {
   calls = new Map<number, ModelCall>();
   transitions: string[] = [];
   /** How often the interesting corners were hit (to check the generator reaches them). */
-  static corners = { lateProbe: 0, staleProbe: 0, staleClosed: 0, concurrentProbes: 0 };
+  static corners = { lateProbe: 0, staleProbe: 0, staleClosed: 0, concurrentProbes: 0, readDueHalfOpen: 0 };
 
   /** Slow-call rules need a window (the options reject them otherwise). */
   readonly slowRule: { readonly duration: number; readonly rate: number } | null;
@@ -68,6 +77,23 @@ class Model {
       this.go('half-open');
       this.transitions.push('half-opened');
     }
+  }
+
+  /** What a read reports at `now`: the due half-open counts, nothing is applied. */
+  stateAt(now: number): CircuitState {
+    if (this.state === 'open' && now >= this.openedAt + this.recovery) {
+      Model.corners.readDueHalfOpen++;
+      return 'half-open';
+    }
+    return this.state;
+  }
+
+  /** Probes holding a live permit at `now` (0 unless half-open has been applied). */
+  activeProbes(now: number): number {
+    if (this.state !== 'half-open') return 0;
+    let n = 0;
+    for (const start of this.probes.values()) if (now - start < this.cfg.probeTimeout) n++;
+    return n;
   }
 
   private open(reason: string, now: number): void {
@@ -193,13 +219,26 @@ function toOptions(cfg: ModelConfig): Omit<CircuitBreakerOptions, 'clock' | 'han
 
 interface Real {
   driver: BreakerDriver;
+  /** Gets every command but the reads. */
+  twin: BreakerDriver;
   inflight: PendingCall[];
+  twinInflight: PendingCall[];
 }
 
 type World = { model: Model; inflight: number[] };
 
+/** The comparable fields of an event (errors are distinct objects in the two drivers). */
+function plain(e: CircuitBreakerEvent): Record<string, unknown> {
+  const r = e as unknown as Record<string, unknown>;
+  return Object.fromEntries(
+    ['type', 'time', 'reason', 'from', 'state', 'retryAfter', 'duration', 'slow', 'pipeline', 'operation'].filter((k) => k in r).map((k) => [k, r[k]]),
+  );
+}
+
 function agree(m: World, r: Real): void {
-  expect(r.driver.transitions()).toEqual(m.model.transitions);
+  if (m.model.cfg.listen) expect(r.driver.transitions()).toEqual(m.model.transitions);
+  // Reads happened on the driver only: the twin must have seen exactly the same events.
+  expect(r.twin.events.map(plain)).toEqual(r.driver.events.map(plain));
 }
 
 class StartCommand implements fc.AsyncCommand<World, Real> {
@@ -208,17 +247,21 @@ class StartCommand implements fc.AsyncCommand<World, Real> {
   }
   async run(m: World, r: Real): Promise<void> {
     const res = r.driver.start();
+    const twin = r.twin.start();
     const id = res.admitted ? res.call.id : -1;
     const expected = m.model.admit(res.admitted ? id : Number.NaN, r.driver.clock.now());
+    expect(twin.admitted).toBe(res.admitted);
     if (res.admitted) {
       expect(expected).toBeUndefined();
       r.inflight.push(res.call);
+      if (twin.admitted) r.twinInflight.push(twin.call);
       m.inflight.push(id);
     } else {
       expect(expected).toBeDefined();
       expect(isBrokenCircuitError(res.error)).toBe(true);
       const e = res.error as { state: string; retryAfter: number };
       expect([e.state, e.retryAfter]).toEqual(expected);
+      if (!twin.admitted) expect(twin.error).toMatchObject({ state: e.state, retryAfter: e.retryAfter });
     }
     agree(m, r);
   }
@@ -238,10 +281,12 @@ class FinishCommand implements fc.AsyncCommand<World, Real> {
   async run(m: World, r: Real): Promise<void> {
     const i = this.pick % r.inflight.length;
     const call = r.inflight.splice(i, 1)[0] as PendingCall;
+    const twinCall = r.twinInflight.splice(i, 1)[0] as PendingCall;
     const id = m.inflight.splice(i, 1)[0] as number;
     expect(call.id).toBe(id);
     m.model.finish(id, this.end, r.driver.clock.now());
     r.driver.finish(call, this.end);
+    r.twin.finish(twinCall, this.end);
     agree(m, r);
   }
   toString(): string {
@@ -256,6 +301,9 @@ class AdvanceCommand implements fc.AsyncCommand<World, Real> {
   }
   async run(m: World, r: Real): Promise<void> {
     await r.driver.clock.advance(this.ms);
+    await r.twin.clock.advance(this.ms);
+    // A listener hears `half-opened` when the recovery timeout elapses, call or no call.
+    if (m.model.cfg.listen) m.model.refresh(r.driver.clock.now());
     agree(m, r);
   }
   toString(): string {
@@ -268,13 +316,48 @@ class StateCommand implements fc.AsyncCommand<World, Real> {
     return true;
   }
   async run(m: World, r: Real): Promise<void> {
-    const actual = r.driver.breaker.state;
-    m.model.refresh(r.driver.clock.now());
-    expect(actual).toBe(m.model.state);
+    expect(r.driver.breaker.state).toBe(m.model.stateAt(r.driver.clock.now()));
     agree(m, r);
   }
   toString(): string {
     return 'state';
+  }
+}
+
+class StatsCommand implements fc.AsyncCommand<World, Real> {
+  check(): boolean {
+    return true;
+  }
+  async run(m: World, r: Real): Promise<void> {
+    const now = r.driver.clock.now();
+    const s = r.driver.breaker.stats;
+    expect([s.state, s.activeProbes, s.probeSuccesses, s.consecutiveOpens]).toEqual([
+      m.model.stateAt(now),
+      m.model.activeProbes(now),
+      m.model.successes,
+      m.model.opens,
+    ]);
+    agree(m, r);
+  }
+  toString(): string {
+    return 'stats';
+  }
+}
+
+class SnapshotCommand implements fc.AsyncCommand<World, Real> {
+  check(): boolean {
+    return true;
+  }
+  async run(m: World, r: Real): Promise<void> {
+    const now = r.driver.clock.now();
+    const snap = r.driver.breaker.snapshot();
+    const state = m.model.stateAt(now);
+    expect(snap.state).toBe(state);
+    expect(snap.openedFor).toBe(state === 'open' ? now - m.model.openedAt : 0);
+    agree(m, r);
+  }
+  toString(): string {
+    return 'snapshot';
   }
 }
 
@@ -284,6 +367,7 @@ class IsolateCommand implements fc.AsyncCommand<World, Real> {
   }
   async run(m: World, r: Real): Promise<void> {
     r.driver.breaker.isolate();
+    r.twin.breaker.isolate();
     m.model.isolate(r.driver.clock.now());
     agree(m, r);
   }
@@ -298,6 +382,7 @@ class ResetCommand implements fc.AsyncCommand<World, Real> {
   }
   async run(m: World, r: Real): Promise<void> {
     r.driver.breaker.reset();
+    r.twin.breaker.reset();
     m.model.reset(r.driver.clock.now());
     agree(m, r);
   }
@@ -330,6 +415,7 @@ const configArb: fc.Arbitrary<ModelConfig> = fc.record({
   maxProbes: fc.integer({ min: 1, max: 3 }),
   successThreshold: fc.integer({ min: 1, max: 3 }),
   probeTimeout: fc.oneof(fc.constant(Number.POSITIVE_INFINITY), fc.constantFrom(50, 100, 200), fc.integer({ min: 10, max: 300 })),
+  listen: fc.boolean(),
 });
 
 const ends = fc.constantFrom<CallEnd>('success', 'success', 'success', 'failure', 'failure', 'bad-result', 'ignored');
@@ -340,6 +426,8 @@ const commandArb = fc.commands(
       { weight: 12, arbitrary: fc.tuple(fc.nat(), ends).map(([p, e]) => new FinishCommand(p, e)) },
       { weight: 6, arbitrary: fc.oneof(fc.constantFrom(0, 10, 25, 50, 100), fc.integer({ min: 0, max: 300 })).map((ms) => new AdvanceCommand(ms)) },
       { weight: 2, arbitrary: fc.constant(new StateCommand()) },
+      { weight: 1, arbitrary: fc.constant(new StatsCommand()) },
+      { weight: 1, arbitrary: fc.constant(new SnapshotCommand()) },
       { weight: 1, arbitrary: fc.constant(new IsolateCommand()) },
       { weight: 1, arbitrary: fc.constant(new ResetCommand()) },
     ),
@@ -348,13 +436,17 @@ const commandArb = fc.commands(
 );
 
 describe('circuit breaker vs reference model', () => {
-  it('never disagrees on admit/reject, retryAfter, state or transition events (1 000 runs)', async () => {
+  it('never disagrees on admit/reject, retryAfter, state or transition events; reads change nothing (1 000 runs)', async () => {
     // The driver's settle path is synchronous, so a run only awaits the clock's advance().
     const seen = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(configArb, commandArb, async (cfg, cmds) => {
-        const driver = new BreakerDriver(toOptions(cfg));
-        await fc.asyncModelRun(() => ({ model: { model: new Model(cfg), inflight: [] }, real: { driver, inflight: [] } }), cmds);
+        const driver = new BreakerDriver(toOptions(cfg), new VirtualClock(), cfg.listen);
+        const twin = new BreakerDriver(toOptions(cfg), new VirtualClock(), cfg.listen);
+        await fc.asyncModelRun(
+          () => ({ model: { model: new Model(cfg), inflight: [] }, real: { driver, twin, inflight: [], twinInflight: [] } }),
+          cmds,
+        );
         for (const t of driver.transitions()) seen.set(t, (seen.get(t) ?? 0) + 1);
         for (const e of driver.events) if (e.type === 'rejected') seen.set(`rejected:${e.state}`, (seen.get(`rejected:${e.state}`) ?? 0) + 1);
       }),

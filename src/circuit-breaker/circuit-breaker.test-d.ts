@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type { StrategyPolicy } from '../core/policy';
+import { pipeline, type Pipeline, type Policy, type StrategyPolicy } from '../core/policy';
 import { circuitBreaker, type CircuitBreakerPolicy, type CircuitBreakerStats } from './circuit-breaker';
 import type { CircuitBreakerEvent, CircuitOpenReason, CircuitState } from './events';
 import type { CircuitBreakerSnapshot } from './snapshot';
@@ -26,6 +26,24 @@ describe('circuitBreaker types', () => {
     });
     // @ts-expect-error not an event of the breaker
     b.on('retry', () => {});
+    b.on('half-opened', (e) => {
+      expectTypeOf(e.type).toEqualTypeOf<'half-opened'>();
+    });
+    b.on('executed', (e) => {
+      expectTypeOf(e.duration).toEqualTypeOf<number>();
+    });
+    // @ts-expect-error a state, not an event name
+    b.on('half-open', () => {});
+  });
+
+  it('stays a Policy of its events inside a pipeline (its own on() keeps the base shape)', () => {
+    const b = circuitBreaker();
+    expectTypeOf(b).toMatchTypeOf<Policy>();
+    const p = pipeline(b);
+    expectTypeOf(p).toEqualTypeOf<Pipeline<CircuitBreakerEvent>>();
+    p.on('half-opened', (e) => {
+      expectTypeOf(e.policy).toEqualTypeOf<string>();
+    });
   });
 
   it('infers the result type of handleResult and rejects wrong option types', () => {

@@ -1,16 +1,22 @@
 /**
  * The circuit breaker: CLOSED → OPEN → HALF_OPEN → CLOSED, plus ISOLATED (held open by
- * hand). Every transition is computed lazily from the clock when a call, `state`,
- * `stats`, `snapshot()`, `isolate()` or `reset()` looks at the breaker: it owns no timers.
+ * hand). Transitions are computed from the clock. Reading the breaker (`state`, `stats`,
+ * `snapshot()`) reports the state at that instant and changes nothing: the due
+ * OPEN → HALF_OPEN transition is applied by the next call, `isolate()`, `reset()`, or the
+ * recovery timer. That timer is the breaker's only one: it runs only while the breaker is
+ * open and someone can hear `half-opened` (a breaker listener of `half-opened`, an
+ * `onEvent` listener, or a listener of the pipeline whose call opened it), and it is
+ * unref'd, so it never keeps a process alive.
  *
  * @packageDocumentation
  */
 import { compileClassifier, Verdict, type Classifier } from '../core/classify';
-import { systemClock } from '../core/clock';
+import { systemClock, unrefTimer } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import { BrokenCircuitError, type RejectingCircuitState } from '../core/errors';
-import type { EventPayload } from '../core/events';
-import { StrategyPolicy, type Done, type Link, type Outcome } from '../core/policy';
+import { EMPTY_LABELS } from '../core/context';
+import type { Emitter, EventPayload, ExecutedEvent, Listener, ResilienceEvent, Subscription } from '../core/events';
+import { StrategyPolicy, type Done, type EventOfType, type Link, type Outcome } from '../core/policy';
 import { reportInternalError } from '../core/timer-service';
 import { validateOptions } from '../core/validation';
 import type { CircuitBreakerEvent, CircuitCloseReason, CircuitOpenReason, CircuitState } from './events';
@@ -31,10 +37,32 @@ const ISOLATED = 3;
 type StateCode = 0 | 1 | 2 | 3;
 const STATE_NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
 const CODES: Readonly<Record<CircuitState, StateCode>> = { closed: CLOSED, open: OPEN, 'half-open': HALF_OPEN, isolated: ISOLATED };
+/** Longest delay a platform timer takes (Node fires longer ones after 1 ms). */
+const MAX_TIMER_DELAY = 2_147_483_647;
+
+/** Where the call that opened the breaker sent its events: its pipelines' emitters and name. */
+interface OpenOrigin {
+  readonly emitters: readonly Emitter<ResilienceEvent>[];
+  readonly pipeline: string | undefined;
+}
+
+/** The emitters of a link besides `own` (the pipelines the call ran through). */
+function pipelineEmitters(link: Link, own: Emitter<ResilienceEvent>): readonly Emitter<ResilienceEvent>[] {
+  // Link keeps its emitters private to the core; the breaker needs them only on the rare
+  // opening path, to tell the recovery timer who may hear `half-opened`.
+  const all = (link as unknown as { readonly emitters?: unknown }).emitters;
+  if (!Array.isArray(all)) return [];
+  return (all as Emitter<ResilienceEvent>[]).filter((e) => e !== own);
+}
+
+function anyListening(emitters: readonly Emitter<ResilienceEvent>[]): boolean {
+  for (let i = 0; i < emitters.length; i++) if ((emitters[i] as Emitter<ResilienceEvent>).size > 0) return true;
+  return false;
+}
 
 /** What `stats` reports. */
 export interface CircuitBreakerStats {
-  /** The current state (after lazy transitions). */
+  /** The state at the instant of reading (a due half-open counts; see {@link CircuitBreakerPolicy.state}). */
   readonly state: CircuitState;
   /** The trip rule: `consecutive` failures, or a `count` or `time` window. */
   readonly rule: 'consecutive' | 'count' | 'time';
@@ -71,6 +99,13 @@ export interface CircuitBreakerStats {
  * probe that finished after `probeTimeout`) still produce `success` / `failure` events
  * but never change the state.
  *
+ * Reading `state`, `stats` or `snapshot()` has no side effect: it reports the state at
+ * that instant (an open breaker whose `recoveryTimeout` has elapsed reads `half-open`)
+ * without applying the transition, so a health check or a metrics scrape never changes
+ * what the breaker does next nor when its events are emitted. While the breaker is open
+ * and someone listens to `half-opened` (see {@link CircuitBreakerPolicy.on}), an unref'd
+ * timer emits it when the recovery timeout elapses.
+ *
  * @example
  * ```ts
  * const breaker = circuitBreaker({ name: 'payments', failureThreshold: 5, recoveryTimeout: 30_000 });
@@ -92,6 +127,13 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   private opens = 0;
   private consecutiveFailures = 0;
   private probeSuccesses = 0;
+  /** The recovery timer: armed only while open and someone can hear `half-opened`. */
+  private recoveryTimer: unknown = undefined;
+  private timerArmed = false;
+  /** Own listeners that hear `half-opened` (`on('half-opened')` and `onEvent`). */
+  private hearers = 0;
+  /** Set while open by a call that ran through a pipeline: whose listeners hear the timer. */
+  private origin: OpenOrigin | undefined = undefined;
   private nextProbeId = 1;
   private readonly probeIds: Float64Array;
   private readonly probeStarts: Float64Array;
@@ -117,7 +159,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   /** @internal Use {@link circuitBreaker}. */
   constructor(options?: CircuitBreakerOptions<never>) {
     const o = validateOptions<CircuitBreakerOptions<never>>('circuitBreaker', options, circuitBreakerSchema, checkCircuitBreakerOptions);
-    super({ kind: 'circuit-breaker', name: o.name ?? D.name, clock: o.clock ?? systemClock });
+    super({ kind: 'circuit-breaker', name: o.name ?? D.name, clock: o.clock ?? systemClock, keepsTime: true });
     this.options = o;
     this.classifier = compileClassifier(o);
     this.failureThreshold = o.failureThreshold ?? D.failureThreshold;
@@ -149,22 +191,31 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
 
   // ---------------------------------------------------------------- public surface
 
-  /** The current state. Reading it applies a due OPEN → HALF_OPEN transition (and emits it). */
+  /**
+   * The state at this instant: `half-open` as soon as the time since opening is
+   * ≥ `recoveryTimeout`, even before a call notices it. Reading it has no side effect (it
+   * neither applies the transition nor emits an event), so reading or not reading never
+   * changes what the breaker does next.
+   *
+   * @example
+   * ```ts
+   * app.get('/health', () => ({ payments: breaker.state })); // 'closed' | 'open' | 'half-open' | 'isolated'
+   * ```
+   */
   get state(): CircuitState {
-    this.refresh();
-    return STATE_NAMES[this.st] as CircuitState;
+    return STATE_NAMES[this.current()] as CircuitState;
   }
 
-  /** Counts of the current window and state (see {@link CircuitBreakerStats}). */
+  /** Counts of the current window and the state at this instant (see {@link CircuitBreakerStats}); no side effect. */
   get stats(): CircuitBreakerStats {
-    this.refresh();
+    const st = this.current();
     const w = this.window;
     if (w !== undefined && w === this.timeWindow) w.expire(this.clock.now());
     const calls = w?.calls ?? 0;
     const failures = w?.failures ?? 0;
     const slow = w?.slow ?? 0;
     return {
-      state: STATE_NAMES[this.st] as CircuitState,
+      state: STATE_NAMES[st] as CircuitState,
       rule: w === undefined ? 'consecutive' : w === this.timeWindow ? 'time' : 'count',
       consecutiveFailures: this.consecutiveFailures,
       calls,
@@ -173,7 +224,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
       failureRate: calls === 0 ? 0 : failures / calls,
       slowCallRate: calls === 0 ? 0 : slow / calls,
       consecutiveOpens: this.opens,
-      activeProbes: this.st === HALF_OPEN ? this.activeProbes(this.clock.now()) : 0,
+      activeProbes: st === HALF_OPEN ? this.activeProbes(this.clock.now()) : 0,
       probeSuccesses: this.probeSuccesses,
     };
   }
@@ -209,12 +260,12 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   /**
    * A JSON-safe picture of the breaker, with durations relative to the clock. Pass it as
    * the `restore` option of a new breaker to carry the state across a restart. Probes in
-   * flight are not part of it.
+   * flight are not part of it. Taking it has no side effect (an open breaker whose
+   * recovery timeout has elapsed is saved as `half-open`).
    */
   snapshot(): CircuitBreakerSnapshot {
-    this.refresh();
     const now = this.clock.now();
-    const st = this.st;
+    const st = this.current(now);
     let window: CircuitWindowSnapshot | null = null;
     const w = this.window;
     if (w instanceof CountWindow) window = { kind: 'count', size: w.size, outcomes: w.outcomes() };
@@ -228,6 +279,57 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
       consecutiveFailures: this.consecutiveFailures,
       probeSuccesses: st === HALF_OPEN ? this.probeSuccesses : 0,
       window,
+    };
+  }
+
+  /** @internal Keeps a breaker assignable to `Policy` (whose `on` accepts any event type); accepts nothing. */
+  override on(type: never, listener: Listener<never>): Subscription;
+  /**
+   * Listens to one event type (see {@link Policy.on}). While someone listens to
+   * `half-opened` (here, with `onEvent`, or on the pipeline whose call opened the breaker),
+   * an open breaker keeps one unref'd timer that emits `half-opened` when the recovery
+   * timeout elapses, so a listener hears it on time even when no call comes. The timer is
+   * cleared when the breaker leaves open or the last such breaker listener is disposed.
+   * A listener added after the recovery timeout elapsed does not hear that past
+   * transition (it is applied, for the earlier listeners, before the new one is added).
+   *
+   * @example
+   * ```ts
+   * const sub = breaker.on('half-opened', () => void drainPendingPurchases());
+   * sub.dispose(); // no listener left: no timer
+   * ```
+   */
+  override on<K extends (CircuitBreakerEvent | ExecutedEvent)['type']>(
+    type: K,
+    listener: Listener<EventOfType<CircuitBreakerEvent | ExecutedEvent, K>>,
+  ): Subscription;
+  override on(type: (CircuitBreakerEvent | ExecutedEvent)['type'], listener: Listener<never>): Subscription {
+    const l = listener as Listener<unknown>;
+    if (type !== 'half-opened') return super.on(type, l);
+    return this.hear(() => super.on(type, l));
+  }
+
+  /** Listens to every event (see {@link Policy.onEvent}); hears `half-opened` on time, like {@link CircuitBreakerPolicy.on}. */
+  override onEvent(listener: Listener<CircuitBreakerEvent | ExecutedEvent>): Subscription {
+    return this.hear(() => super.onEvent(listener));
+  }
+
+  private hear(subscribe: () => Subscription): Subscription {
+    // A due transition happened before this listener came: apply it for the earlier
+    // listeners now, so the new one never hears a `half-opened` older than what it can read.
+    this.refresh();
+    const sub = subscribe();
+    this.hearers++;
+    this.syncTimer();
+    let active = true;
+    return {
+      dispose: () => {
+        if (!active) return;
+        active = false;
+        sub.dispose();
+        this.hearers--;
+        this.syncTimer();
+      },
     };
   }
 
@@ -333,9 +435,15 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
 
   // ---------------------------------------------------------------- transitions
 
-  /** Applies a due OPEN → HALF_OPEN transition (outside a call). */
+  /** The state at `now` without applying anything: a due OPEN → HALF_OPEN counts as done. */
+  private current(now?: number): StateCode {
+    const st = this.st;
+    return st === OPEN && (now ?? this.clock.now()) >= this.openUntil ? HALF_OPEN : st;
+  }
+
+  /** Applies a due OPEN → HALF_OPEN transition outside a call (isolate, reset, a new listener). */
   private refresh(): void {
-    if (this.st === OPEN && this.clock.now() >= this.openUntil) this.toHalfOpen(undefined, undefined);
+    if (this.st === OPEN && this.clock.now() >= this.openUntil) this.halfOpenOutsideCall();
   }
 
   private enter(st: StateCode): void {
@@ -344,11 +452,38 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     this.probeIds.fill(0);
     this.probeSuccesses = 0;
     this.consecutiveFailures = 0;
+    this.origin = undefined;
+    if (this.timerArmed) this.clearTimer();
   }
 
-  private toHalfOpen(link: Link | undefined, ctx: ExecutionContext | undefined): void {
+  private toHalfOpen(link: Link, ctx: ExecutionContext): void {
     this.enter(HALF_OPEN);
-    this.emitTransition(link, ctx, { type: 'half-opened' });
+    if (link.listening) link.emit<CircuitBreakerEvent>(ctx, { type: 'half-opened' });
+  }
+
+  /**
+   * OPEN → HALF_OPEN noticed outside a call: heard by the breaker's listeners and by those
+   * of the pipeline whose call opened it (with that pipeline's name). It belongs to no
+   * call: the breaker's default operation, no labels.
+   */
+  private halfOpenOutsideCall(): void {
+    const origin = this.origin;
+    this.enter(HALF_OPEN);
+    if (origin === undefined || !anyListening(origin.emitters)) {
+      this.emitDetached({ type: 'half-opened' });
+      return;
+    }
+    const event = {
+      kind: 'circuit-breaker',
+      policy: this.name,
+      pipeline: origin.pipeline,
+      operation: this.defaultOperation,
+      labels: EMPTY_LABELS,
+      time: this.clock.now(),
+      type: 'half-opened',
+    } satisfies CircuitBreakerEvent;
+    this.events.emit(event);
+    for (let i = 0; i < origin.emitters.length; i++) (origin.emitters[i] as Emitter<ResilienceEvent>).emit(event);
   }
 
   private open(reason: CircuitOpenReason, link: Link | undefined, ctx: ExecutionContext | undefined): void {
@@ -359,7 +494,64 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     this.openedAt = now;
     this.recovery = recovery;
     this.openUntil = now + recovery;
+    if (link !== undefined && ctx !== undefined) {
+      const emitters = pipelineEmitters(link, this.events);
+      if (emitters.length > 0) this.origin = { emitters, pipeline: ctx.pipelineName };
+    }
     this.emitTransition(link, ctx, { type: 'opened', reason, from: STATE_NAMES[from] as CircuitState, retryAfter: recovery });
+    // After the event: a listener of `opened` may already have moved the breaker on.
+    if (this.st === OPEN) this.syncTimer();
+  }
+
+  // ---------------------------------------------------------------- the recovery timer
+
+  /** Arms or clears the recovery timer: wanted while open and someone can hear `half-opened`. */
+  private syncTimer(): void {
+    const wanted = this.st === OPEN && this.someoneHears();
+    if (wanted && !this.timerArmed) this.armTimer();
+    else if (!wanted && this.timerArmed) this.clearTimer();
+  }
+
+  private someoneHears(): boolean {
+    return this.hearers > 0 || (this.origin !== undefined && anyListening(this.origin.emitters));
+  }
+
+  private armTimer(): void {
+    const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, this.openUntil - this.clock.now()));
+    let handle: unknown;
+    try {
+      handle = this.clock.setTimeout(() => this.onRecoveryTimer(handle), delay);
+    } catch (error) {
+      reportInternalError(error, `circuit breaker "${this.name}" recovery timer`);
+      return;
+    }
+    this.recoveryTimer = handle;
+    this.timerArmed = true;
+    unrefTimer(handle); // a background timer: it never keeps a process alive
+  }
+
+  private clearTimer(): void {
+    const handle = this.recoveryTimer;
+    this.recoveryTimer = undefined;
+    this.timerArmed = false;
+    try {
+      this.clock.clearTimeout(handle);
+    } catch (error) {
+      reportInternalError(error, `circuit breaker "${this.name}" recovery timer`);
+    }
+  }
+
+  private onRecoveryTimer(handle: unknown): void {
+    if (!this.timerArmed || this.recoveryTimer !== handle) return; // cleared meanwhile
+    this.recoveryTimer = undefined;
+    this.timerArmed = false;
+    try {
+      if (this.st !== OPEN || !this.someoneHears()) return; // nobody left: the next call applies it
+      if (this.clock.now() < this.openUntil) this.armTimer(); // a platform timer fired early, or a long break
+      else this.halfOpenOutsideCall();
+    } catch (error) {
+      reportInternalError(error, `circuit breaker "${this.name}" recovery timer`);
+    }
   }
 
   private close(reason: CircuitCloseReason, link: Link | undefined, ctx: ExecutionContext | undefined): void {
@@ -383,6 +575,8 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   }
 
   private emitTransition(link: Link | undefined, ctx: ExecutionContext | undefined, payload: EventPayload<CircuitBreakerEvent>): void {
+    // Only `opened` (from a call, or isolate()) and `closed` (from a probe, or reset()) go
+    // through here; `half-opened` has its own two paths above.
     if (link === undefined || ctx === undefined) this.emitDetached(payload);
     else if (link.listening) link.emit<CircuitBreakerEvent>(ctx, payload);
   }
