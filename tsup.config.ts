@@ -7,6 +7,7 @@ export default defineConfig({
     'metrics/index': 'src/metrics/index.ts',
     'decorators/index': 'src/decorators/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'testing/arbitraries': 'src/testing/arbitraries.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -1,8 +1,9 @@
 /**
- * Packs the package as npm would publish it, installs the tarball into a scratch consumer
- * project, and uses every entry point through `import` (ESM) and `require` (CJS), with the
- * consumer's own `tsc --noEmit` over the published types. Needs `npm run build` first
- * (the test command builds before it runs the tests).
+ * Packs the package as npm would publish it, installs the tarball into two scratch
+ * consumer projects — one with fast-check, one without — and uses every entry point
+ * through `import` (ESM) and `require` (CJS), with the consumer's own `tsc --noEmit` over
+ * the published types. Needs `npm run build` first (the test command builds before it
+ * runs the tests).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,11 @@ const root = resolve(__dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; version: string };
 const subpaths = Object.keys(pkg.exports).filter((k) => k !== './package.json');
 const specifiers = subpaths.map((s) => (s === '.' ? 'breakwater' : `breakwater/${s.slice(2)}`));
+let base = '';
+/** The consumer with fast-check installed (every entry point). */
 let dir = '';
+/** The consumer without fast-check: `breakwater/testing` must still load. */
+let bare = '';
 
 function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -22,18 +27,56 @@ function run(cmd: string, args: string[], cwd: string): string {
 
 beforeAll(() => {
   if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` before this test');
-  dir = mkdtempSync(join(tmpdir(), 'breakwater-consumer-'));
-  const out = run('npm', ['pack', '--json', '--pack-destination', dir], root);
-  const tarball = (JSON.parse(out) as { filename: string }[])[0]!.filename;
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-  // fast-check is an optional peer of breakwater/testing; a consumer using that subpath has it.
+  base = mkdtempSync(join(tmpdir(), 'breakwater-consumer-'));
+  const out = run('npm', ['pack', '--json', '--pack-destination', base], root);
+  const tarball = join(base, (JSON.parse(out) as { filename: string }[])[0]!.filename);
+  dir = join(base, 'with-fast-check');
+  bare = join(base, 'without-fast-check');
+  // --prefer-offline, not --offline: a fresh machine's npm cache may lack fast-check (ENOTCACHED).
+  const install = (cwd: string, ...packages: string[]): void => {
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', ...packages], cwd);
+  };
+  // fast-check is an optional peer of breakwater/testing/arbitraries; a consumer using that subpath has it.
   const fc = (JSON.parse(readFileSync(join(root, 'node_modules/fast-check/package.json'), 'utf8')) as { version: string }).version;
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, tarball), `fast-check@${fc}`], dir);
-}, 120_000);
+  install(dir, tarball, `fast-check@${fc}`);
+  install(bare, tarball);
+}, 180_000);
 
 afterAll(() => {
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  if (base !== '') rmSync(base, { recursive: true, force: true });
 });
+
+function typeCheck(cwd: string, resolution: 'nodenext' | 'bundler', source: string): string {
+  const tsDir = join(cwd, `ts-${resolution}`);
+  mkdirSync(tsDir, { recursive: true });
+  writeFileSync(join(tsDir, 'index.ts'), source);
+  writeFileSync(join(tsDir, 'index.cts'), source.replace(/^import \* as (\w+) from ('[^']+');/gm, 'import $1 = require($2);'));
+  writeFileSync(
+    join(tsDir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        target: 'ES2022',
+        lib: ['ES2022', 'DOM'],
+        module: resolution === 'nodenext' ? 'NodeNext' : 'ESNext',
+        moduleResolution: resolution === 'nodenext' ? 'NodeNext' : 'Bundler',
+        types: [],
+        skipLibCheck: false,
+      },
+      include: resolution === 'nodenext' ? ['index.ts', 'index.cts'] : ['index.ts'],
+    }),
+  );
+  writeFileSync(join(tsDir, 'package.json'), JSON.stringify({ type: 'module' }));
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  try {
+    return run('node', [tsc, '-p', 'tsconfig.json'], tsDir);
+  } catch (e) {
+    return String((e as { stdout?: string }).stdout ?? e);
+  }
+}
 
 describe('published package', () => {
   it('ships only dist, the docs files and package.json, with no runtime dependencies', () => {
@@ -73,8 +116,6 @@ describe('published package', () => {
   });
 
   it.each(['nodenext', 'bundler'] as const)('type-checks a consumer with moduleResolution %s', (resolution) => {
-    const tsDir = join(dir, `ts-${resolution}`);
-    mkdirSync(tsDir, { recursive: true });
     const source = [
       "import { pipeline, type ExecutionContext, type Policy } from 'breakwater';",
       ...specifiers.slice(1).map((s, i) => `import * as sub${i} from '${s}'; void sub${i};`),
@@ -82,32 +123,104 @@ describe('published package', () => {
       'const n: Promise<number> = p.execute((ctx: ExecutionContext) => ctx.attempt);',
       'void n;',
     ].join('\n');
-    writeFileSync(join(tsDir, 'index.ts'), source);
-    writeFileSync(join(tsDir, 'index.cts'), source.replace(/^import \* as (\w+) from ('[^']+');/gm, 'import $1 = require($2);'));
+    expect(typeCheck(dir, resolution, source)).toBe('');
+  });
+
+  it('with fast-check installed, breakwater/testing/arbitraries draws options the factories accept (ESM and CJS)', () => {
+    const body = [
+      'const drawn = fc.sample(arbitraries.retryOptions(), { numRuns: 20, seed: 1 });',
+      'for (const o of drawn) retry(o);',
+      'const schedule = fc.sample(arbitraries.faultSchedule({ value: 1 }), { numRuns: 1, seed: 2 })[0];',
+      'if (typeof scriptedDependency(schedule, new VirtualClock()) !== "function") throw new Error("bad schedule");',
+    ];
     writeFileSync(
-      join(tsDir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          noEmit: true,
-          target: 'ES2022',
-          lib: ['ES2022', 'DOM'],
-          module: resolution === 'nodenext' ? 'NodeNext' : 'ESNext',
-          moduleResolution: resolution === 'nodenext' ? 'NodeNext' : 'Bundler',
-          types: [],
-          skipLibCheck: false,
-        },
-        include: resolution === 'nodenext' ? ['index.ts', 'index.cts'] : ['index.ts'],
-      }),
+      join(dir, 'arb.mjs'),
+      [
+        "import fc from 'fast-check';",
+        "import { retry } from 'breakwater';",
+        "import { VirtualClock, scriptedDependency } from 'breakwater/testing';",
+        "import { arbitraries } from 'breakwater/testing/arbitraries';",
+        ...body,
+        "console.log('esm arbitraries ok');",
+      ].join('\n'),
     );
-    writeFileSync(join(tsDir, 'package.json'), JSON.stringify({ type: 'module' }));
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    let output = '';
-    try {
-      output = run('node', [tsc, '-p', 'tsconfig.json'], tsDir);
-    } catch (e) {
-      output = String((e as { stdout?: string }).stdout ?? e);
-    }
-    expect(output).toBe('');
+    writeFileSync(
+      join(dir, 'arb.cjs'),
+      [
+        "const fc = require('fast-check');",
+        "const { retry } = require('breakwater');",
+        "const { VirtualClock, scriptedDependency } = require('breakwater/testing');",
+        "const { arbitraries } = require('breakwater/testing/arbitraries');",
+        ...body,
+        "console.log('cjs arbitraries ok');",
+      ].join('\n'),
+    );
+    expect(run('node', ['arb.mjs'], dir)).toContain('esm arbitraries ok');
+    expect(run('node', ['arb.cjs'], dir)).toContain('cjs arbitraries ok');
+  });
+});
+
+describe('published package, in a consumer without fast-check', () => {
+  // What the consumer does with breakwater/testing: a virtual clock, seeded random, a scripted dependency.
+  const use = [
+    'const clock = new VirtualClock();',
+    'let at = -1;',
+    'clock.setTimeout(() => (at = clock.now()), 250);',
+    'const dep = scriptedDependency({ calls: [Step.slow(100, "late")] }, clock);',
+    'const late = dep();',
+    'const done = clock.advance(250).then(async () => {',
+    '  if (at !== 250 || (await late) !== "late") throw new Error("virtual time broken");',
+    '  if (seededRandom(3)() !== seededRandom(3)()) throw new Error("seeded random broken");',
+    '  if (typeof watchPipeline !== "function" || typeof describePipeline !== "function") throw new Error("missing exports");',
+    '});',
+    // Asking breakwater/testing for an arbitrary: a clear error naming fast-check and how to install it.
+    'let message = "";',
+    'try { arbitraries.retryOptions(); } catch (e) { message = e.message; }',
+    'if (!message.includes("npm install --save-dev fast-check") || !message.includes("breakwater/testing/arbitraries")) throw new Error("unclear: " + message);',
+  ];
+
+  it('has no fast-check installed (it is an optional peer)', () => {
+    expect(existsSync(join(bare, 'node_modules/breakwater/package.json'))).toBe(true);
+    expect(existsSync(join(bare, 'node_modules/fast-check'))).toBe(false);
+  });
+
+  it('imports breakwater/testing (ESM) and uses VirtualClock; the arbitraries entry fails naming fast-check', () => {
+    writeFileSync(
+      join(bare, 'esm.mjs'),
+      [
+        "import { VirtualClock, Step, scriptedDependency, seededRandom, watchPipeline, describePipeline, arbitraries } from 'breakwater/testing';",
+        ...use,
+        'await done;',
+        "const failure = await import('breakwater/testing/arbitraries').then(() => 'loaded', (e) => e.message);",
+        "if (!failure.includes(\"'fast-check'\")) throw new Error('unclear import failure: ' + failure);",
+        "console.log('esm without fast-check ok');",
+      ].join('\n'),
+    );
+    expect(run('node', ['esm.mjs'], bare)).toContain('esm without fast-check ok');
+  });
+
+  it('requires breakwater/testing (CJS) and uses VirtualClock; the arbitraries entry fails naming fast-check', () => {
+    writeFileSync(
+      join(bare, 'cjs.cjs'),
+      [
+        "const { VirtualClock, Step, scriptedDependency, seededRandom, watchPipeline, describePipeline, arbitraries } = require('breakwater/testing');",
+        ...use,
+        'let failure = "loaded";',
+        "try { require('breakwater/testing/arbitraries'); } catch (e) { failure = e.message; }",
+        "if (!failure.includes(\"'fast-check'\")) throw new Error('unclear require failure: ' + failure);",
+        "done.then(() => console.log('cjs without fast-check ok'));",
+      ].join('\n'),
+    );
+    expect(run('node', ['cjs.cjs'], bare)).toContain('cjs without fast-check ok');
+  });
+
+  it('type-checks a consumer of breakwater/testing without fast-check (skipLibCheck off: no type refers to fast-check)', () => {
+    const source = [
+      "import * as testing from 'breakwater/testing';",
+      'const clock = new testing.VirtualClock();',
+      'const t: number = clock.now();',
+      'void t;',
+    ].join('\n');
+    expect(typeCheck(bare, 'nodenext', source)).toBe('');
   });
 });

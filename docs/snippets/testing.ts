@@ -2,10 +2,10 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { circuitBreaker, isOptionsValidationError, pipeline, retry, timeout, type OptionsValidationError } from '../../src/index';
+import { arbitraries } from '../../src/testing/arbitraries';
 import {
   Step,
   VirtualClock,
-  arbitraries,
   describePipeline,
   flattenPipeline,
   scriptedDependency,

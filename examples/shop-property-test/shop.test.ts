@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { VirtualClock, arbitraries, scriptedDependency, seededRandom, watchPipeline } from '../../src/testing/index';
+import { arbitraries } from '../../src/testing/arbitraries';
+import { VirtualClock, scriptedDependency, seededRandom, watchPipeline } from '../../src/testing/index';
 import { PAYMENT_LIMITS, Shop, type ChargeRequest, type PaymentGateway, type PurchaseResult } from './shop';
 
 /** Worst case of one purchase: every attempt times out, with the longest retry sleeps between. */

@@ -1,8 +1,11 @@
 /**
- * fast-check arbitraries for property tests of code that uses breakwater: valid and
- * invalid policy options, fault schedules for {@link scriptedDependency}, and latency
- * distributions. `fast-check` (≥ 3) is an optional peer dependency of
- * `breakwater/testing` only.
+ * `breakwater/testing/arbitraries`: fast-check arbitraries for property tests of code
+ * that uses breakwater: valid and invalid policy options, fault schedules for
+ * `scriptedDependency` (from `breakwater/testing`), and latency distributions.
+ *
+ * This is the one entry point that imports `fast-check` (≥ 3, an optional peer
+ * dependency: `npm install --save-dev fast-check`); `breakwater/testing` and the rest of
+ * breakwater load without it.
  *
  * @packageDocumentation
  */
@@ -313,6 +316,9 @@ function latencyDistribution(max = 2_000): fc.Arbitrary<LatencyDistribution> {
  *
  * @example
  * ```ts
+ * import fc from 'fast-check';
+ * import { arbitraries } from 'breakwater/testing/arbitraries';
+ *
  * fc.assert(fc.property(arbitraries.invalidTimeoutOptions(), ({ options, invalid }) => {
  *   try { timeout(options); return false; }
  *   catch (e) { return isOptionsValidationError(e) && invalid.every((p) => e.issues.some((i) => i.path === p)); }
@@ -374,7 +380,7 @@ export const arbitraries = {
    */
   step,
   /**
-   * A call-numbered fault schedule for {@link scriptedDependency}: up to `maxLength` steps
+   * A call-numbered fault schedule for `scriptedDependency` (`breakwater/testing`): up to `maxLength` steps
    * (ok / fail / slow / hang, weighted), then `otherwise`.
    *
    * @example
@@ -387,7 +393,7 @@ export const arbitraries = {
    */
   faultSchedule,
   /**
-   * A time-based fault schedule for {@link scriptedDependency}: up to `maxLength` periods
+   * A time-based fault schedule for `scriptedDependency` (`breakwater/testing`): up to `maxLength` periods
    * starting between 0 and `horizon` ms, each with one weighted step (an outage, a slow
    * period, a healthy one). Calls before the first period follow `otherwise`.
    */

@@ -1,9 +1,10 @@
 /**
  * `breakwater/testing`: a virtual clock, seeded randomness, scripted fake dependencies,
- * fast-check arbitraries, pipeline descriptions and invariant monitors for testing code
- * that uses breakwater.
+ * pipeline descriptions and invariant monitors for testing code that uses breakwater.
+ * None of it needs fast-check.
  *
- * `fast-check` (≥ 3) is an optional peer dependency needed by this subpath only.
+ * The fast-check arbitraries are in `breakwater/testing/arbitraries`, the one entry point
+ * that loads `fast-check` (≥ 3, an optional peer dependency).
  *
  * @packageDocumentation
  */
@@ -21,7 +22,7 @@ export {
   type ScriptedDependency,
   type TimelineEntry,
 } from './scripted-dependency';
-export { arbitraries, type FaultScheduleOptions, type InvalidOptions } from './arbitraries';
+export { arbitraries } from './arbitraries-moved';
 export { describePipeline, flattenPipeline, type FlatPolicy } from './describe';
 export {
   InvariantViolationError,
