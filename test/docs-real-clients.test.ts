@@ -119,8 +119,7 @@ describe('docs/recipes.md: the leaderboard recipe with ioredis, which cannot can
       // ready on connect, like a Redis that stalls after the connection is up.
       enableReadyCheck: false,
       disableClientInfo: true,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1, // as in the recipe
       lazyConnect: true,
     });
     cleanups.push(() => redis.disconnect());

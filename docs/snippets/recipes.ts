@@ -116,9 +116,9 @@ export function fetchPolitely(url: string): Promise<Response> {
 // --8<-- [start:stale-leaderboard]
 // ioredis cannot cancel a command: once queued or sent, it stays in the client until Redis
 // answers or the client gives up, whatever the caller does, so there is no signal to pass.
-// Bound the client's own queue instead: fail at once while not connected, fail commands in
-// flight after one reconnect attempt, reject a command still unanswered after 1 s.
-const redis = new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+// Bound the client's own queue instead: flush queued commands with an error after one
+// failed reconnect attempt (default: 20), reject a command unanswered after 1 s.
+const redis = new Redis({ maxRetriesPerRequest: 1, commandTimeout: 1_000 });
 
 // Redis failing is Redis missing: fall through to the database. The 25 ms timeout bounds
 // how long a request waits for Redis (the command stays queued in the client); after three
