@@ -13,6 +13,9 @@ import { VirtualClock } from '../../src/testing/index';
 interface Receipt {
   readonly id: string;
 }
+interface Profile {
+  readonly id: string;
+}
 interface Entry {
   readonly player: string;
   readonly score: number;
@@ -20,6 +23,7 @@ interface Entry {
 declare const gateway: { charge(orderId: string, opts: { signal?: AbortSignal | undefined }): Promise<Receipt> };
 declare const redis: { top(n: number, opts: { signal?: AbortSignal | undefined }): Promise<Entry[]> };
 declare const lobbyApi: { send(region: string, message: string): Promise<void> };
+declare const db: { profile(id: string): Promise<Profile>; save(p: Profile): Promise<void> };
 declare const matchmaker: { find(region: string, signal: AbortSignal | undefined): Promise<string> };
 declare function cachedTop(): Entry[];
 
@@ -79,15 +83,34 @@ export class LobbyConnection {
 
 // --8<-- [start:call-options]
 export class Matchmaking {
+  readonly pool = 'ranked';
+
   @resilient(payments, {
     operation: 'matchmaking.find',
-    callOptions: (_self, [region, signal]) => ({ signal: signal as AbortSignal | undefined, labels: { region: String(region) } }),
+    // `self` is the Matchmaking instance and `[region, signal]` the method's parameters, typed.
+    callOptions: (self, [region, signal]) => ({ signal, labels: { region, pool: self.pool } }),
   })
   async find(region: string, signal?: AbortSignal): Promise<string> {
     return matchmaker.find(region, currentContext()?.signal ?? signal);
   }
 }
 // --8<-- [end:call-options]
+
+// --8<-- [start:names]
+export class ProfileDb {
+  // Operation 'ProfileDb.get', breaker 'ProfileDb.get': apart from any other class's `get`.
+  @circuitBreaker({ failureThreshold: 5 })
+  async get(id: string): Promise<Profile> {
+    return db.profile(id);
+  }
+
+  // Chosen names: the breaker 'profile-db-writes', the operation 'profile.save'.
+  @circuitBreaker({ name: 'profile-db-writes', operation: 'profile.save', failureThreshold: 5 })
+  async save(profile: Profile): Promise<void> {
+    await db.save(profile);
+  }
+}
+// --8<-- [end:names]
 
 // --8<-- [start:policy-of]
 const service = new PaymentService();

@@ -5,8 +5,9 @@
  */
 import { dirname, resolve } from 'node:path';
 import ts from 'typescript';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as core from '../index';
+import { createMetrics } from '../metrics/index';
 import { Pipeline, type Policy } from '../core/policy';
 import { TracePolicy } from '../../test/support/test-strategies';
 import { VirtualClock } from '../testing/virtual-clock';
@@ -278,17 +279,17 @@ describe('@resilient under TC39 and legacy decorators', () => {
       [
         'enter outer',
         'enter inner',
-        'charge a 5 EUR op=charge attempt=1',
+        'charge a 5 EUR op=Shop.charge attempt=1',
         'exit inner',
         'exit outer',
         'enter outer',
         'enter inner',
-        'charge b 7 USD op=charge attempt=1',
+        'charge b 7 USD op=Shop.charge attempt=1',
         'exit inner',
         'exit outer',
         'enter outer',
         'enter inner',
-        'charge a -1 EUR op=charge attempt=1',
+        'charge a -1 EUR op=Shop.charge attempt=1',
         'exit inner',
         'exit outer',
         'enter made1',
@@ -527,8 +528,271 @@ describe('shorthand decorators under TC39 and legacy decorators', () => {
     expect(() => decorators.bulkhead({ maxConcurrent: 0 })).toThrow(core.OptionsValidationError);
     expect(() => decorators.circuitBreaker({ failureThreshold: -1, scope: 'instance' })).toThrow(core.OptionsValidationError);
     expect(() => decorators.fallback({ tiers: [] })).toThrow(core.OptionsValidationError);
+    expect(() => decorators.timeout({ duration: 10, operation: 7 as never })).toThrow(/`operation` to be a non-empty string, got 7/);
+    // The decorator's own fields and the policy's, reported together.
+    expect(() => decorators.retry({ maxAttempts: 0, operation: '' as never, scope: 'everywhere' as never })).toThrow(/scope.*maxAttempts/s);
+  });
+});
+
+
+// ---------------------------------------------------------------------------------------
+// Default names: 'Class.method'
+
+const namesFixture = `
+import { circuitBreaker, fallback, resilient, retry, timeout } from 'breakwater/decorators';
+import { currentContext, type Policy } from 'breakwater';
+
+export const lookup = Symbol('lookup');
+
+export function build(p: Policy) {
+  const op = (): string => currentContext()?.operation ?? 'none';
+  class ProfileDb {
+    @circuitBreaker({ failureThreshold: 2 })
+    async get(id: string): Promise<string> {
+      return \`\${op()} \${id}\`;
+    }
+
+    @retry({ maxAttempts: 2 })
+    @timeout(1_000)
+    async list(): Promise<string> {
+      return op();
+    }
+
+    @resilient(p)
+    static async count(): Promise<string> {
+      return op();
+    }
+
+    @circuitBreaker({ name: 'profile-breaker', operation: 'profile.put' })
+    @fallback({ tiers: ['cached'], operation: 'ignored: the top decorator wins' })
+    async put(): Promise<string> {
+      return op();
+    }
+
+    @resilient(p)
+    async [lookup](): Promise<string> {
+      return op();
+    }
+  }
+  class Inventory {
+    @circuitBreaker({ failureThreshold: 2 })
+    async get(id: string): Promise<string> {
+      return \`\${op()} \${id}\`;
+    }
+  }
+  class CachedProfileDb extends ProfileDb {}
+  class Bound {
+    constructor() {
+      this.get = this.get.bind(this);
+    }
+    @resilient(p)
+    async get(): Promise<string> {
+      return op();
+    }
+  }
+  return { ProfileDb, Inventory, CachedProfileDb, Bound };
+}
+`;
+
+interface Named {
+  get(id: string): Promise<string>;
+}
+interface NamesModule {
+  readonly lookup: symbol;
+  build(p: Policy): {
+    ProfileDb: (new () => Named & { list(): Promise<string>; put(): Promise<string> } & Record<symbol, () => Promise<string>>) & {
+      count(): Promise<string>;
+    };
+    Inventory: new () => Named;
+    CachedProfileDb: new () => Named;
+    Bound: new () => { get(): Promise<string> };
+  };
+}
+
+async function namesTranscript(mode: DecoratorMode): Promise<unknown[]> {
+  const mod = compileAndLoad(namesFixture, mode, modules) as unknown as NamesModule;
+  const { ProfileDb, Inventory, CachedProfileDb, Bound } = mod.build(new TracePolicy('p', []));
+  const metrics = createMetrics();
+  const out: unknown[] = [];
+  // A subclass instance calls first: the name is still the declaring class's.
+  const cached = new CachedProfileDb();
+  const inventory = new Inventory();
+  metrics.observe(decorators.policyOf(cached, 'get') as Policy);
+  metrics.observe(decorators.policyOf(inventory, 'get') as Policy);
+  out.push(await cached.get('p1'), await new ProfileDb().get('p2'), await inventory.get('i1'));
+  // Detached first calls (no \`this\`): the name was fixed before, when the class was
+  // defined (legacy; TC39 static) or its first instance constructed (TC39).
+  const list = new ProfileDb().list;
+  const count = ProfileDb.count;
+  out.push(await list(), await count(), await new ProfileDb().put());
+  out.push(await new ProfileDb()[mod.lookup]?.());
+  const bound = new Bound();
+  const detached = bound.get;
+  out.push(await detached());
+  const db = new ProfileDb();
+  out.push(
+    ['get', 'list', 'put'].map((m) => flattenPipeline(decorators.policyOf(db, m) as Policy).map((p) => `${p.kind}=${p.name}`)),
+    decorators.policyOf(db, 'list')?.name,
+    decorators.policyOf(inventory, 'get')?.name,
+    decorators.policyOf(db, 'get') === decorators.policyOf(inventory, 'get'),
+  );
+  const snap = metrics.snapshot();
+  out.push(
+    snap.calls.map((c) => `${c.policy} ${c.operation} ${c.total}`).sort(),
+    snap.breakers.map((b) => b.name).sort(),
+  );
+  return out;
+}
+
+describe('default names under TC39 and legacy decorators', () => {
+  it('the fixture type-checks under both settings', () => {
+    for (const mode of MODES) expect(typeCheck(namesFixture, mode), mode).toEqual([]);
+  });
+
+  it("name operations, fused pipelines and shorthand policies 'Class.method', so two classes' methods stay apart", async () => {
+    const [tc39, legacy] = await Promise.all(MODES.map((m) => namesTranscript(m)));
+    expect(legacy).toEqual(tc39);
+    expect(tc39).toEqual([
+      'ProfileDb.get p1',
+      'ProfileDb.get p2',
+      'Inventory.get i1',
+      'ProfileDb.list',
+      'ProfileDb.count',
+      'profile.put',
+      'ProfileDb.lookup',
+      'Bound.get',
+      [
+        ['circuit-breaker=ProfileDb.get'],
+        ['retry=ProfileDb.list', 'timeout=ProfileDb.list'],
+        ['circuit-breaker=profile-breaker', 'fallback=ProfileDb.put'],
+      ],
+      'ProfileDb.list',
+      'Inventory.get',
+      false,
+      // One series and one breaker per class: metrics keep the two `get` methods apart.
+      ['Inventory.get Inventory.get 1', 'ProfileDb.get ProfileDb.get 2'],
+      ['Inventory.get', 'ProfileDb.get'],
+    ]);
+  });
+
+  it('name a TC39 #private method after the class of the instance that calls it first', async () => {
+    const source = `
+      import { retry } from 'breakwater/decorators';
+      import { currentContext } from 'breakwater';
+      export function build() {
+        return class Vault {
+          @retry({ maxAttempts: 1 })
+          async #secret(): Promise<string> {
+            return currentContext()?.operation ?? 'none';
+          }
+          open(): Promise<string> {
+            return this.#secret();
+          }
+        };
+      }
+    `;
+    const { build } = compileAndLoad(source, 'tc39', modules) as { build: () => new () => { open(): Promise<string> } };
+    const Vault = build();
+    expect(await new Vault().open()).toBe('Vault.#secret');
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// callOptions typed with the method's `this` and arguments
+
+const callOptionsFixture = `
+import { resilient } from 'breakwater/decorators';
+import type { Policy } from 'breakwater';
+
+declare const p: Policy;
+
+export class Matchmaking {
+  readonly zone: string = 'eu';
+
+  @resilient(p, { callOptions: (self, [region, limit]) => ({ labels: { region, zone: self.zone, limit: limit?.toFixed(0) ?? 'none' } }) })
+  async find(region: string, limit?: number): Promise<string> {
+    return region + String(limit);
+  }
+
+  @resilient(p, { callOptions: (self, [n]) => ({ labels: { n: n.toFixed(0), cls: self.name } }) })
+  static async top(n: number): Promise<number> {
+    return n;
+  }
+
+  // @ts-expect-error callOptions reads a number, the method takes a string
+  @resilient(p, { callOptions: (_self, [n]: [number]) => ({ labels: { n: n.toFixed(0) } }) })
+  async wrongArgs(s: string): Promise<string> {
+    return s;
+  }
+
+  @resilient(p, {
+    // @ts-expect-error self is a Matchmaking, which has no \\\`region\\\`
+    callOptions: (self) => ({ labels: { region: self.region } }),
+  })
+  async wrongSelf(): Promise<void> {}
+}
+`;
+
+describe('callOptions types under TC39 and legacy decorators', () => {
+  it("are inferred from the method's this and parameters, and mismatches are type errors, under both settings", () => {
+    for (const mode of MODES) expect(typeCheck(callOptionsFixture, mode), mode).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Policies from another copy of the package
+
+describe('policies from another copy of the package (ESM and CJS builds in one process)', () => {
+  async function otherCopy(): Promise<typeof core> {
+    vi.resetModules();
+    const copy = (await import('../index')) as typeof core;
+    expect(copy.Pipeline).not.toBe(core.Pipeline);
+    return copy;
+  }
+
+  it('are policies to @resilient: as an object, from a factory, and fused with local decorators', async () => {
+    const copy = await otherCopy();
+    const clock = new VirtualClock();
+    const foreign = copy.retry({ maxAttempts: 3, delay: 10, jitter: 'none', clock });
+    expect(foreign instanceof core.Policy).toBe(false);
+    expect(core.isPolicy(foreign)).toBe(true);
+    let calls = 0;
+    const flaky = async (): Promise<string> => {
+      calls++;
+      if (calls % 3 !== 0) throw new Error('flaky');
+      return `ok after ${calls}`;
+    };
+    type Legacy = (t: object, k: string, d: PropertyDescriptor) => PropertyDescriptor;
+    const apply = (dec: unknown, target: object, key: string): void => {
+      const d = Object.getOwnPropertyDescriptor(target, key) as PropertyDescriptor;
+      Object.defineProperty(target, key, (dec as Legacy)(target, key, d));
+    };
+    class Profiles {
+      async direct(): Promise<string> {
+        return flaky();
+      }
+      async made(): Promise<string> {
+        return flaky();
+      }
+      async fused(): Promise<string> {
+        return flaky();
+      }
+    }
+    apply(decorators.resilient(foreign), Profiles.prototype, 'direct');
+    apply(decorators.resilient(() => copy.retry({ maxAttempts: 3, delay: 10, jitter: 'none', clock })), Profiles.prototype, 'made');
+    apply(decorators.timeout({ duration: 1_000, clock }), Profiles.prototype, 'fused');
+    apply(decorators.resilient(foreign), Profiles.prototype, 'fused');
+    const profiles = new Profiles();
+    for (const m of ['direct', 'made', 'fused'] as const) {
+      const result = profiles[m]();
+      await clock.runAll();
+      expect(await result, m).toBe(`ok after ${calls}`);
+    }
+    expect(calls).toBe(9);
+    expect(flattenPipeline(decorators.policyOf(profiles, 'fused') as Policy).map((p) => p.kind)).toEqual(['retry', 'timeout']);
+    expect(() => decorators.resilient(foreign, { scope: 'instance' })).toThrow(/scope.*factory/s);
   });
 });
 
 // Every fixture that typeCheck() sees (one program per mode checks them all).
-const FIXTURES: readonly string[] = [resilientFixture, syncMethodFixture, shorthandFixture];
+const FIXTURES: readonly string[] = [resilientFixture, syncMethodFixture, shorthandFixture, namesFixture, callOptionsFixture];

@@ -8,9 +8,11 @@ export {
   policyOf,
   resilient,
   type AsyncMethod,
+  type DecoratorOptions,
   type PolicyScope,
   type PolicySource,
   type ResilientDecorator,
+  type ResilientDecoratorArgs,
   type ResilientOptions,
   type ScopeOption,
 } from './resilient';

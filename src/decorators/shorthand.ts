@@ -3,50 +3,67 @@
  * `@bulkhead(opts)`, `@fallback(opts)`. Each validates its options when the class is
  * defined and makes one policy per decorated method (or per method and instance with
  * `scope: 'instance'`), like `@resilient(() => policy)`; stacked, they fuse into one
- * pipeline with the top decorator outermost.
+ * pipeline with the top decorator outermost. Each takes `scope` and `operation`
+ * ({@link DecoratorOptions}) next to the policy's own options, and names its policy
+ * `'Class.method'` (e.g. `'ProfileDb.get'`) unless the options give a `name`.
  *
  * @packageDocumentation
  */
+import { OptionsValidationError, isOptionsValidationError, type ValidationIssue } from '../core/errors';
 import type { Policy } from '../core/policy';
-import { isPlainObject, rules, validateOptions } from '../core/validation';
+import { collectIssues, isPlainObject, rules } from '../core/validation';
 import { bulkhead as bulkheadPolicy, type BulkheadOptions } from '../bulkhead/index';
 import { circuitBreaker as circuitBreakerPolicy, type CircuitBreakerOptions } from '../circuit-breaker/index';
 import { fallback as fallbackPolicy, type FallbackOptions } from '../fallback/index';
 import { retry as retryPolicy, type RetryOptions } from '../retry/index';
 import { timeout as timeoutPolicy, type TimeoutOptions } from '../timeout/index';
-import { makeDecorator, type PolicyScope, type ResilientDecorator, type ScopeOption } from './resilient';
+import { makeDecorator, type DecoratorOptions, type PolicyScope, type ResilientDecorator } from './resilient';
 
-const scopeRule = { scope: rules.oneOf(['shared', 'instance']) };
+const decoratorRules = { scope: rules.oneOf(['shared', 'instance']), operation: rules.string() };
 
 /**
- * Splits `scope` off the options, makes one policy now (so bad options throw when the
- * class is defined) and returns the decorator.
+ * Splits `scope` and `operation` off the options, makes one policy now (so bad options
+ * throw when the class is defined, all in one error) and returns the decorator.
+ * `make(input, name)` makes a policy named `name` unless the input names it.
  */
-function shorthand<I>(what: string, input: I, make: (input: I) => Policy): ResilientDecorator {
+function shorthand<I>(what: string, input: I, make: (input: I, name: string | undefined) => Policy): ResilientDecorator {
   let scope: PolicyScope = 'shared';
+  let operation: string | undefined;
   let policyInput = input;
-  if (isPlainObject(input) && 'scope' in input) {
-    const { scope: s, ...rest } = input as Record<string, unknown>;
-    validateOptions(what, { scope: s }, scopeRule);
-    if (s !== undefined) scope = s as PolicyScope;
+  const issues: ValidationIssue[] = [];
+  if (isPlainObject(input) && ('scope' in input || 'operation' in input)) {
+    const { scope: s, operation: o, ...rest } = input as Record<string, unknown>;
+    collectIssues({ scope: s, operation: o }, decoratorRules, '', issues);
+    if (issues.length === 0) {
+      if (s !== undefined) scope = s as PolicyScope;
+      operation = o as string | undefined;
+    }
     policyInput = rest as I;
   }
-  // Made now so bad options throw when the class is defined; handed to the first method
-  // (or instance) that needs a policy, fresh ones after that.
-  let spare: Policy | undefined = make(policyInput);
-  const factory = (): Policy => {
-    const p = spare ?? make(policyInput);
-    spare = undefined;
-    return p;
-  };
-  return makeDecorator(factory, { scope }, what);
+  // Made now only to validate the options when the class is defined: the policies the
+  // method runs through are made later, named after the method's class and name.
+  try {
+    make(policyInput, undefined);
+  } catch (error) {
+    if (issues.length > 0 && isOptionsValidationError(error)) throw new OptionsValidationError(what, [...issues, ...error.issues]);
+    throw error;
+  }
+  if (issues.length > 0) throw new OptionsValidationError(what, issues);
+  return makeDecorator((_self, name) => make(policyInput, name), { scope, operation }, what);
+}
+
+/** The options with `name` defaulted to `name` (the decorated method's `'Class.method'`). */
+function named<O extends { readonly name?: string | undefined }>(options: O | undefined, name: string | undefined): O | undefined {
+  if (name === undefined || (options !== undefined && options.name !== undefined)) return options;
+  return { ...options, name } as O;
 }
 
 /**
  * Retries the decorated method (see `retry()` in `breakwater`). Inside the method,
  * `currentContext()?.attempt` is the attempt number.
  *
- * @param options - retry options, plus `scope` (`'shared'` by default, or `'instance'`).
+ * @param options - retry options (`name` defaults to `'Class.method'`), plus `scope` and
+ *   `operation` ({@link DecoratorOptions}).
  * @example
  * ```ts
  * class Leaderboard {
@@ -55,15 +72,16 @@ function shorthand<I>(what: string, input: I, make: (input: I) => Policy): Resil
  * }
  * ```
  */
-export function retry<T = unknown>(options?: RetryOptions<T> & ScopeOption): ResilientDecorator {
-  return shorthand('@retry', options, (o) => retryPolicy(o));
+export function retry<T = unknown>(options?: RetryOptions<T> & DecoratorOptions): ResilientDecorator {
+  return shorthand('@retry', options as RetryOptions<T> | undefined, (o, name) => retryPolicy(named(o, name)));
 }
 
 /**
  * Guards the decorated method with a circuit breaker (see `circuitBreaker()` in
  * `breakwater`). Shared by every instance by default: one breaker per dependency.
  *
- * @param options - circuit breaker options, plus `scope`.
+ * @param options - circuit breaker options (`name` defaults to `'Class.method'`, so two
+ *   classes' methods get two breakers in metrics), plus `scope` and `operation`.
  * @example
  * ```ts
  * class Payments {
@@ -72,15 +90,16 @@ export function retry<T = unknown>(options?: RetryOptions<T> & ScopeOption): Res
  * }
  * ```
  */
-export function circuitBreaker<T = unknown>(options?: CircuitBreakerOptions<T> & ScopeOption): ResilientDecorator {
-  return shorthand('@circuitBreaker', options, (o) => circuitBreakerPolicy(o));
+export function circuitBreaker<T = unknown>(options?: CircuitBreakerOptions<T> & DecoratorOptions): ResilientDecorator {
+  return shorthand('@circuitBreaker', options as CircuitBreakerOptions<T> | undefined, (o, name) => circuitBreakerPolicy(named(o, name)));
 }
 
 /**
  * Bounds the decorated method's duration (see `timeout()` in `breakwater`). Read the
  * signal with `currentContext()?.signal` at the start of the method to stop work on time.
  *
- * @param durationOrOptions - milliseconds, or timeout options (plus `scope`).
+ * @param durationOrOptions - milliseconds, or timeout options (`name` defaults to
+ *   `'Class.method'`), plus `scope` and `operation`.
  * @example
  * ```ts
  * class Profiles {
@@ -92,15 +111,18 @@ export function circuitBreaker<T = unknown>(options?: CircuitBreakerOptions<T> &
  * }
  * ```
  */
-export function timeout(durationOrOptions: number | (TimeoutOptions & ScopeOption)): ResilientDecorator {
-  return shorthand('@timeout', durationOrOptions, (o) => timeoutPolicy(o));
+export function timeout(durationOrOptions: number | (TimeoutOptions & DecoratorOptions)): ResilientDecorator {
+  return shorthand('@timeout', durationOrOptions as number | TimeoutOptions, (o, name) =>
+    timeoutPolicy(named<TimeoutOptions>(typeof o === 'number' ? { duration: o } : o, name) as TimeoutOptions),
+  );
 }
 
 /**
  * Limits the decorated method's concurrency (see `bulkhead()` in `breakwater`). Shared
  * by every instance by default; `scope: 'instance'` gives each instance its own slots.
  *
- * @param options - bulkhead options (or `maxConcurrent` as a number), plus `scope`.
+ * @param options - bulkhead options (or `maxConcurrent` as a number; `name` defaults to
+ *   `'Class.method'`), plus `scope` and `operation`.
  * @example
  * ```ts
  * class Matchmaking {
@@ -109,14 +131,17 @@ export function timeout(durationOrOptions: number | (TimeoutOptions & ScopeOptio
  * }
  * ```
  */
-export function bulkhead(options: number | (BulkheadOptions & ScopeOption)): ResilientDecorator {
-  return shorthand('@bulkhead', options, (o) => bulkheadPolicy(o));
+export function bulkhead(options: number | (BulkheadOptions & DecoratorOptions)): ResilientDecorator {
+  return shorthand('@bulkhead', options as number | BulkheadOptions, (o, name) =>
+    bulkheadPolicy(named<BulkheadOptions>(typeof o === 'number' ? { maxConcurrent: o } : o, name) as BulkheadOptions),
+  );
 }
 
 /**
  * Falls back when the decorated method fails (see `fallback()` in `breakwater`).
  *
- * @param options - fallback options (`tiers`, `handle`…), plus `scope`.
+ * @param options - fallback options (`tiers`, `handle`…; `name` defaults to
+ *   `'Class.method'`), plus `scope` and `operation`.
  * @example
  * ```ts
  * class Shop {
@@ -125,6 +150,6 @@ export function bulkhead(options: number | (BulkheadOptions & ScopeOption)): Res
  * }
  * ```
  */
-export function fallback<T = unknown>(options: FallbackOptions<T> & ScopeOption): ResilientDecorator {
-  return shorthand('@fallback', options, (o) => fallbackPolicy<T>(o));
+export function fallback<T = unknown>(options: FallbackOptions<T> & DecoratorOptions): ResilientDecorator {
+  return shorthand('@fallback', options as FallbackOptions<T>, (o, name) => fallbackPolicy<T>(named(o, name) as FallbackOptions<T>));
 }
