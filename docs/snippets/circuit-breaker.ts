@@ -16,6 +16,7 @@ declare const store: { get(key: string): Promise<string | null>; set(key: string
 declare const log: { warn(message: string): void; info(message: string): void };
 declare function queueForLater(order: Order, retryAfterMs: number): Promise<ChargeResponse>;
 declare const order: Order;
+declare const app: { get(path: string, handler: () => unknown): void };
 
 // --8<-- [start:quick-start]
 const breaker = circuitBreaker({
@@ -94,6 +95,17 @@ breaker.on(CircuitBreakerEvents.failure, (e) => {
   if (e.slow) log.warn(`slow failure: ${e.duration} ms`);
 });
 // --8<-- [end:events]
+
+// --8<-- [start:on-time]
+// A listener of `half-opened`: while the breaker is open it keeps one unref'd timer, so this
+// runs when the recovery timeout elapses, even if no call comes.
+const probing = breaker.on(CircuitBreakerEvents.halfOpened, () => log.info('payments: the gateway may be back'));
+
+// Reading never changes the breaker: 'half-open' as soon as it is due, before any call.
+app.get('/health/payments', () => ({ state: breaker.state, failureRate: breaker.stats.failureRate }));
+
+probing.dispose(); // the last listener is gone: so is the timer
+// --8<-- [end:on-time]
 
 // --8<-- [start:manual]
 breaker.isolate(); // maintenance: reject everything (retryAfter = Infinity) until reset()
