@@ -757,7 +757,10 @@ describe('policies from another copy of the package (ESM and CJS builds in one p
     expect(foreign instanceof core.Policy).toBe(false);
     expect(core.isPolicy(foreign)).toBe(true);
     let calls = 0;
+    const seen: string[] = [];
     const flaky = async (): Promise<string> => {
+      const ctx = core.currentContext(); // this copy's, as a decorated method imports it
+      seen.push(`${ctx?.operation} attempt ${ctx?.attempt}`);
       calls++;
       if (calls % 3 !== 0) throw new Error('flaky');
       return `ok after ${calls}`;
@@ -789,6 +792,10 @@ describe('policies from another copy of the package (ESM and CJS builds in one p
       expect(await result, m).toBe(`ok after ${calls}`);
     }
     expect(calls).toBe(9);
+    // The method's currentContext() sees the call, whichever copy made the policy.
+    expect(seen).toEqual(
+      ['direct', 'made', 'fused'].flatMap((m) => [1, 2, 3].map((a) => `Profiles.${m} attempt ${a}`)),
+    );
     expect(flattenPipeline(decorators.policyOf(profiles, 'fused') as Policy).map((p) => p.kind)).toEqual(['retry', 'timeout']);
     expect(() => decorators.resilient(foreign, { scope: 'instance' })).toThrow(/scope.*factory/s);
   });

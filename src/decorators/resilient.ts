@@ -10,8 +10,8 @@
  *
  * @packageDocumentation
  */
-import type { ExecuteOptions } from '../core/context';
-import { isPolicy, pipeline, type Policy } from '../core/policy';
+import { callWithContext, type ExecuteOptions, type ExecutionContext } from '../core/context';
+import { Policy, isPolicy, pipeline } from '../core/policy';
 import { rules, validateOptions } from '../core/validation';
 
 /** Where a decorated method's policy lives. */
@@ -232,6 +232,11 @@ function findClassName(self: unknown, key: string | symbol | undefined, wrapper:
   }
 }
 
+/** True for a policy made by this copy of the package (false for one from another copy). */
+function isLocal(policy: Policy): boolean {
+  return policy instanceof Policy;
+}
+
 function made(layer: Layer, self: unknown, name: string): Policy {
   const p: unknown = layer.make(self, name);
   if (!isPolicy(p)) {
@@ -292,6 +297,11 @@ function wrap(original: (...args: unknown[]) => unknown, layers: readonly Layer[
       options = callOptions === undefined ? baseOptions : { operation, ...callOptions(this, args) };
     } catch (error) {
       return Promise.reject(error);
+    }
+    // A policy from another copy of the package sets that copy's currentContext(): set ours
+    // too, so the method's currentContext() sees the call (its signal, its attempt).
+    if (!isLocal(policy)) {
+      return policy.execute((ctx: ExecutionContext) => callWithContext(ctx, () => original.apply(this, args)), options);
     }
     return policy.execute(() => original.apply(this, args), options);
   };
@@ -374,7 +384,8 @@ export function makeDecorator<This = unknown, A extends unknown[] = never[]>(
  *   same. So two classes' `get` methods stay apart in metrics and chaos targeting.
  * - `options.callOptions` is typed with the method's own `this` and parameters.
  * - Any breakwater policy works, also one made by another copy of the package (the ESM
- *   and the CommonJS builds in one process): policies are recognised by their brand.
+ *   and the CommonJS builds in one process): policies are recognised by their brand, and
+ *   the method's `currentContext()` sees the call whichever copy runs it.
  *
  * @typeParam This - the class instance type, inferred from the decorated method.
  * @typeParam A - the method's parameter types, inferred from the decorated method.
