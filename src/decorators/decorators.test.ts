@@ -675,7 +675,7 @@ describe('default names under TC39 and legacy decorators', () => {
     ]);
   });
 
-  it('name a TC39 #private method after the class of the instance that calls it first', async () => {
+  it('name a TC39 #private method after the class of its first instance', async () => {
     const source = `
       import { retry } from 'breakwater/decorators';
       import { currentContext } from 'breakwater';
