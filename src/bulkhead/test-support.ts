@@ -15,10 +15,11 @@ export class ScopePolicy extends StrategyPolicy<never> {
     super({ kind: 'test-scope', name: 'test-scope', clock });
   }
   run(ctx: ExecutionContext, link: Link, done: Done): void {
-    const scope = ctx.enterScope();
+    const inner = ctx.withScope(ctx.deadline);
+    const scope = inner.scope;
     this.scopes.push(scope);
-    link.next(ctx, (o) => {
-      ctx.exitScope(scope);
+    link.next(inner, (o) => {
+      scope.dispose();
       done(o);
     });
   }

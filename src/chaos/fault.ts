@@ -92,7 +92,7 @@ export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent
   private effects: Set<() => void> | undefined = undefined;
 
   protected constructor(kind: string, options: FaultOptions) {
-    super({ kind: 'chaos', name: options.name ?? kind, clock: options.clock ?? systemClock });
+    super({ kind: 'chaos', name: options.name ?? kind, clock: options.clock ?? systemClock, keepsTime: true });
     this.controller = options.controller ?? chaos;
     this.random = options.random ?? systemRandom;
     this.rate = options.rate ?? 1;

@@ -30,27 +30,27 @@ describe('ExecutionContext', () => {
     void ctx.signal;
     ctx.rootScope.dispose();
     expect(active()).toBe(0);
-    const child = ctx.enterScope();
+    const child = ctx.withScope(Number.POSITIVE_INFINITY).scope;
     void child.signal;
     expect(active()).toBe(0);
   });
 
-  it('child scopes abort with their parent and on their own; exiting restores the parent', () => {
+  it('child scopes abort with their parent and on their own; the outer view keeps its own scope', () => {
     const ctx = new ExecutionContext(new VirtualClock(), undefined, 'op', undefined);
-    const outer = ctx.enterScope();
-    const inner = ctx.enterScope();
-    expect(ctx.scope).toBe(inner);
-    const innerSignal = ctx.signal;
-    outer.abort('outer expired');
+    const outerView = ctx.withScope(Number.POSITIVE_INFINITY);
+    const innerView = outerView.withScope(Number.POSITIVE_INFINITY);
+    expect(innerView.scope.parent).toBe(outerView.scope);
+    const innerSignal = innerView.signal;
+    outerView.scope.abort('outer expired');
     expect(innerSignal.aborted).toBe(true);
     expect(innerSignal.reason).toBe('outer expired');
-    ctx.exitScope(outer); // out of order: pops past inner too
+    expect(innerView.signal).toBe(innerSignal); // a view's signal never changes
     expect(ctx.scope).toBe(ctx.rootScope);
-    const again = ctx.enterScope();
-    again.abort('own');
+    const again = ctx.withScope(Number.POSITIVE_INFINITY);
+    again.scope.abort('own');
     expect(ctx.rootScope.aborted).toBe(false);
-    ctx.exitScope(again);
     expect(ctx.signal.aborted).toBe(false);
+    expect(again.signal.aborted).toBe(true);
   });
 
   it('remaining() counts down to the deadline and never below 0', async () => {
@@ -122,8 +122,8 @@ describe('waitFor', () => {
 
   it('Infinity waits for the abort only; cancel drops everything without calling back', () => {
     const clock = new VirtualClock();
-    const ctx = new ExecutionContext(clock, undefined, 'op', undefined);
-    const scope = ctx.enterScope();
+    const ctx = new ExecutionContext(clock, undefined, 'op', undefined).withScope(Number.POSITIVE_INFINITY);
+    const scope = ctx.scope;
     const ends: WaitEnd[] = [];
     waitFor(ctx, Number.POSITIVE_INFINITY, (e) => ends.push(e));
     expect(clock.pending).toBe(0);

@@ -32,6 +32,25 @@ export interface ExecuteOptions {
    * request. Timeouts inside never outlive it. @defaultValue `Infinity`
    */
   readonly deadline?: number | undefined;
+  /**
+   * Abort every signal the call handed out (`ctx.signal` of each attempt) as soon as the
+   * call settles, with an `AbortError` `DOMException` as reason: work the function started
+   * and left running (a request raced and lost, a poll loop) stops when the caller has its
+   * answer. Off by default because a value the call returns may still be reading through
+   * its signal: a `fetch` `Response` whose body is read after `execute()` resolves fails
+   * with an `AbortError` if the signal aborts on settle. Work abandoned by an aggressive
+   * timeout or by the caller is aborted either way.
+   * @defaultValue the pipeline's `abortOnSettle`, else `false`
+   *
+   * @example
+   * ```ts
+   * // Polls until the call settles, then stops by itself.
+   * await policy.execute(async (ctx) => {
+   *   while (!ctx.signal.aborted) await refreshOnce(ctx.signal);
+   * }, { abortOnSettle: true });
+   * ```
+   */
+  readonly abortOnSettle?: boolean | undefined;
 }
 
 type AbortListener = (reason: unknown) => void;
@@ -54,6 +73,7 @@ export class CancellationScope {
   constructor(
     readonly parent: CancellationScope | undefined,
     private readonly external: AbortSignal | undefined,
+    private readonly owner?: { signalCreated(scope: CancellationScope): void },
   ) {}
 
   /**
@@ -77,7 +97,10 @@ export class CancellationScope {
     if (this.controller === undefined) {
       this.controller = new AbortController();
       if (this.aborted) this.controller.abort(this.reason);
-      else this.link();
+      else {
+        this.link();
+        this.owner?.signalCreated(this);
+      }
     }
     return this.controller.signal;
   }
@@ -194,6 +217,13 @@ function unfollow(signal: AbortSignal, scope: CancellationScope): void {
 /**
  * What a policy and the user's function know about the call in progress.
  *
+ * A context is a stable view: the `ctx` an attempt received keeps that attempt's
+ * `attempt`, `signal` and `deadline` for ever. A retry hands each new attempt a new view
+ * and a timeout hands the work inside it a view with its own signal and deadline, so work
+ * abandoned by an aggressive timeout, or an earlier attempt still running, reads its own
+ * (aborted) signal and its own attempt number, never the next attempt's. What belongs to
+ * the whole call is shared by every view of it: `operation`, `labels`, `properties`.
+ *
  * @example
  * ```ts
  * await policy.execute(async (ctx) => {
@@ -204,13 +234,13 @@ function unfollow(signal: AbortSignal, scope: CancellationScope): void {
  * ```
  */
 export class ExecutionContext {
-  /** 1-based attempt number, set by `retry` for each attempt. @defaultValue 1 */
-  attempt = 1;
+  /** 1-based number of the attempt this view belongs to (set by `retry`). @defaultValue 1 */
+  readonly attempt: number;
   /**
-   * Absolute deadline on the pipeline's clock, `Infinity` when none. Timeouts lower it for
-   * the duration of their scope and restore it after.
+   * Absolute deadline of this view on the pipeline's clock, `Infinity` when none. Inside a
+   * timeout it is the timeout's deadline (never later than an enclosing one).
    */
-  deadline: number;
+  readonly deadline: number;
   /** The operation key. */
   readonly operation: string;
   /** The call's labels. */
@@ -219,67 +249,140 @@ export class ExecutionContext {
   readonly clock: Clock;
   /** @internal The caller's signal. */
   readonly callerSignal: AbortSignal | undefined;
-  private current: CancellationScope | undefined = undefined;
-  private root: CancellationScope | undefined = undefined;
-  /** @internal The function the pipeline runs. */
-  fn: ((ctx: ExecutionContext) => unknown) | undefined = undefined;
   /** @internal The pipeline executing this call (for event attribution). */
-  pipelineName: string | undefined;
-  /** @internal Set by a fallback strategy when a tier produced the call's result. */
-  usedFallback = false;
-  /** @internal Set by chaos strategies when they injected a fault into this call. */
-  injected = false;
+  readonly pipelineName: string | undefined;
+  /** @internal The first view of the call: it holds what every view of the call shares. */
+  readonly call: ExecutionContext;
+  /** @internal This view's innermost cancellation scope; `undefined` means the call's root scope. */
+  private readonly current: CancellationScope | undefined;
+  // Shared state, read and written on `call` only.
+  private root: CancellationScope | undefined = undefined;
+  private props: Record<string, unknown> | undefined;
+  private fallbackUsed = false;
+  private faultInjected = false;
+  private attempts = 1;
+  private signals: CancellationScope[] | undefined = undefined;
+  /** @internal The function the pipeline runs (on the call's first view). */
+  fn: ((ctx: ExecutionContext) => unknown) | undefined = undefined;
   /** @internal Settles the caller's promise directly (once); used only to contain strategy bugs. */
   finish: ((outcome: Outcome) => void) | undefined = undefined;
-  private props: Record<string, unknown> | undefined;
+  /** @internal Whether the call's signals abort when the call settles (on the call's first view). */
+  abortOnSettle = false;
 
   /** @internal Use `policy.execute()`; contexts are created by the library. */
-  constructor(clock: Clock, options: ExecuteOptions | undefined, defaultOperation: string, pipelineName: string | undefined) {
+  constructor(
+    clock: Clock,
+    options: ExecuteOptions | undefined,
+    defaultOperation: string,
+    pipelineName: string | undefined,
+    parent?: ExecutionContext,
+    attempt?: number,
+    deadline?: number,
+    scope?: CancellationScope,
+  ) {
     this.clock = clock;
-    this.callerSignal = options?.signal;
-    this.operation = options?.operation ?? defaultOperation;
-    this.labels = options?.labels ?? EMPTY_LABELS;
-    this.deadline = options?.deadline ?? Number.POSITIVE_INFINITY;
-    this.props = options?.properties;
     this.pipelineName = pipelineName;
+    if (parent === undefined) {
+      this.call = this;
+      this.callerSignal = options?.signal;
+      this.operation = options?.operation ?? defaultOperation;
+      this.labels = options?.labels ?? EMPTY_LABELS;
+      this.deadline = options?.deadline ?? Number.POSITIVE_INFINITY;
+      this.props = options?.properties;
+      this.attempt = 1;
+      this.current = undefined;
+    } else {
+      this.call = parent.call;
+      this.callerSignal = parent.callerSignal;
+      this.operation = parent.operation;
+      this.labels = parent.labels;
+      this.deadline = deadline as number;
+      this.props = undefined;
+      this.attempt = attempt as number;
+      this.current = scope;
+    }
+  }
 
+  /**
+   * @internal A new view of this call for attempt `attempt` (retry): same scope and
+   * deadline, its own attempt number. Records the attempt count of the call.
+   */
+  forAttempt(attempt: number): ExecutionContext {
+    const call = this.call;
+    call.attempts = attempt;
+    return new ExecutionContext(this.clock, undefined, '', this.pipelineName, this, attempt, this.deadline, this.current);
+  }
+
+  /**
+   * @internal A new view of this call inside a child cancellation scope (a timeout opens
+   * one for the work it bounds) with the deadline `deadline`. Signals read and waits started
+   * through the view abort when the scope aborts or when any outer scope does; the caller
+   * closes the scope with `scope.dispose()` when the bounded work is over.
+   */
+  withScope(deadline: number): ExecutionContext {
+    // Without an open scope yet, the child follows the caller's signal itself: no root scope
+    // is allocated for calls that never need one.
+    const parent = this.current ?? this.call.root;
+    const scope = new CancellationScope(parent, parent === undefined ? this.callerSignal : undefined, this.call);
+    return new ExecutionContext(this.clock, undefined, '', this.pipelineName, this, this.attempt, deadline, scope);
+  }
+
+  /** @internal The number of attempts the call has made so far (for the `executed` event). */
+  get attemptCount(): number {
+    return this.call.attempts;
   }
 
   /** @internal The root scope, following the caller's signal (created on first use). */
   get rootScope(): CancellationScope {
-    return (this.root ??= new CancellationScope(undefined, this.callerSignal));
+    const call = this.call;
+    return (call.root ??= new CancellationScope(undefined, this.callerSignal, call));
   }
 
-  /** @internal The innermost cancellation scope (created on first use). */
+  /** @internal This view's innermost cancellation scope (the root scope created on first use). */
   get scope(): CancellationScope {
     return this.current ?? this.rootScope;
   }
 
   /**
-   * @internal True when the current scope (an enclosing timeout) or the caller has aborted.
-   * Creates nothing: use it for entry checks on hot paths.
+   * @internal True when this view's scope (an enclosing timeout) or the caller has
+   * aborted. Creates nothing: use it for entry checks on hot paths.
    */
   get aborted(): boolean {
-    const scope = this.current ?? this.root;
+    const scope = this.current ?? this.call.root;
     return scope !== undefined ? scope.aborted : this.callerSignal?.aborted === true;
   }
 
   /**
-   * @internal True when something can abort this call: the caller passed a signal, or an
+   * @internal True when something can abort this view: the caller passed a signal, or an
    * enclosing timeout opened a scope. Waits that are not abortable need no subscription.
    */
   get abortable(): boolean {
     return this.callerSignal !== undefined || this.current !== undefined;
   }
 
-  /** @internal Releases the call's subscriptions to the caller's signal, if any were made. */
+  /**
+   * @internal Ends the call (on its first view): releases its subscriptions to the caller's
+   * signal and, with `abortOnSettle`, aborts every signal the call handed out.
+   */
   dispose(): void {
+    const signals = this.signals;
+    if (signals !== undefined) {
+      this.signals = undefined;
+      const reason = settledReason();
+      for (let i = 0; i < signals.length; i++) (signals[i] as CancellationScope).abort(reason);
+    }
     this.root?.dispose();
+  }
+
+  /** @internal Called by a scope of this call when it hands out a signal. */
+  signalCreated(scope: CancellationScope): void {
+    if (this.abortOnSettle) (this.signals ??= []).push(scope);
   }
 
   /**
    * An `AbortSignal` that aborts when the caller aborts or an enclosing timeout expires.
-   * Created on first read: calls that never read it pay nothing for it.
+   * Created on first read: calls that never read it pay nothing for it. It belongs to this
+   * view: read after an aggressive timeout gave up on the work, it is aborted.
    */
   get signal(): AbortSignal {
     return this.scope.signal;
@@ -291,39 +394,38 @@ export class ExecutionContext {
     return Math.max(0, this.deadline - this.clock.now());
   }
 
-  /** A per-call bag of values, shared by policies and the function. Created on first read. */
+  /** A per-call bag of values, shared by policies, attempts and the function. Created on first read. */
   get properties(): Record<string, unknown> {
-    return (this.props ??= {});
+    const call = this.call;
+    return (call.props ??= {});
   }
 
-  /**
-   * @internal Opens a child cancellation scope (a timeout does, for its duration): signals
-   * read and waits started inside it abort when it aborts or when any outer scope does.
-   */
-  enterScope(): CancellationScope {
-    // Without an open scope yet, the child follows the caller's signal itself: no root scope
-    // is allocated for calls that never need one.
-    const parent = this.current ?? this.root;
-    const scope = new CancellationScope(parent, parent === undefined ? this.callerSignal : undefined);
-    this.current = scope;
-    return scope;
+  /** @internal True when a fallback tier produced the call's result. */
+  get usedFallback(): boolean {
+    return this.call.fallbackUsed;
+  }
+  set usedFallback(value: boolean) {
+    this.call.fallbackUsed = value;
   }
 
-  /** @internal Closes `scope` (opened by {@link ExecutionContext.enterScope}) and makes its parent current again. */
-  exitScope(scope: CancellationScope): void {
-    scope.dispose();
-    for (let s: CancellationScope | undefined = this.current; s !== undefined; s = s.parent) {
-      if (s === scope) {
-        this.current = scope.parent === this.root ? undefined : scope.parent;
-        return;
-      }
-    }
+  /** @internal True when a chaos strategy injected a fault into this call. */
+  get injected(): boolean {
+    return this.call.faultInjected;
+  }
+  set injected(value: boolean) {
+    this.call.faultInjected = value;
   }
 
   /** True when the caller's own signal has aborted (as opposed to a timeout). */
   get cancelledByCaller(): boolean {
     return this.callerSignal?.aborted === true;
   }
+}
+
+/** The reason the signals of a call carry when they abort because the call settled (`abortOnSettle`). */
+function settledReason(): unknown {
+  const D = (globalThis as { DOMException?: new (message: string, name: string) => unknown }).DOMException;
+  return D !== undefined ? new D('The call has settled', 'AbortError') : new Error('The call has settled');
 }
 
 let current: ExecutionContext | undefined;

@@ -42,7 +42,7 @@ export interface ChainEntry {
 function invoke(ctx: ExecutionContext, done: Done): void {
   let result: unknown;
   try {
-    result = callWithContext(ctx, ctx.fn as (ctx: ExecutionContext) => unknown);
+    result = callWithContext(ctx, ctx.call.fn as (ctx: ExecutionContext) => unknown);
   } catch (error) {
     done({ ok: false, error });
     return;
@@ -68,7 +68,7 @@ function settle(ctx: ExecutionContext, done: Done, outcome: Outcome): void {
     done(outcome);
   } catch (error) {
     reportInternalError(error);
-    ctx.finish?.({ ok: false, error });
+    ctx.call.finish?.({ ok: false, error });
   }
 }
 
@@ -147,6 +147,8 @@ export interface PolicyBaseOptions {
    * the system clock, and a pipeline refuses to run it on another.
    */
   readonly keepsTime?: boolean | undefined;
+  /** Default of {@link ExecuteOptions.abortOnSettle}. */
+  readonly abortOnSettle?: boolean | undefined;
 }
 
 /** The member(s) of the event union `E` whose `type` can be `K`. */
@@ -214,6 +216,8 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
   readonly events = new Emitter<ResilienceEvent>();
   /** @internal Default operation key. */
   protected readonly defaultOperation: string;
+  /** @internal Default of {@link ExecuteOptions.abortOnSettle} for calls of this policy. */
+  protected readonly abortOnSettle: boolean;
   /**
    * @internal The clock this policy insists on, or `undefined` when it follows whatever
    * clock the call runs on: a clock given explicitly, or any clock of a policy that keeps
@@ -228,6 +232,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
     this.clock = base.clock;
     this.pinnedClock = base.keepsTime === true || !isSystemClock(base.clock) ? base.clock : undefined;
     this.defaultOperation = base.operation ?? 'default';
+    this.abortOnSettle = base.abortOnSettle === true;
   }
 
   /** @internal The strategies of this policy, outermost first. */
@@ -257,6 +262,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
     if (head === null) head = this.head = compile(this.entries());
     const ctx = new ExecutionContext(this.clock, options, this.defaultOperation, this.pipelineName);
     ctx.fn = fn;
+    if (options?.abortOnSettle ?? this.abortOnSettle) ctx.abortOnSettle = true;
     const start = this.events.size > 0 ? this.clock.now() : Number.NaN;
     return new Promise<Executed<T, R>>((resolve, reject) => {
       let settled = false;
@@ -293,7 +299,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
       duration: time - start,
       ok: o.ok,
       error: o.ok ? undefined : o.error,
-      attempts: ctx.attempt,
+      attempts: ctx.attemptCount,
       fallback: ctx.usedFallback,
       injected: ctx.injected,
       cancelled: ctx.cancelledByCaller,
@@ -412,12 +418,18 @@ export interface PipelineOptions {
    * ```
    */
   readonly clock?: Clock | undefined;
+  /**
+   * Default of {@link ExecuteOptions.abortOnSettle} for the calls of this pipeline.
+   * @defaultValue `false`
+   */
+  readonly abortOnSettle?: boolean | undefined;
 }
 
 const pipelineSchema = {
   name: rules.string(),
   operation: rules.string(),
   clock: rules.clock(),
+  abortOnSettle: rules.boolean(),
 };
 
 /**
@@ -436,7 +448,14 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent, R = unknown> 
     const opts = validateOptions<PipelineOptions>('pipeline', options, pipelineSchema);
     const pinned = oneClock(opts.clock, policies);
     const clock = pinned ?? systemClock;
-    super({ kind: 'pipeline', name: opts.name ?? 'pipeline', clock, operation: opts.operation, keepsTime: pinned !== undefined });
+    super({
+      kind: 'pipeline',
+      name: opts.name ?? 'pipeline',
+      clock,
+      operation: opts.operation,
+      keepsTime: pinned !== undefined,
+      abortOnSettle: opts.abortOnSettle,
+    });
     this.policies = policies;
     const mine = this.events;
     this.chain = policies.flatMap((p) => p.entries().map((e) => ({ strategy: e.strategy, emitters: [...e.emitters, mine] })));

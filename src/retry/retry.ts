@@ -123,8 +123,9 @@ export class RetryPolicy extends StrategyPolicy<RetryEvent> {
     // allocation but the continuation below.
     const start = this.maxDuration === Number.POSITIVE_INFINITY ? Number.NaN : ctx.clock.now();
     if (this.budget !== undefined) this.budget.recordCall();
-    ctx.attempt = 1;
-    link.next(ctx, (o) => {
+    // Each attempt runs in its own view of the context (attempt 1 in the one given, unless an
+    // enclosing retry numbered it), so abandoned work keeps its own number and signal.
+    link.next(ctx.attempt === 1 ? ctx : ctx.forAttempt(1), (o) => {
       // A first attempt whose failure retry does not handle (not selected by `handle`, an
       // execution rejection, the caller's cancellation) goes through without an event:
       // retry never considered it, so it did not "give up" on it.
@@ -163,8 +164,7 @@ class RetryCall {
       return;
     }
     const ctx = this.ctx;
-    ctx.attempt = ++this.attempt;
-    this.link.next(ctx, this.onOutcome);
+    this.link.next(ctx.forAttempt(++this.attempt), this.onOutcome);
   };
 
   constructor(
@@ -301,7 +301,8 @@ class RetryCall {
  *   `handleResult` flags, the call resolves with that value.
  * - No retry is scheduled whose sleep would end at or after the call's deadline, or past
  *   `maxDuration`; a sleep ends at once (same tick) when the caller aborts.
- * - `ctx.attempt` is set to the attempt number (1-based) before each attempt.
+ * - Each attempt receives its own context view whose `ctx.attempt` is its number (1-based)
+ *   for ever; `properties` are shared by all attempts of the call.
  *
  * @example
  * ```ts

@@ -135,13 +135,14 @@ class GreedyRetry extends StrategyPolicy<ResilienceEvent> {
     super({ kind: 'retry', name: 'greedy', clock });
   }
   run(ctx: ExecutionContext, link: Link, done: Done): void {
+    let attempt = ctx;
     const again = (o: { ok: boolean }): void => {
-      if (o.ok || ctx.attempt >= 3) {
+      if (o.ok || attempt.attempt >= 3) {
         done(o as never);
         return;
       }
-      ctx.attempt++;
-      link.next(ctx, again);
+      attempt = ctx.forAttempt(attempt.attempt + 1);
+      link.next(attempt, again);
     };
     link.next(ctx, again);
   }

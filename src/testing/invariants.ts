@@ -382,8 +382,10 @@ class RetryMonitor extends BaseMonitor {
 
   protected onCallStart(ctx: ExecutionContext | undefined): void {
     if (ctx === undefined) return;
-    const n = (this.perCall.get(ctx) ?? 0) + 1;
-    this.perCall.set(ctx, n);
+    // Each attempt has its own context view; they share the call's first view.
+    const call = ctx.call;
+    const n = (this.perCall.get(call) ?? 0) + 1;
+    this.perCall.set(call, n);
     if (n > this.maxAttempts) this.violate(`one call ran the function ${n} times (maxAttempts ${this.maxAttempts})`, ctx.clock.now());
     if (ctx.attempt > this.maxAttempts) this.violate(`attempt number ${ctx.attempt} (maxAttempts ${this.maxAttempts})`, ctx.clock.now());
   }

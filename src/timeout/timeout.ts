@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { systemClock, type Clock } from '../core/clock';
-import type { CancellationScope, ExecutionContext } from '../core/context';
+import type { ExecutionContext } from '../core/context';
 import { TimeoutError, withoutStack } from '../core/errors';
 import type { Done, Outcome } from '../core/outcome';
 import { StrategyPolicy, type Link } from '../core/policy';
@@ -23,29 +23,14 @@ function timeoutError(duration: number, cause?: unknown): TimeoutError {
 }
 
 /**
- * Leaves a timeout's scope: restores the deadline it replaced and closes the scope (and any
- * scope opened inside it). A scope that an enclosing timeout already closed (its call
- * settled meanwhile and a new attempt may be running) restores nothing.
- */
-function leave(ctx: ExecutionContext, scope: CancellationScope, outerDeadline: number): void {
-  for (let s: CancellationScope | undefined = ctx.scope; s !== undefined; s = s.parent) {
-    if (s === scope) {
-      ctx.deadline = outerDeadline;
-      ctx.exitScope(scope);
-      return;
-    }
-  }
-  scope.dispose();
-}
-
-/**
  * A deadline on each call. Build it with {@link timeout}.
  *
- * Inside the policy, `ctx.deadline` is the effective deadline
- * (`min(enclosing deadline, entry time + duration)`) and `ctx.remaining()` counts down to
- * it; `ctx.signal` aborts (with the `TimeoutError` as reason) when it passes. Both are
- * restored when the call leaves the policy, so a `retry` outside a timeout gives every
- * attempt a fresh deadline.
+ * The work inside the policy receives its own view of the context: its `ctx.deadline` is
+ * the effective deadline (`min(enclosing deadline, entry time + duration)`),
+ * `ctx.remaining()` counts down to it, and `ctx.signal` aborts (with the `TimeoutError` as
+ * reason) when it passes. The view stays so: work that an aggressive timeout abandoned
+ * still reads its aborted signal, and a `retry` outside a timeout gives every attempt a
+ * fresh deadline in a fresh view.
  *
  * @example
  * ```ts
@@ -91,8 +76,8 @@ export class TimeoutPolicy extends StrategyPolicy<TimeoutEvent> {
       return;
     }
     const cooperative = this.cooperative;
-    const scope = ctx.enterScope();
-    ctx.deadline = deadline;
+    const inner = ctx.withScope(deadline);
+    const scope = inner.scope;
     // 0 running, 1 expired (cooperative: waiting for the function), 2 settled.
     let state = 0;
     let reason: TimeoutError | undefined;
@@ -108,7 +93,7 @@ export class TimeoutPolicy extends StrategyPolicy<TimeoutEvent> {
         if (!cooperative) {
           state = 2;
           scope.abort(error); // may settle inner waits synchronously: they find state 2 and are dropped
-          leave(ctx, scope, outer);
+          scope.dispose();
           done({ ok: false, error });
           return;
         }
@@ -118,12 +103,12 @@ export class TimeoutPolicy extends StrategyPolicy<TimeoutEvent> {
       const expired = state === 1;
       state = 2;
       if (!expired) entry.cancel();
-      leave(ctx, scope, outer);
+      scope.dispose();
       if (expired && !o.ok && o.error !== reason) done({ ok: false, error: timeoutError(duration, o.error) });
       else done(o);
     };
     const entry = this.timers(ctx.clock).schedule(deadline, settle);
-    link.next(ctx, settle);
+    link.next(inner, settle);
   }
 
   /** @internal */

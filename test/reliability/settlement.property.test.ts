@@ -135,9 +135,9 @@ describe('retry under random faults', () => {
           const inner = new ProbePolicy('inner', clock);
           const attempts = new Map<ExecutionContext, { count: number; start: number; deadline: number }>();
           const violations: string[] = [];
-          outer.onRun = (ctx) => attempts.set(ctx, { count: 0, start: clock.now(), deadline: ctx.deadline });
+          outer.onRun = (ctx) => attempts.set(ctx.call, { count: 0, start: clock.now(), deadline: ctx.deadline });
           inner.onRun = (ctx) => {
-            const a = attempts.get(ctx);
+            const a = attempts.get(ctx.call);
             if (a === undefined) return void violations.push('attempt of an unknown call');
             a.count++;
             if (ctx.attempt !== a.count) violations.push(`ctx.attempt ${ctx.attempt} on attempt ${a.count}`);
@@ -208,13 +208,13 @@ describe('circuit breaker under random faults', () => {
           const inner = new ProbePolicy('inner', clock);
           inner.onRun = (ctx) => {
             if (!open) return;
-            probeOf.set(ctx, period);
+            probeOf.set(ctx.call, period);
             active++;
             if (active > maxActive) maxActive = active;
             expect(breaker.stats.activeProbes).toBeLessThanOrEqual(o.maxProbes);
           };
           inner.onSettle = (ctx) => {
-            const p = probeOf.get(ctx);
+            const p = probeOf.get(ctx.call);
             probeOf.delete(ctx);
             if (p === period && open) active--;
           };
@@ -242,9 +242,9 @@ describe('timeout under random faults', () => {
           const inner = new ProbePolicy('inner', clock);
           const limits = new Map<ExecutionContext, number>();
           const late: string[] = [];
-          outer.onRun = (ctx) => limits.set(ctx, Math.min(ctx.deadline, clock.now() + o.duration));
+          outer.onRun = (ctx) => limits.set(ctx.call, Math.min(ctx.deadline, clock.now() + o.duration));
           outer.onSettle = (ctx, out) => {
-            const limit = limits.get(ctx) as number;
+            const limit = limits.get(ctx.call) as number;
             limits.delete(ctx);
             if (o.strategy === 'aggressive' && !o.nested && clock.now() > limit) late.push(`settled at ${clock.now()} > ${limit}`);
             if (!out.ok && isTimeoutError(out.error) && clock.now() < limit && !o.nested) late.push(`timed out early at ${clock.now()} < ${limit}`);
@@ -471,10 +471,10 @@ describe('full pipeline: fallback › retry › breaker › timeout › bulkhead
           const [p0, p1, p2, p3, p4, p5, p6] = probes as [ProbePolicy, ProbePolicy, ProbePolicy, ProbePolicy, ProbePolicy, ProbePolicy, ProbePolicy];
           const attempts = new Map<ExecutionContext, number>();
           const bad: string[] = [];
-          p1.onRun = (ctx) => attempts.set(ctx, 0);
+          p1.onRun = (ctx) => attempts.set(ctx.call, 0);
           p2.onRun = (ctx) => {
-            const n = (attempts.get(ctx) ?? 0) + 1;
-            attempts.set(ctx, n);
+            const n = (attempts.get(ctx.call) ?? 0) + 1;
+            attempts.set(ctx.call, n);
             if (n > o.maxAttempts) bad.push(`attempt ${n}`);
           };
           const p = pipeline(
