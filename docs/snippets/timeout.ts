@@ -60,3 +60,29 @@ profileTimeout.on(TimeoutEvents.timeout, (e) => {
   console.warn(`${e.operation}: timed out after ${e.effective} ms (configured ${e.duration} ms)`);
 });
 // --8<-- [end:events]
+
+// --8<-- [start:stable-views]
+declare const matchmaking: { poll(signal: AbortSignal): Promise<string | undefined> };
+
+const findMatch = pipeline(retry({ maxAttempts: 2 }), timeout(5_000));
+
+export function waitForMatch(): Promise<string> {
+  return findMatch.execute(async (ctx) => {
+    // This loop belongs to one attempt: when its timeout fires, ctx.signal aborts and
+    // stays aborted, even while the next attempt runs with a signal of its own.
+    while (!ctx.signal.aborted) {
+      const match = await matchmaking.poll(ctx.signal);
+      if (match !== undefined) return match;
+    }
+    throw new Error(`attempt ${ctx.attempt} gave up`);
+  });
+}
+// --8<-- [end:stable-views]
+
+// --8<-- [start:abort-on-settle]
+declare const regions: readonly { ping(signal: AbortSignal): Promise<string> }[];
+
+// The first region to answer wins; the others' pings are aborted when the call settles.
+export const nearestRegion = (): Promise<string> =>
+  pipeline(timeout(1_000)).execute((ctx) => Promise.any(regions.map((r) => r.ping(ctx.signal))), { abortOnSettle: true });
+// --8<-- [end:abort-on-settle]
