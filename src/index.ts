@@ -18,8 +18,11 @@ export {
   pipeline,
   type EventOf,
   type EventOfType,
+  type Executed,
   type PipelineOptions,
   type PolicyDescription,
+  type ResultBound,
+  type ResultOf,
 } from './core/policy';
 export {
   BrokenCircuitError,
@@ -90,6 +93,8 @@ export {
   type FallbackEvent,
   type FallbackTierEvent,
   type FallbackExhaustedEvent,
+  type TierValue,
+  type Widened,
 } from './fallback';
 export {
   retry,

@@ -404,6 +404,7 @@ export class ExecutionContext {
   get usedFallback(): boolean {
     return this.call.fallbackUsed;
   }
+  /** @internal Set by the fallback strategy (on the whole call). */
   set usedFallback(value: boolean) {
     this.call.fallbackUsed = value;
   }
@@ -412,6 +413,7 @@ export class ExecutionContext {
   get injected(): boolean {
     return this.call.faultInjected;
   }
+  /** @internal Set by chaos strategies (on the whole call). */
   set injected(value: boolean) {
     this.call.faultInjected = value;
   }

@@ -171,7 +171,12 @@ export type EventOf<P> = P extends Policy<infer E> ? E : never;
  * The result type a policy binds its calls to: `unknown` for every policy but a typed
  * fallback, whose tiers produce a value of that type.
  */
-export type ResultOf<P> = P extends { readonly [RESULT]?: infer R } ? R : unknown;
+export type ResultOf<P> = P extends {
+  /** The bound result type (type-only). */
+  readonly [RESULT]?: infer R;
+}
+  ? R
+  : unknown;
 
 /**
  * The result type every policy of the tuple `P` accepts: the intersection of their
