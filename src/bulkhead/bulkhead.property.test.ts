@@ -12,7 +12,7 @@ import { pipeline } from '../core/policy';
 import { timerServiceFor } from '../core/timer-service';
 import { flushMicrotasks, VirtualClock } from '../testing/virtual-clock';
 import { bulkhead, type BulkheadStats } from './bulkhead';
-import { ScopePolicy, SettleProbe } from './test-support';
+import { ScopePolicy, SettleProbe } from '../../test/support/test-strategies';
 
 interface CallSpec {
   readonly at: number;

@@ -7,7 +7,7 @@ import { timeout } from '../timeout';
 import { VirtualClock } from '../testing/virtual-clock';
 import { bulkhead, BulkheadPolicy } from './bulkhead';
 import { BulkheadEvents, type BulkheadEvent } from './events';
-import { DoubleDonePolicy, ScopePolicy, SettleProbe, TapPolicy } from './test-support';
+import { DoubleDonePolicy, ScopePolicy, SettleProbe, TapPolicy } from '../../test/support/test-strategies';
 
 /** A function that takes `ms` of virtual time and returns `value`. */
 function work<T>(clock: VirtualClock, ms: number, value: T, log?: string[], name?: string): (ctx: ExecutionContext) => Promise<T> {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isOptionsValidationError } from '../core/errors';
 import { Backoff, constantBackoff, exponentialBackoff, linearBackoff, type BackoffKind, type BackoffOptions, type JitterKind } from './backoff';
-import { backoffConfig } from './test-helpers';
+import { backoffConfig } from '../../test/support/retry-helpers';
 
 function make(kind: BackoffKind, options: BackoffOptions): Backoff {
   return kind === 'exponential' ? exponentialBackoff(options) : kind === 'linear' ? linearBackoff(options) : constantBackoff(options);

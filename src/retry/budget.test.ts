@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isOptionsValidationError } from '../core/errors';
 import { VirtualClock } from '../testing/virtual-clock';
 import { retryBudget, type RetryBudgetOptions } from './budget';
-import { BudgetModel } from './test-helpers';
+import { BudgetModel } from '../../test/support/retry-helpers';
 
 describe('retryBudget', () => {
   it('has the documented defaults (ratio 0.2, 10/s floor, 10 s window)', () => {

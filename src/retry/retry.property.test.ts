@@ -4,7 +4,7 @@ import { VirtualClock } from '../testing/virtual-clock';
 import { seededRandom } from '../testing/seeded-random';
 import { Backoff } from './backoff';
 import { retryBudget } from './budget';
-import { backoffConfig, BudgetModel } from './test-helpers';
+import { backoffConfig, BudgetModel } from '../../test/support/retry-helpers';
 import type { RetryAttemptEvent } from './events';
 import { retry, type RetryPolicy } from './retry';
 

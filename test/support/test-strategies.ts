@@ -1,11 +1,13 @@
 /**
- * @internal Tiny strategies used by core tests to observe the chain without depending on
- * any real policy. Not exported from the package.
+ * @internal The one home of the tiny strategies that tests put into a chain to observe or
+ * disturb it without depending on any real policy (tracing, rejecting, opening a
+ * cancellation scope, counting outcomes, settling twice, tapping the context). Not
+ * exported from the package.
  */
 import { systemClock, type Clock } from '../../src/core/clock';
-import type { ExecutionContext } from '../../src/core/context';
+import type { CancellationScope, ExecutionContext } from '../../src/core/context';
 import type { ResilienceEvent } from '../../src/core/events';
-import type { Done } from '../../src/core/outcome';
+import type { Done, Outcome } from '../../src/core/outcome';
 import { StrategyPolicy, type Link } from '../../src/core/policy';
 
 /** @internal */
@@ -45,6 +47,81 @@ export class RejectPolicy extends StrategyPolicy<never> {
   }
   run(_ctx: ExecutionContext, _link: Link, done: Done): void {
     done({ ok: false, error: this.error });
+  }
+  protected describeOptions(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** @internal Opens a child scope around the inner chain; the test aborts it by hand. */
+export class ScopePolicy extends StrategyPolicy<never> {
+  readonly scopes: CancellationScope[] = [];
+  constructor(clock: Clock = systemClock) {
+    super({ kind: 'test-scope', name: 'test-scope', clock });
+  }
+  run(ctx: ExecutionContext, link: Link, done: Done): void {
+    const inner = ctx.withScope(ctx.deadline);
+    const scope = inner.scope;
+    this.scopes.push(scope);
+    link.next(inner, (o) => {
+      scope.dispose();
+      done(o);
+    });
+  }
+  protected describeOptions(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** @internal Counts the outcomes the inner chain delivers per call (keyed by the `id` label). */
+export class SettleProbe extends StrategyPolicy<never> {
+  readonly settled = new Map<string, Outcome[]>();
+  constructor(clock: Clock = systemClock) {
+    super({ kind: 'test-probe', name: 'test-probe', clock });
+  }
+  run(ctx: ExecutionContext, link: Link, done: Done): void {
+    const id = ctx.labels['id'] ?? '?';
+    link.next(ctx, (o) => {
+      const list = this.settled.get(id) ?? [];
+      list.push(o);
+      this.settled.set(id, list);
+      done(o);
+    });
+  }
+  protected describeOptions(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** @internal Calls the inner chain's `done` twice (a misbehaving inner strategy). */
+export class DoubleDonePolicy extends StrategyPolicy<never> {
+  constructor(clock: Clock = systemClock) {
+    super({ kind: 'test-double', name: 'test-double', clock });
+  }
+  run(ctx: ExecutionContext, link: Link, done: Done): void {
+    link.next(ctx, (o) => {
+      done(o);
+      done(o);
+    });
+  }
+  protected describeOptions(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** @internal Calls `onOutcome(ctx)` synchronously when the inner chain settles, before passing the outcome on. */
+export class TapPolicy extends StrategyPolicy<never> {
+  constructor(
+    private readonly onOutcome: (ctx: ExecutionContext) => void,
+    clock: Clock = systemClock,
+  ) {
+    super({ kind: 'test-tap', name: 'test-tap', clock });
+  }
+  run(ctx: ExecutionContext, link: Link, done: Done): void {
+    link.next(ctx, (o) => {
+      this.onOutcome(ctx);
+      done(o);
+    });
   }
   protected describeOptions(): Record<string, unknown> {
     return {};

@@ -1,10 +1,10 @@
 /**
- * @internal Test helpers of the retry folder (fast-check arbitraries and a reference model
- * of the retry budget). Used by the tests beside it; not exported from the package.
+ * @internal Test helpers of the retry policy (fast-check arbitraries and a reference model
+ * of the retry budget), used by the tests in `src/retry/`. Not part of the package.
  */
 import fc from 'fast-check';
-import type { BackoffKind, BackoffOptions, JitterKind } from './backoff';
-import { BUDGET_BUCKETS } from './budget';
+import type { BackoffKind, BackoffOptions, JitterKind } from '../../src/retry/backoff';
+import { BUDGET_BUCKETS } from '../../src/retry/budget';
 
 /** Arbitrary valid backoff configurations (kind + options). */
 export const backoffConfig = fc
