@@ -36,4 +36,42 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The library never loads test code: no source file imports fast-check (an optional peer
+    // dependency) or anything under test/. Test helpers live in test/support/ (ARCHITECTURE.md).
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/**/*.test.ts',
+      'src/**/*.test-d.ts',
+      // The public arbitraries entry (breakwater/testing/arbitraries): its users install fast-check.
+      'src/testing/arbitraries.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['fast-check', 'fast-check/*'],
+              message: 'Only src/testing/arbitraries.ts may import fast-check (an optional peer dependency); test helpers belong in test/support/.',
+            },
+            {
+              regex: '(^|/)test(/|$)',
+              message: 'Library code must not import test code; move the helper to test/support/ and import it from tests only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // src/testing/arbitraries.ts may import fast-check, but no more test code than any other source file.
+    files: ['src/testing/arbitraries.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '(^|/)test(/|$)', message: 'Library code must not import test code.' }] },
+      ],
+    },
+  },
 );
