@@ -14,8 +14,7 @@ import { compileClassifier, Verdict, type Classifier } from '../core/classify';
 import { systemClock, unrefTimer } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import { BrokenCircuitError, type RejectingCircuitState } from '../core/errors';
-import { EMPTY_LABELS } from '../core/context';
-import type { Emitter, EventPayload, ExecutedEvent, Listener, ResilienceEvent, Subscription } from '../core/events';
+import type { EventPayload, ExecutedEvent, Listener, Subscription } from '../core/events';
 import { StrategyPolicy, type Done, type EventOfType, type Link, type Outcome } from '../core/policy';
 import { reportInternalError } from '../core/timer-service';
 import { validateOptions } from '../core/validation';
@@ -40,25 +39,6 @@ const CODES: Readonly<Record<CircuitState, StateCode>> = { closed: CLOSED, open:
 /** Longest delay a platform timer takes (Node fires longer ones after 1 ms). */
 const MAX_TIMER_DELAY = 2_147_483_647;
 
-/** Where the call that opened the breaker sent its events: its pipelines' emitters and name. */
-interface OpenOrigin {
-  readonly emitters: readonly Emitter<ResilienceEvent>[];
-  readonly pipeline: string | undefined;
-}
-
-/** The emitters of a link besides `own` (the pipelines the call ran through). */
-function pipelineEmitters(link: Link, own: Emitter<ResilienceEvent>): readonly Emitter<ResilienceEvent>[] {
-  // Link keeps its emitters private to the core; the breaker needs them only on the rare
-  // opening path, to tell the recovery timer who may hear `half-opened`.
-  const all = (link as unknown as { readonly emitters?: unknown }).emitters;
-  if (!Array.isArray(all)) return [];
-  return (all as Emitter<ResilienceEvent>[]).filter((e) => e !== own);
-}
-
-function anyListening(emitters: readonly Emitter<ResilienceEvent>[]): boolean {
-  for (let i = 0; i < emitters.length; i++) if ((emitters[i] as Emitter<ResilienceEvent>).size > 0) return true;
-  return false;
-}
 
 /** What `stats` reports. */
 export interface CircuitBreakerStats {
@@ -133,7 +113,6 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   /** Own listeners that hear `half-opened` (`on('half-opened')` and `onEvent`). */
   private hearers = 0;
   /** Set while open by a call that ran through a pipeline: whose listeners hear the timer. */
-  private origin: OpenOrigin | undefined = undefined;
   private nextProbeId = 1;
   private readonly probeIds: Float64Array;
   private readonly probeStarts: Float64Array;
@@ -314,6 +293,12 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     return this.hear(() => super.onEvent(listener));
   }
 
+  /** @internal A pipeline containing the breaker gained or lost listeners: arm or clear the recovery timer. */
+  override enclosingListenersChanged(): void {
+    this.refresh();
+    this.syncTimer();
+  }
+
   private hear(subscribe: () => Subscription): Subscription {
     // A due transition happened before this listener came: apply it for the earlier
     // listeners now, so the new one never hears a `half-opened` older than what it can read.
@@ -452,7 +437,6 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     this.probeIds.fill(0);
     this.probeSuccesses = 0;
     this.consecutiveFailures = 0;
-    this.origin = undefined;
     if (this.timerArmed) this.clearTimer();
   }
 
@@ -462,28 +446,12 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   }
 
   /**
-   * OPEN → HALF_OPEN noticed outside a call: heard by the breaker's listeners and by those
-   * of the pipeline whose call opened it (with that pipeline's name). It belongs to no
-   * call: the breaker's default operation, no labels.
+   * OPEN → HALF_OPEN noticed outside a call (the recovery timer): it belongs to no call, so
+   * it reaches the breaker's listeners and those of every pipeline containing it once.
    */
   private halfOpenOutsideCall(): void {
-    const origin = this.origin;
     this.enter(HALF_OPEN);
-    if (origin === undefined || !anyListening(origin.emitters)) {
-      this.emitDetached({ type: 'half-opened' });
-      return;
-    }
-    const event = {
-      kind: 'circuit-breaker',
-      policy: this.name,
-      pipeline: origin.pipeline,
-      operation: this.defaultOperation,
-      labels: EMPTY_LABELS,
-      time: this.clock.now(),
-      type: 'half-opened',
-    } satisfies CircuitBreakerEvent;
-    this.events.emit(event);
-    for (let i = 0; i < origin.emitters.length; i++) (origin.emitters[i] as Emitter<ResilienceEvent>).emit(event);
+    this.emitDetached({ type: 'half-opened' });
   }
 
   private open(reason: CircuitOpenReason, link: Link | undefined, ctx: ExecutionContext | undefined): void {
@@ -494,10 +462,6 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     this.openedAt = now;
     this.recovery = recovery;
     this.openUntil = now + recovery;
-    if (link !== undefined && ctx !== undefined) {
-      const emitters = pipelineEmitters(link, this.events);
-      if (emitters.length > 0) this.origin = { emitters, pipeline: ctx.pipelineName };
-    }
     this.emitTransition(link, ctx, { type: 'opened', reason, from: STATE_NAMES[from] as CircuitState, retryAfter: recovery });
     // After the event: a listener of `opened` may already have moved the breaker on.
     if (this.st === OPEN) this.syncTimer();
@@ -513,7 +477,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   }
 
   private someoneHears(): boolean {
-    return this.hearers > 0 || (this.origin !== undefined && anyListening(this.origin.emitters));
+    return this.hearers > 0 || this.pipelinesListening;
   }
 
   private armTimer(): void {

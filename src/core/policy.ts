@@ -230,6 +230,8 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
    */
   readonly pinnedClock: Clock | undefined;
   private head: Link | undefined | null = null;
+  /** The pipelines that contain this policy, weakly held (see {@link Policy.attachPipeline}). */
+  private enclosing: WeakRef<Policy>[] | undefined = undefined;
 
   protected constructor(base: PolicyBaseOptions) {
     this.kind = base.kind;
@@ -313,12 +315,15 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
   }
 
   /**
-   * @internal Emits an event that belongs to no call (a manual `isolate()`, say) to this
-   * policy's own listeners. Pipelines that contain the policy do not hear it.
+   * @internal Emits an event that belongs to no call (a manual `isolate()`, a breaker's
+   * recovery timer) to this policy's listeners and, exactly once each, to those of every
+   * pipeline that contains it (nested pipelines included), like a call's events. It carries
+   * no pipeline name, the policy's default operation and no labels.
    */
   protected emitDetached(payload: EventPayload<E>): void {
-    if (this.events.size === 0) return;
-    this.events.emit({
+    const pipelines = this.enclosingPipelines();
+    if (this.events.size === 0 && !pipelines.some((p) => p.events.size > 0)) return;
+    const event = {
       kind: this.kind,
       policy: this.name,
       pipeline: undefined,
@@ -326,7 +331,46 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
       labels: EMPTY_LABELS,
       time: this.clock.now(),
       ...payload,
-    } as ResilienceEvent);
+    } as ResilienceEvent;
+    this.events.emit(event);
+    for (const p of pipelines) p.events.emit(event);
+  }
+
+  /** @internal True when a pipeline that contains this policy has listeners. */
+  protected get pipelinesListening(): boolean {
+    return this.enclosingPipelines().some((p) => p.events.size > 0);
+  }
+
+  /**
+   * @internal Called by a pipeline that contains this policy: remembers it, weakly (a
+   * pipeline built per request around a shared breaker must stay collectable), so events
+   * that belong to no call reach its listeners.
+   */
+  attachPipeline(pipeline: Policy): void {
+    const live = this.enclosingPipelines();
+    if (live.includes(pipeline)) return;
+    this.enclosing = [...live.map((p) => new WeakRef(p)), new WeakRef(pipeline)];
+  }
+
+  /**
+   * @internal Called when the listeners of a pipeline that contains this policy change
+   * (a breaker arms or clears its recovery timer). Does nothing by default.
+   */
+  enclosingListenersChanged(): void {}
+
+  /** @internal Called when this policy's own listeners change. */
+  protected listenersChanged(): void {}
+
+  private enclosingPipelines(): Policy[] {
+    const refs = this.enclosing;
+    if (refs === undefined) return NO_POLICIES;
+    const live: Policy[] = [];
+    for (let i = 0; i < refs.length; i++) {
+      const p = (refs[i] as WeakRef<Policy>).deref();
+      if (p !== undefined) live.push(p);
+    }
+    if (live.length < refs.length) this.enclosing = live.length === 0 ? undefined : live.map((p) => new WeakRef(p));
+    return live;
   }
 
   /**
@@ -360,9 +404,11 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
    * ```
    */
   on<K extends (E | ExecutedEvent)['type']>(type: K, listener: Listener<EventOfType<E | ExecutedEvent, K>>): Subscription {
-    return this.events.on((event) => {
-      if (event.type === type) listener(event as unknown as EventOfType<E | ExecutedEvent, K>);
-    });
+    return this.watched(() =>
+      this.events.on((event) => {
+        if (event.type === type) listener(event as unknown as EventOfType<E | ExecutedEvent, K>);
+      }),
+    );
   }
 
   /**
@@ -370,7 +416,26 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
    * `executed` event of calls run by this object's own `execute()`.
    */
   onEvent(listener: Listener<E | ExecutedEvent>): Subscription {
-    return this.events.on(listener as Listener<ResilienceEvent>);
+    return this.watched(() => this.events.on(listener as Listener<ResilienceEvent>));
+  }
+
+  /**
+   * Subscribes, telling {@link Policy.listenersChanged} just before (so what became due
+   * before the listener came is settled without it) and after, and again on dispose.
+   */
+  private watched(subscribe: () => Subscription): Subscription {
+    this.listenersChanged();
+    const sub = subscribe();
+    this.listenersChanged();
+    let active = true;
+    return {
+      dispose: () => {
+        if (!active) return;
+        active = false;
+        sub.dispose();
+        this.listenersChanged();
+      },
+    };
   }
 
   /** A plain description of this policy and its options. */
@@ -447,6 +512,8 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent, R = unknown> 
   /** The policies, outermost first. */
   readonly policies: readonly Policy[];
   private readonly chain: readonly ChainEntry[];
+  /** The policies of this pipeline and of the pipelines nested in it, pipelines excepted. */
+  private readonly leaves: readonly Policy[];
 
   /** @internal Use {@link pipeline}. */
   constructor(options: PipelineOptions, policies: readonly Policy[]) {
@@ -462,6 +529,8 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent, R = unknown> 
       abortOnSettle: opts.abortOnSettle,
     });
     this.policies = policies;
+    this.leaves = leavesOf(policies);
+    for (const leaf of this.leaves) if (typeof leaf.attachPipeline === 'function') leaf.attachPipeline(this);
     const mine = this.events;
     this.chain = policies.flatMap((p) => p.entries().map((e) => ({ strategy: e.strategy, emitters: [...e.emitters, mine] })));
   }
@@ -473,6 +542,10 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent, R = unknown> 
 
   protected override get pipelineName(): string | undefined {
     return this.name;
+  }
+
+  protected override listenersChanged(): void {
+    for (const leaf of this.leaves) if (typeof leaf.enclosingListenersChanged === 'function') leaf.enclosingListenersChanged();
   }
 
   describe(): PolicyDescription {
@@ -511,6 +584,19 @@ function oneClock(own: Clock | undefined, policies: readonly Policy[]): Clock | 
 
 function describeClockOf(p: Policy): string {
   return `${p.kind} '${p.name}' on ${isSystemClock(p.clock) ? 'the system clock' : 'another clock'}`;
+}
+
+const NO_POLICIES: Policy[] = [];
+
+/** The non-pipeline policies of `policies`, nested pipelines flattened (from either copy of the package). */
+function leavesOf(policies: readonly Policy[]): Policy[] {
+  const out: Policy[] = [];
+  for (const p of policies) {
+    const inner = (p as { readonly policies?: unknown }).policies;
+    if (p.kind === 'pipeline' && Array.isArray(inner)) out.push(...leavesOf(inner as Policy[]));
+    else if (!out.includes(p)) out.push(p);
+  }
+  return out;
 }
 
 /** True for any policy or pipeline, from this or another copy of the package. */
