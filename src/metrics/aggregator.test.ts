@@ -7,8 +7,10 @@ import { circuitBreaker } from '../circuit-breaker/circuit-breaker';
 import { fallback } from '../fallback/fallback';
 import { retry } from '../retry/retry';
 import { VirtualClock } from '../testing/virtual-clock';
-import { CallOutcomes, createMetrics, OVERFLOW_VALUE, type CallRecord, type CircuitStateName } from './aggregator';
-import { events, FakeBreaker, FakeBulkhead, populate, ScriptedPolicy } from './test-fixtures';
+import { createMetrics } from './aggregator';
+import { CallOutcomes, OVERFLOW_VALUE, type CircuitStateName } from './names';
+import type { CallRecord } from './snapshot';
+import { events, FakeBreaker, FakeBulkhead, populate, ScriptedPolicy } from '../../test/support/metrics-fixtures';
 
 const S = 1000;
 

@@ -5,34 +5,25 @@
  *
  * @packageDocumentation
  */
+export { Metrics, createMetrics, type MetricsOptions } from './aggregator';
+export { CallOutcomes, CircuitStateNames, MetricLabels, MetricNames, OVERFLOW_VALUE, type CallOutcome, type CircuitStateName, type MetricType } from './names';
 export {
-  CallOutcomes,
-  CircuitStateNames,
-  MetricLabels,
-  MetricNames,
-  Metrics,
-  OVERFLOW_VALUE,
-  createMetrics,
   type BreakerSnapshot,
   type BulkheadSnapshot,
-  type CallOutcome,
   type CallRecord,
   type CallSeriesSnapshot,
-  type CircuitStateName,
   type FallbackSeriesSnapshot,
   type HistogramSample,
   type InjectionSeriesSnapshot,
   type MetricFamily,
   type MetricSample,
-  type MetricType,
-  type MetricsOptions,
   type MetricsSnapshot,
-  type Observable,
   type RejectionSeriesSnapshot,
   type RetrySeriesSnapshot,
   type SeriesKey,
   type TimeoutSeriesSnapshot,
-} from './aggregator';
+} from './snapshot';
+export { type Observable } from './live-views';
 export { LogHistogram, type HistogramOptions, type HistogramSnapshot } from './histogram';
 export {
   PROMETHEUS_CONTENT_TYPE,

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { VirtualClock } from '../testing/virtual-clock';
 import { createMetrics } from './aggregator';
 import { registerOpenTelemetry, type OpenTelemetryMeter } from './opentelemetry';
-import { events, populate } from './test-fixtures';
+import { events, populate } from '../../test/support/metrics-fixtures';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

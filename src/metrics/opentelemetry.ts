@@ -11,7 +11,9 @@
  * @packageDocumentation
  */
 import type { Subscription } from '../core/events';
-import { METRIC_HELP, MetricNames, type CallRecord, type MetricSample, type Metrics } from './aggregator';
+import type { Metrics } from './aggregator';
+import { METRIC_HELP, MetricNames } from './names';
+import type { CallRecord, MetricSample } from './snapshot';
 
 /** Attribute values as OpenTelemetry accepts them. */
 export type OpenTelemetryAttributes = Record<string, string>;

@@ -1,9 +1,10 @@
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../testing/virtual-clock';
-import { createMetrics, MetricNames } from './aggregator';
+import { createMetrics } from './aggregator';
+import { MetricNames } from './names';
 import { registerPromClient } from './prom-client';
-import { events, populate } from './test-fixtures';
+import { events, populate } from '../../test/support/metrics-fixtures';
 
 async function setup(): Promise<{ m: ReturnType<typeof createMetrics>; clock: VirtualClock }> {
   const clock = new VirtualClock();

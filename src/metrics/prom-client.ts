@@ -6,7 +6,8 @@
  * @packageDocumentation
  */
 import type { Subscription } from '../core/events';
-import type { HistogramSample, MetricFamily, MetricSample, Metrics } from './aggregator';
+import type { Metrics } from './aggregator';
+import type { HistogramSample, MetricFamily, MetricSample } from './snapshot';
 import { formatNumber } from './prometheus';
 
 /**

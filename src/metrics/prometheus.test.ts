@@ -7,9 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../testing/virtual-clock';
-import { createMetrics, MetricNames } from './aggregator';
+import { createMetrics } from './aggregator';
+import { MetricNames } from './names';
 import { createMetricsHandler, escapeLabelValue, PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricsResponse } from './prometheus';
-import { events, populate } from './test-fixtures';
+import { events, populate } from '../../test/support/metrics-fixtures';
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
 const hasPromtool = promtool.status === 0;

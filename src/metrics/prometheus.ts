@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { reportInternalError } from '../core/timer-service';
-import type { HistogramSample, MetricFamily, MetricSample } from './aggregator';
+import type { HistogramSample, MetricFamily, MetricSample } from './snapshot';
 
 /** Content type of the Prometheus text format served by {@link createMetricsHandler}. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -1,13 +1,14 @@
 /**
- * @internal Test helpers of the metrics folder: tiny scripted policies and a populated
- * aggregator. Not exported from `breakwater/metrics`.
+ * @internal Test helpers of the metrics tests: tiny scripted policies and a populated
+ * aggregator. Not exported from the package.
  */
-import type { ExecutionContext, Labels } from '../core/context';
-import { BrokenCircuitError, BulkheadRejectedError, ChaosInjectedError, TimeoutError } from '../core/errors';
-import type { EventPayload, ExecutedEvent, ResilienceEvent } from '../core/events';
-import { StrategyPolicy, type Done, type Link } from '../core/policy';
-import type { VirtualClock } from '../testing/virtual-clock';
-import type { CircuitStateName, Metrics } from './aggregator';
+import type { ExecutionContext, Labels } from '../../src/core/context';
+import { BrokenCircuitError, BulkheadRejectedError, ChaosInjectedError, TimeoutError } from '../../src/core/errors';
+import type { EventPayload, ExecutedEvent, ResilienceEvent } from '../../src/core/events';
+import { StrategyPolicy, type Done, type Link } from '../../src/core/policy';
+import type { Metrics } from '../../src/metrics/aggregator';
+import type { CircuitStateName } from '../../src/metrics/names';
+import type { VirtualClock } from '../../src/testing/virtual-clock';
 
 /** What a scripted strategy does for one call. */
 export type Script = (ctx: ExecutionContext, link: Link, done: Done) => void;

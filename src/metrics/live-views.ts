@@ -1,0 +1,102 @@
+/**
+ * Structural views of the live policies metrics reads gauges from: a breaker's `state`
+ * and a bulkhead's `stats`. Metrics imports no policy implementation: any object of the
+ * right shape (from this or another copy of the package) is read.
+ *
+ * @packageDocumentation
+ */
+import type { ResilienceEvent, Subscription } from '../core/events';
+import { isCircuitState, type CircuitStateName } from './names';
+import type { BulkheadSnapshot } from './snapshot';
+
+/**
+ * What {@link Metrics.observe} accepts: any breakwater policy or pipeline (anything with
+ * `onEvent`). Pipelines are walked through `policies` to find breakers (`state`) and
+ * bulkheads (`stats`) whose live values become gauges.
+ *
+ * @example
+ * ```ts
+ * const target: Observable = pipeline(retry(), circuitBreaker());
+ * metrics.observe(target);
+ * ```
+ */
+export interface Observable {
+  /** Subscribes to every event. */
+  onEvent(listener: (event: ResilienceEvent) => void): Subscription;
+}
+
+/** @internal A breaker read live. */
+export interface LiveBreaker {
+  readonly name: string;
+  readonly state: unknown;
+}
+
+/** @internal A bulkhead read live. */
+export interface LiveBulkhead {
+  readonly name: string;
+  readonly stats: unknown;
+}
+
+/** @internal The live policies found in an observed policy or pipeline. */
+export interface LiveParts {
+  /** Every object of the tree (the target, nested pipelines, their policies). */
+  readonly nodes: readonly object[];
+  /** Breakers, by their `state`. */
+  readonly breakers: readonly LiveBreaker[];
+  /** Bulkheads, by their `stats`. */
+  readonly bulkheads: readonly LiveBulkhead[];
+}
+
+/** @internal True for anything with an `onEvent` method. */
+export function isObservable(target: unknown): target is Observable {
+  return typeof target === 'object' && target !== null && typeof (target as Partial<Observable>).onEvent === 'function';
+}
+
+/** @internal The breaker's state, `undefined` when unreadable or not a circuit state. */
+export function readState(b: LiveBreaker): CircuitStateName | undefined {
+  try {
+    const s = b.state;
+    return isCircuitState(s) ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** @internal The bulkhead's occupancy and limits, `undefined` when unreadable. */
+export function readStats(b: LiveBulkhead): Omit<BulkheadSnapshot, 'name'> | undefined {
+  let s: unknown;
+  try {
+    s = b.stats;
+  } catch {
+    return undefined;
+  }
+  if (typeof s !== 'object' || s === null) return undefined;
+  const r = s as Record<string, unknown>;
+  const num = (k: string): number => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+  if (typeof r['active'] !== 'number') return undefined;
+  return { active: num('active'), queued: num('queued'), maxConcurrent: num('maxConcurrent'), maxQueue: num('maxQueue') };
+}
+
+/** @internal Walks `target` and its `policies`, recursively, once per object. */
+export function findLiveParts(target: object): LiveParts {
+  const nodes: object[] = [];
+  const breakers: LiveBreaker[] = [];
+  const bulkheads: LiveBulkhead[] = [];
+  const seen = new Set<unknown>();
+  const walk = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null || seen.has(node)) return;
+    seen.add(node);
+    nodes.push(node);
+    const n = node as { kind?: unknown; name?: unknown; policies?: unknown; state?: unknown; stats?: unknown };
+    if (typeof n.name === 'string') {
+      if ('state' in n && (n.kind === 'circuit-breaker' || readState(n as LiveBreaker) !== undefined)) {
+        breakers.push(n as LiveBreaker);
+      } else if ('stats' in n && readStats(n as LiveBulkhead) !== undefined) {
+        bulkheads.push(n as LiveBulkhead);
+      }
+    }
+    if (Array.isArray(n.policies)) for (const p of n.policies) walk(p);
+  };
+  walk(target);
+  return { nodes, breakers, bulkheads };
+}

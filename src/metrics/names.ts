@@ -1,0 +1,167 @@
+/**
+ * The names of the metrics: metric and label names, call outcomes, circuit states and the
+ * help text of every family. Dashboards, alert rules and the exporters read them here.
+ *
+ * @packageDocumentation
+ */
+import type { CircuitState } from '../circuit-breaker/events';
+
+/** How a call ended, as counted by `resilience_calls_total{outcome}`. */
+export type CallOutcome = 'success' | 'fallback' | 'failure' | 'rejected' | 'timeout' | 'injected' | 'cancelled';
+
+/**
+ * Every {@link CallOutcome}, in exposition order. A call gets exactly one outcome, the
+ * first that applies: `cancelled` (the caller aborted), `fallback` (resolved by a fallback
+ * tier), `success`, `injected` (failed with a chaos fault in the call), `rejected`
+ * (an `ExecutionRejectedError`: open circuit, full bulkhead), `timeout` (a
+ * `TimeoutError`), `failure` (anything else).
+ */
+export const CallOutcomes: readonly CallOutcome[] = ['success', 'fallback', 'failure', 'rejected', 'timeout', 'injected', 'cancelled'];
+
+/**
+ * States of a circuit breaker, as the `state` label of the circuit metrics: the breaker's
+ * own `CircuitState`.
+ */
+export type CircuitStateName = CircuitState;
+
+/**
+ * Every {@link CircuitStateName}, in exposition order.
+ *
+ * @example
+ * ```ts
+ * for (const state of CircuitStateNames) console.log(state); // closed, open, half-open, isolated
+ * ```
+ */
+export const CircuitStateNames: readonly CircuitStateName[] = ['closed', 'open', 'half-open', 'isolated'];
+
+/** @internal True for a {@link CircuitStateName}. */
+export function isCircuitState(v: unknown): v is CircuitStateName {
+  return v === 'closed' || v === 'open' || v === 'half-open' || v === 'isolated';
+}
+
+/** Value used for an operation or label value that exceeded the cardinality caps. */
+export const OVERFLOW_VALUE = '_other';
+
+/**
+ * Prometheus names of every metric (OpenTelemetry names are in `OpenTelemetryNames`).
+ * Dashboards and alert rules should use these.
+ *
+ * @example
+ * ```ts
+ * const query = `rate(${MetricNames.calls}{outcome="timeout"}[5m])`;
+ * ```
+ */
+export const MetricNames = {
+  /** Counter: calls executed through a policy or pipeline, labelled by `outcome` (a {@link CallOutcome}). */
+  calls: 'resilience_calls_total',
+  /**
+   * Counter: calls refused by a circuit breaker, a bulkhead (or any policy that emits
+   * `rejected`), counted from the refusing policy's own event whatever the call's final
+   * outcome (a fallback may have answered it, a retry may have tried again). `policy` is
+   * the refusing policy, `pipeline` and `operation` the call's; labelled by `reason`
+   * (`circuit-open`, `circuit-half-open`, `circuit-isolated`, `bulkhead-full`,
+   * `bulkhead-queue-timeout`).
+   */
+  callRejections: 'resilience_call_rejections_total',
+  /** Histogram: duration of calls through a policy or pipeline, in seconds. */
+  callDuration: 'resilience_call_duration_seconds',
+  /** Gauge: share (0 to 1) of calls that succeeded, directly or by fallback, over the availability window. */
+  availability: 'resilience_availability_ratio',
+  /** Counter: retries scheduled by retry policies. */
+  retries: 'resilience_retries_total',
+  /**
+   * Counter: calls a retry policy gave up on after handling at least one failure, labelled
+   * by `reason` (`max-attempts`, `budget`, `rejected`…). Failures retry never considered
+   * (not handled on the first attempt) are not give-ups.
+   */
+  retryGiveUps: 'resilience_retry_give_ups_total',
+  /** Counter: retries refused because the retry budget was empty. */
+  retryBudgetExhausted: 'resilience_retry_budget_exhausted_total',
+  /** Counter: deadlines of timeout policies that passed. */
+  timeouts: 'resilience_timeouts_total',
+  /** Counter: fallback tiers run, labelled by `tier` (0-based index). */
+  fallbacks: 'resilience_fallbacks_total',
+  /** Counter: calls where the call and every fallback tier failed. */
+  fallbacksExhausted: 'resilience_fallbacks_exhausted_total',
+  /** Counter: faults injected by chaos policies, labelled by `fault` and `fault_kind`. */
+  chaosInjections: 'resilience_chaos_injections_total',
+  /** Gauge: circuit breaker state, labelled by `state`: 1 for the current state, 0 for the others. */
+  circuitState: 'resilience_circuit_state',
+  /** Counter: seconds a circuit breaker spent in each `state`. */
+  circuitStateSeconds: 'resilience_circuit_state_seconds_total',
+  /** Counter: times a circuit breaker opened or was isolated, labelled by `reason`. */
+  circuitOpenings: 'resilience_circuit_openings_total',
+  /** Counter: half-open episodes of a circuit breaker, labelled by `result` (`closed` or `reopened`). */
+  circuitRecoveries: 'resilience_circuit_recoveries_total',
+  /** Gauge: mean time to recovery of a circuit breaker (leaving `closed` to `closed` again), in seconds. */
+  circuitMttr: 'resilience_circuit_mttr_seconds',
+  /** Gauge: mean time between the starts of consecutive outages of a circuit breaker, in seconds. */
+  circuitMtbf: 'resilience_circuit_mtbf_seconds',
+  /** Gauge: calls running in a bulkhead (slots held by `occupy()` included). */
+  bulkheadActive: 'resilience_bulkhead_active',
+  /** Gauge: calls waiting in a bulkhead's queue. */
+  bulkheadQueued: 'resilience_bulkhead_queued',
+  /** Gauge: concurrency limit (`maxConcurrent`) of a bulkhead. */
+  bulkheadMaxConcurrent: 'resilience_bulkhead_max_concurrent',
+  /** Gauge: queue limit (`maxQueue`) of a bulkhead. */
+  bulkheadMaxQueue: 'resilience_bulkhead_max_queue',
+  /** Counter: events counted under `_other` because a cardinality cap was reached, labelled by `limit` (`operations` or `label_sets`). */
+  seriesDropped: 'resilience_metrics_series_dropped_total',
+} as const;
+
+/** Label names the library itself uses; `labelKeys` may not reuse them. */
+export const MetricLabels = {
+  /** Name of the pipeline the policy ran in (`""` when it ran alone). */
+  pipeline: 'pipeline',
+  /** Name of the policy or pipeline (for breaker and bulkhead metrics: of the breaker or bulkhead). */
+  policy: 'policy',
+  /** Operation key of the call (`_other` past `maxOperations`). */
+  operation: 'operation',
+  /** How a call ended: a {@link CallOutcome}. */
+  outcome: 'outcome',
+  /** Why: rejection reason, retry give-up reason, or circuit opening reason. */
+  reason: 'reason',
+  /** A circuit breaker state: a {@link CircuitStateName}. */
+  state: 'state',
+  /** How a half-open episode ended: `closed` or `reopened`. */
+  result: 'result',
+  /** 0-based index of a fallback tier. */
+  tier: 'tier',
+  /** Name of a chaos fault. */
+  fault: 'fault',
+  /** Kind of a chaos fault (`error`, `latency`…). */
+  faultKind: 'fault_kind',
+  /** Which cardinality cap was reached: `operations` or `label_sets`. */
+  limit: 'limit',
+} as const;
+
+
+/** The kinds of metric family, as in the Prometheus exposition format. */
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+/** Help texts of every family, keyed by Prometheus name. @internal */
+export const METRIC_HELP: Readonly<Record<(typeof MetricNames)[keyof typeof MetricNames], readonly [MetricType, string]>> = {
+  resilience_calls_total: ['counter', 'Calls executed through a policy or pipeline, by outcome.'],
+  resilience_call_rejections_total: ['counter', 'Calls refused by a circuit breaker or bulkhead (whatever their final outcome), by refusing policy and reason.'],
+  resilience_call_duration_seconds: ['histogram', 'Duration of calls through a policy or pipeline.'],
+  resilience_availability_ratio: ['gauge', 'Share of calls that succeeded (directly or by fallback) over the sliding availability window.'],
+  resilience_retries_total: ['counter', 'Retries scheduled by retry policies.'],
+  resilience_retry_give_ups_total: ['counter', 'Calls a retry policy gave up on after handling a failure, by reason.'],
+  resilience_retry_budget_exhausted_total: ['counter', 'Retries refused because the retry budget was empty.'],
+  resilience_timeouts_total: ['counter', 'Deadlines of timeout policies that passed.'],
+  resilience_fallbacks_total: ['counter', 'Fallback tiers run, by 0-based tier index.'],
+  resilience_fallbacks_exhausted_total: ['counter', 'Calls where the call and every fallback tier failed.'],
+  resilience_chaos_injections_total: ['counter', 'Faults injected by chaos policies, by fault.'],
+  resilience_circuit_state: ['gauge', 'Circuit breaker state: 1 for the current state, 0 for the others.'],
+  resilience_circuit_state_seconds_total: ['counter', 'Time a circuit breaker spent in each state.'],
+  resilience_circuit_openings_total: ['counter', 'Times a circuit breaker opened or was isolated, by reason.'],
+  resilience_circuit_recoveries_total: ['counter', 'Half-open episodes of a circuit breaker, by result (closed or reopened).'],
+  resilience_circuit_mttr_seconds: ['gauge', 'Mean time from a circuit breaker leaving closed to being closed again.'],
+  resilience_circuit_mtbf_seconds: ['gauge', 'Mean time between the starts of consecutive outages of a circuit breaker.'],
+  resilience_bulkhead_active: ['gauge', 'Calls running in a bulkhead.'],
+  resilience_bulkhead_queued: ['gauge', 'Calls waiting in a bulkhead queue.'],
+  resilience_bulkhead_max_concurrent: ['gauge', 'Concurrency limit of a bulkhead.'],
+  resilience_bulkhead_max_queue: ['gauge', 'Queue limit of a bulkhead.'],
+  resilience_metrics_series_dropped_total: ['counter', 'Events counted under the value "_other" because a cardinality cap was reached.'],
+};
+
