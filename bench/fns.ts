@@ -43,6 +43,19 @@ function noop(): void {}
 export const workloads: readonly Workload[] = [immediate, hop];
 
 /**
+ * Issue 20's yardstick: one async frame around `await f()`. Nothing in userland can do a
+ * policy's job for less; a pipeline of four policies is compared with four of these nested.
+ */
+export async function floorWrapper<T>(f: () => Promise<T>): Promise<T> {
+  // eslint-disable-next-line no-useless-catch -- the issue's definition, catch included
+  try {
+    return await f();
+  } catch (e) {
+    throw e;
+  }
+}
+
+/**
  * The floor of any wrapper: the least a policy can do is return its own promise that
  * settles with `fn`'s (two ways), or, for a policy that only needs to see the outcome,
  * return `fn`'s promise itself and watch it on a side chain. These show what that costs, so
@@ -58,7 +71,11 @@ export function referenceCallCases(w: Workload): CallCase[] {
   };
   const viaThen = (): Promise<number> => new Promise<number>((resolve, reject) => fn().then(resolve, reject));
   const viaAsync = async (): Promise<number> => await fn();
+  const wrap = floorWrapper;
+  const nested = (): Promise<number> => wrap(() => wrap(() => wrap(() => wrap(fn))));
   return [
+    { id: `floor.wrap@${w.id}`, group: 'reference', label: 'floor wrapper: `async (f) => { try { return await f(); } catch (e) { throw e; } }`', op: () => wrap(fn) },
+    { id: `floor.nested4@${w.id}`, group: 'reference', label: 'four nested floor wrappers', op: nested },
     { id: `ref.then@${w.id}`, group: 'reference', label: 'floor: `new Promise((res, rej) => fn().then(res, rej))`', op: viaThen },
     { id: `ref.async@${w.id}`, group: 'reference', label: 'floor: `(async () => await fn())()`', op: viaAsync },
     { id: `ref.side@${w.id}`, group: 'reference', label: 'floor, observe only: `p = fn(); p.then(noop, noop); return p`', op: sideChain },

@@ -118,8 +118,14 @@ export function memoryTable(r: Results): string {
 /** The targets table. */
 export function targetTable(list: readonly Target[], r: Results): string {
   return table(
-    ['target (issue 11)', 'goal', 'measured', 'verdict'],
-    evaluate(list, r).map((o) => [o.target.label, o.target.goal, o.value === undefined ? '–' : o.target.format(o.value), o.verdict]),
+    ['target', 'goal', 'numbers', 'measured', 'verdict'],
+    evaluate(list, r).map((o) => [
+      o.target.label,
+      o.target.goal,
+      o.target.operands?.(r) ?? '',
+      o.value === undefined ? '–' : o.target.format(o.value),
+      o.verdict,
+    ]),
   );
 }
 

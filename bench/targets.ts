@@ -1,6 +1,7 @@
 /**
- * The targets of issue 11, each computed from the measured results and printed with
- * PASS / MISS. A target whose cases did not run prints `n/a`.
+ * The targets (issue 20's yardsticks, and what issue 11 set that still holds), each
+ * computed from the measured results and printed with PASS / MISS and both numbers of its
+ * ratio. A target whose cases did not run prints `n/a`.
  *
  * @packageDocumentation
  */
@@ -22,6 +23,8 @@ export interface Target {
   readonly goal: string;
   /** The measured value, or undefined when a case is missing. */
   value(r: Results): number | undefined;
+  /** The two numbers of a ratio, as printed beside it (e.g. `169 ns ÷ 159 ns`). */
+  operands?(r: Results): string | undefined;
   /** Formats the measured value. */
   format(v: number): string;
   /** Whether the value meets the goal. */
@@ -55,64 +58,69 @@ export function ratio(a: number | undefined, b: number | undefined): number | un
 const times = (v: number): string => `${v.toFixed(2)}×`;
 const mb = (v: number): string => `${(v / 1024 / 1024).toFixed(2)} MB`;
 
-/** `case / bare` on the issue's baseline (`async () => 1`). */
-function vsBare(id: string): (r: Results) => number | undefined {
-  return (r) => ratio(ns(r, `${id}@immediate`), ns(r, 'bare@immediate'));
+const msText = (v: number | undefined): string => (v === undefined ? '–' : `${v.toFixed(1)} ms`);
+const nsText = (v: number | undefined): string => (v === undefined ? '–' : `${Math.round(v)} ns`);
+const bytesText = (v: number | undefined): string => (v === undefined ? '–' : mb(v));
+
+/** A per-call ratio `a ÷ b` on the issue's function (`async () => 1`), both numbers printed. */
+function callRatio(label: string, goal: string, a: string, b: string, pass: (v: number) => boolean): Target {
+  return {
+    label,
+    goal,
+    value: (r) => ratio(ns(r, `${a}@immediate`), ns(r, `${b}@immediate`)),
+    operands: (r) => `${nsText(ns(r, `${a}@immediate`))} ÷ ${nsText(ns(r, `${b}@immediate`))}`,
+    format: times,
+    pass,
+  };
 }
 
-/** The issue's targets, in its order. */
+/** The targets, in issue 20's order, then those of issue 11 that still hold. */
 export function targets(contentionSizes: readonly [number, number], memory: MemorySizes): Target[] {
   const calls = memory.calls.toLocaleString('en');
   const pending = memory.pending.toLocaleString('en');
   const [small, large] = contentionSizes;
   if (large !== 4 * small) throw new Error('the contention sizes must be n and 4n (the scaling target is for 4× the tasks)');
-  const alone = (policy: string, goal: number): Target => ({
-    label: `breakwater ${policy} alone ÷ bare await`,
-    goal: `≤ ${goal}×`,
-    value: vsBare(`bw.${policy}`),
-    format: times,
-    pass: (v) => v <= goal,
-  });
-  const list: Target[] = [
-    alone('retry', 1.5),
-    alone('circuitBreaker', 1.5),
-    alone('bulkhead', 1.5),
-    alone('fallback', 1.5),
-    alone('timeout', 2.5),
+  const list: Target[] = [];
+  for (const policy of ['retry', 'circuitBreaker', 'bulkhead', 'fallback']) {
+    list.push(callRatio(`breakwater ${policy} ÷ cockatiel ${policy}`, '≤ 1.0×', `bw.${policy}`, `cockatiel.${policy}`, (v) => v <= 1));
+  }
+  for (const policy of ['retry', 'circuitBreaker', 'bulkhead', 'fallback']) {
+    list.push(callRatio(`breakwater ${policy} ÷ floor wrapper`, '≤ 1.5×', `bw.${policy}`, 'floor.wrap', (v) => v <= 1.5));
+  }
+  list.push(
+    callRatio('breakwater timeout ÷ floor wrapper', '≤ 2×', 'bw.timeout', 'floor.wrap', (v) => v <= 2),
+    callRatio('breakwater pipeline(retry, circuitBreaker, timeout, bulkhead) ÷ four nested floor wrappers', '≤ 1.0×', 'bw.pipeline', 'floor.nested4', (v) => v <= 1),
     {
-      label: 'breakwater pipeline(retry, circuitBreaker, timeout, bulkhead) ÷ bare await',
-      goal: '≤ 3×',
-      value: vsBare('bw.pipeline'),
+      label: `${pending} pending breakwater timeout calls ÷ ${pending} pending calls with a native-timer timeout (heap)`,
+      goal: '≤ 1.0×',
+      value: (r) => ratio(bytes(r, 'bw.timeoutCalls'), bytes(r, 'native.timeoutCalls')),
+      operands: (r) => `${bytesText(bytes(r, 'bw.timeoutCalls'))} ÷ ${bytesText(bytes(r, 'native.timeoutCalls'))}`,
       format: times,
-      pass: (v) => v <= 3,
+      pass: (v) => v <= 1,
     },
     {
       label: 'cockatiel four-policy `wrap` ÷ breakwater pipeline',
       goal: '≥ 20×',
       value: (r) => ratio(ns(r, 'cockatiel.four@immediate'), ns(r, 'bw.pipeline@immediate')),
+      operands: (r) => `${nsText(ns(r, 'cockatiel.four@immediate'))} ÷ ${nsText(ns(r, 'bw.pipeline@immediate'))}`,
       format: times,
       pass: (v) => v >= 20,
-    },
-    {
-      label: 'opossum breaker with timeout ÷ breakwater pipeline',
-      goal: '> 1× (pipeline faster)',
-      value: (r) => ratio(ns(r, 'opossum.timeout@immediate'), ns(r, 'bw.pipeline@immediate')),
-      format: times,
-      pass: (v) => v > 1,
     },
     {
       label: 'cockatiel open-circuit rejection ÷ breakwater open-circuit rejection',
       goal: '≥ 5×',
       value: (r) => ratio(ns(r, 'cockatiel.open'), ns(r, 'bw.open')),
+      operands: (r) => `${nsText(ns(r, 'cockatiel.open'))} ÷ ${nsText(ns(r, 'bw.open'))}`,
       format: times,
       pass: (v) => v >= 5,
     },
-  ];
+  );
   for (const n of contentionSizes) {
     list.push({
       label: `breakwater bulkhead contention ÷ ring-buffer semaphore (${n.toLocaleString('en')} tasks)`,
       goal: '≤ 1.3×',
       value: (r) => ratio(ms(r, `bw.bulkhead@${n}`), ms(r, `semaphore@${n}`)),
+      operands: (r) => `${msText(ms(r, `bw.bulkhead@${n}`))} ÷ ${msText(ms(r, `semaphore@${n}`))}`,
       format: times,
       pass: (v) => v <= 1.3,
     });
@@ -131,13 +139,6 @@ export function targets(contentionSizes: readonly [number, number], memory: Memo
       value: (r) => bytes(r, 'bw.breakerCalls'),
       format: mb,
       pass: (v) => v < 2 * 1024 * 1024,
-    },
-    {
-      label: `${pending} pending breakwater timeout calls ÷ ${pending} pending calls with a native-timer timeout`,
-      goal: '< 1×',
-      value: (r) => ratio(bytes(r, 'bw.timeoutCalls'), bytes(r, 'native.timeoutCalls')),
-      format: times,
-      pass: (v) => v < 1,
     },
     {
       label: `the timeout's own share (pending timeout calls − pending calls through an empty pipeline) ÷ ${pending} native \`setTimeout\`s`,

@@ -10,6 +10,7 @@ import {
   TimeoutStrategy,
   bulkhead as cBulkhead,
   circuitBreaker as cCircuitBreaker,
+  fallback as cFallback,
   handleAll,
   retry as cRetry,
   timeout as cTimeout,
@@ -52,6 +53,7 @@ export function peerCallCases(w: Workload): CallCase[] {
   const cb = cockatielBreaker();
   const ct = cTimeout(2000, TimeoutStrategy.Aggressive);
   const cbh = cBulkhead(64, 64);
+  const cfb = cFallback(handleAll, 0);
   const oTimed = opossumBreaker(fn, 2000);
   const oUntimed = opossumBreaker(fn, false);
   const g = 'peers';
@@ -61,6 +63,7 @@ export function peerCallCases(w: Workload): CallCase[] {
     { id: `cockatiel.circuitBreaker@${w.id}`, group: g, label: 'cockatiel circuitBreaker', op: () => cb.execute(fn) },
     { id: `cockatiel.timeout@${w.id}`, group: g, label: 'cockatiel timeout (aggressive)', op: () => ct.execute(fn) },
     { id: `cockatiel.bulkhead@${w.id}`, group: g, label: 'cockatiel bulkhead', op: () => cbh.execute(fn) },
+    { id: `cockatiel.fallback@${w.id}`, group: g, label: 'cockatiel fallback', op: () => cfb.execute(fn) },
     { id: `opossum.timeout@${w.id}`, group: g, label: 'opossum breaker `{ timeout: 2000 }`', op: () => oTimed.fire() },
     { id: `opossum.noTimeout@${w.id}`, group: g, label: 'opossum breaker `{ timeout: false }`', op: () => oUntimed.fire() },
   ];
