@@ -88,7 +88,8 @@ export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent
   protected readonly common: Record<string, unknown>;
   private switchedOn: boolean;
   private count = 0;
-  private firstSeen = Number.NaN;
+  /** When the first call was seen since the fault was (re-)enabled; `undefined` before. */
+  private firstSeen: number | undefined = undefined;
   private effects: Set<() => void> | undefined = undefined;
 
   protected constructor(kind: string, options: FaultOptions) {
@@ -131,7 +132,7 @@ export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent
    */
   enable(): void {
     this.switchedOn = true;
-    this.firstSeen = Number.NaN;
+    this.firstSeen = undefined;
   }
 
   /**
@@ -167,7 +168,7 @@ export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent
     if (this.cohort !== undefined && !callInCohort(ctx, this.cohort, this.controller.maxCohortPercent)) return false;
     if (this.maxDuration !== Number.POSITIVE_INFINITY) {
       const now = this.clock.now();
-      if (this.firstSeen !== this.firstSeen) this.firstSeen = now;
+      if (this.firstSeen === undefined) this.firstSeen = now;
       else if (now - this.firstSeen >= this.maxDuration) return false;
     }
     const r = this.rate;

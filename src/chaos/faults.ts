@@ -503,7 +503,8 @@ export class FlappingPolicy extends FaultPolicy<FlapPrepared> {
   private readonly inner: FaultPolicy | undefined;
   private readonly makeError: (ctx: ExecutionContext) => unknown;
   private readonly startOn: boolean;
-  private origin = Number.NaN;
+  /** When the schedule started (the first call seen); `undefined` before. */
+  private origin: number | undefined = undefined;
 
   /** @internal Use {@link flapping}. */
   constructor(options: FlappingOptions) {
@@ -540,11 +541,11 @@ export class FlappingPolicy extends FaultPolicy<FlapPrepared> {
   /** Switches on and restarts the schedule at the next call. */
   override enable(): void {
     super.enable();
-    this.origin = Number.NaN;
+    this.origin = undefined;
   }
 
   private phaseOn(now: number): boolean {
-    if (this.origin !== this.origin) return this.startOn;
+    if (this.origin === undefined) return this.startOn;
     const t = (now - this.origin) % (this.onDuration + this.offDuration);
     return this.startOn ? t < this.onDuration : t >= this.offDuration;
   }
@@ -552,7 +553,7 @@ export class FlappingPolicy extends FaultPolicy<FlapPrepared> {
   /** @internal */
   prepare(ctx: ExecutionContext): FlapPrepared | Skip {
     const now = this.clock.now();
-    if (this.origin !== this.origin) this.origin = now;
+    if (this.origin === undefined) this.origin = now;
     if (!this.phaseOn(now)) return SKIP;
     if (this.inner !== undefined) {
       const p = this.inner.prepare(ctx);

@@ -270,7 +270,9 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
     const ctx = new ExecutionContext(this.clock, options, this.defaultOperation, this.pipelineName);
     ctx.fn = fn;
     if (options?.abortOnSettle ?? this.abortOnSettle) ctx.abortOnSettle = true;
-    const start = this.events.size > 0 ? this.clock.now() : Number.NaN;
+    // The `executed` event is timed only when someone listens (decided at the start).
+    const timed = this.events.size > 0;
+    const start = timed ? this.clock.now() : 0;
     return new Promise<Executed<T, R>>((resolve, reject) => {
       let settled = false;
       let synchronous = true;
@@ -278,7 +280,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
         if (settled) return;
         settled = true;
         ctx.dispose();
-        if (start === start) this.emitExecuted(ctx, start, o);
+        if (timed) this.emitExecuted(ctx, start, o);
         if (o.ok) resolve(o.value as Executed<T, R>);
         // A rejection decided before execute() returns (an open circuit, a full bulkhead) is
         // delivered one microtask later, once the caller's await has attached its handler:

@@ -121,7 +121,7 @@ export class RetryPolicy extends StrategyPolicy<RetryEvent> {
   run(ctx: ExecutionContext, link: Link, done: Done): void {
     // The first attempt: no clock read (unless maxDuration or a budget needs one) and no
     // allocation but the continuation below.
-    const start = this.maxDuration === Number.POSITIVE_INFINITY ? Number.NaN : ctx.clock.now();
+    const start = this.maxDuration === Number.POSITIVE_INFINITY ? 0 : ctx.clock.now(); // read only under maxDuration
     if (this.budget !== undefined) this.budget.recordCall();
     // Each attempt runs in its own view of the context (attempt 1 in the one given, unless an
     // enclosing retry numbered it), so abandoned work keeps its own number and signal.
