@@ -20,6 +20,8 @@ export const ErrorCodes = {
   brokenCircuit: 'ERR_BROKEN_CIRCUIT',
   /** Code of {@link BulkheadRejectedError}: a bulkhead was full or its queue wait timed out. */
   bulkheadRejected: 'ERR_BULKHEAD_REJECTED',
+  /** Code of {@link RateLimitedError}: a rate limiter refused the call. */
+  rateLimited: 'ERR_RATE_LIMITED',
   /** Code of {@link TimeoutError}: a timeout policy's deadline passed. */
   timeout: 'ERR_TIMEOUT',
   /** Code of {@link ChaosInjectedError}: a chaos fault failed the call on purpose. */
@@ -192,6 +194,62 @@ export class BulkheadRejectedError extends ExecutionRejectedError {
 }
 setPrototypeName(BulkheadRejectedError, 'BulkheadRejectedError');
 
+/**
+ * Why a rate limiter refused a call: over the rate (`'rate'`: no wait allowed, or the wait
+ * is longer than `maxWait`), the waiting queue is full (`'queue-full'`), the wait would end
+ * after the call's deadline (`'deadline'`), or a new key found `maxPartitions` keys live
+ * (`'max-partitions'`).
+ */
+export type RateLimitReason = 'rate' | 'queue-full' | 'deadline' | 'max-partitions';
+
+function rateLimitedMessage(limiter: string, reason: RateLimitReason, partition: string | undefined, retryAfter: number): string {
+  const where = `Rate limiter "${limiter}"${partition === undefined ? '' : ` (key "${partition}")`}`;
+  const after = retryAfter === Number.POSITIVE_INFINITY ? 'the cost exceeds the burst' : `retry after ${retryAfter} ms`;
+  return `${where}: ${reason === 'rate' ? 'rate limit exceeded' : reason === 'queue-full' ? 'wait queue is full' : reason === 'deadline' ? 'the wait would outlive the deadline' : 'too many live keys'}; ${after}`;
+}
+
+/**
+ * Thrown by a rate limiter that refuses a call. `retryAfter` is honest: a call of the same
+ * cost made `retryAfter` ms later is admitted if nothing else came in between.
+ *
+ * @example
+ * ```ts
+ * if (isRateLimitedError(e)) res.writeHead(429, { 'Retry-After': Math.ceil(e.retryAfter / 1000) });
+ * ```
+ */
+export class RateLimitedError extends ExecutionRejectedError {
+  /** Name of the rate limiter. */
+  readonly limiter: string;
+  /** Why the call was refused. */
+  readonly reason: RateLimitReason;
+  /** The key, for partitioned limiters. */
+  readonly partition: string | undefined;
+  /** Milliseconds (an integer) after which a call of the same cost is admitted; `Infinity` when the cost exceeds the burst. */
+  readonly retryAfter: number;
+
+  constructor(limiter: string, reason: RateLimitReason, retryAfter: number, partition?: string) {
+    super(rateLimitedMessage(limiter, reason, partition, retryAfter), ErrorCodes.rateLimited);
+    this.name = 'RateLimitedError';
+    this.limiter = limiter;
+    this.reason = reason;
+    this.partition = partition;
+    this.retryAfter = retryAfter;
+  }
+
+  /** @internal The cheap way to make one on the rejection path (see `fastError`). */
+  static create(limiter: string, reason: RateLimitReason, retryAfter: number, partition?: string): RateLimitedError {
+    const e = fastError(RateLimitedError.prototype, rateLimitedMessage(limiter, reason, partition, retryAfter), ErrorCodes.rateLimited) as {
+      -readonly [K in keyof RateLimitedError]: RateLimitedError[K];
+    };
+    e.limiter = limiter;
+    e.reason = reason;
+    e.partition = partition;
+    e.retryAfter = retryAfter;
+    return e as RateLimitedError;
+  }
+}
+setPrototypeName(RateLimitedError, 'RateLimitedError');
+
 /** Thrown when a timeout policy's deadline passes before the call settles. */
 export class TimeoutError extends ResilienceError {
   /** The timeout's duration in milliseconds (the policy's, before nesting shortened it). */
@@ -308,9 +366,9 @@ export function formatValue(value: unknown): string {
 export function isResilienceError(error: unknown): error is ResilienceError | FallbackExhaustedError {
   return typeof error === 'object' && error !== null && (error as { [BRAND]?: unknown })[BRAND] === true;
 }
-/** True for {@link ExecutionRejectedError} and its subclasses (open circuit, full bulkhead). */
+/** True for {@link ExecutionRejectedError} and its subclasses (open circuit, full bulkhead, rate limited). */
 export function isExecutionRejectedError(error: unknown): error is ExecutionRejectedError {
-  return hasCode(error, [ErrorCodes.executionRejected, ErrorCodes.brokenCircuit, ErrorCodes.bulkheadRejected]);
+  return hasCode(error, [ErrorCodes.executionRejected, ErrorCodes.brokenCircuit, ErrorCodes.bulkheadRejected, ErrorCodes.rateLimited]);
 }
 /** True for {@link BrokenCircuitError}. */
 export function isBrokenCircuitError(error: unknown): error is BrokenCircuitError {
@@ -319,6 +377,10 @@ export function isBrokenCircuitError(error: unknown): error is BrokenCircuitErro
 /** True for {@link BulkheadRejectedError}. */
 export function isBulkheadRejectedError(error: unknown): error is BulkheadRejectedError {
   return hasCode(error, [ErrorCodes.bulkheadRejected]);
+}
+/** True for {@link RateLimitedError}. */
+export function isRateLimitedError(error: unknown): error is RateLimitedError {
+  return hasCode(error, [ErrorCodes.rateLimited]);
 }
 /** True for {@link TimeoutError}. */
 export function isTimeoutError(error: unknown): error is TimeoutError {
