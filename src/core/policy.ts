@@ -10,130 +10,18 @@
  *
  * @packageDocumentation
  */
-import { isSystemClock, sameClock, systemClock, type Clock } from './clock';
-import { callWithContext, ExecutionContext, type ExecuteOptions } from './context';
+import { compile, invoke, Link, type ChainEntry, type Strategy } from './chain';
+import { isSystemClock, systemClock, type Clock } from './clock';
+import { oneClock } from './clock-rule';
+import { EMPTY_LABELS, ExecutionContext, type ExecuteOptions } from './context';
 import { Emitter, type EventPayload, type ExecutedEvent, type Listener, type ResilienceEvent, type Subscription } from './events';
-import { EMPTY_LABELS } from './context';
-import { isThenable, type Done, type Outcome } from './outcome';
+import type { Done, Outcome } from './outcome';
 import { rules, validateOptions } from './validation';
 import { OptionsValidationError } from './errors';
-import { reportInternalError } from './timer-service';
 
-/**
- * @internal One step of a compiled chain. A strategy must call `done` exactly once, and
- * must call `link.next(ctx, done')` to run the rest of the chain (or not, to reject).
- */
-export interface Strategy {
-  /** Policy kind, e.g. `'retry'`. */
-  readonly kind: string;
-  /** Policy name. */
-  readonly name: string;
-  /** Runs the call through this strategy. */
-  run(ctx: ExecutionContext, link: Link, done: Done): void;
-}
-
-/** @internal A strategy with the emitters that hear its events. */
-export interface ChainEntry {
-  readonly strategy: Strategy;
-  readonly emitters: readonly Emitter<ResilienceEvent>[];
-}
-
-/** @internal Runs the user's function and reports its outcome. */
-function invoke(ctx: ExecutionContext, done: Done): void {
-  let result: unknown;
-  try {
-    result = callWithContext(ctx, ctx.call.fn as (ctx: ExecutionContext) => unknown);
-  } catch (error) {
-    done({ ok: false, error });
-    return;
-  }
-  if (isThenable(result)) {
-    result.then(
-      (value) => settle(ctx, done, { ok: true, value }),
-      (error: unknown) => settle(ctx, done, { ok: false, error }),
-    );
-  } else {
-    done({ ok: true, value: result });
-  }
-}
-
-/**
- * @internal Hands an asynchronous outcome to the chain. A strategy bug that throws here
- * would otherwise leave the caller's promise pending forever and surface as an unhandled
- * rejection; instead it is reported and the caller's promise rejects with it (the
- * strategies are not re-entered).
- */
-function settle(ctx: ExecutionContext, done: Done, outcome: Outcome): void {
-  try {
-    done(outcome);
-  } catch (error) {
-    reportInternalError(error);
-    ctx.call.finish?.({ ok: false, error });
-  }
-}
-
-/**
- * @internal A position in a compiled chain: what a strategy calls to run the rest of the
- * chain, and where it sends its events.
- */
-export class Link {
-  constructor(
-    readonly strategy: Strategy,
-    private readonly emitters: readonly Emitter<ResilienceEvent>[],
-    private readonly following: Link | undefined,
-  ) {}
-
-  /** Runs the rest of the chain (ending in the user's function). */
-  next(ctx: ExecutionContext, done: Done): void {
-    const f = this.following;
-    if (f === undefined) invoke(ctx, done);
-    else f.strategy.run(ctx, f, done);
-  }
-
-  /** True when someone listens to this strategy's events (check it before building one). */
-  get listening(): boolean {
-    const es = this.emitters;
-    for (let i = 0; i < es.length; i++) if ((es[i] as Emitter<ResilienceEvent>).size > 0) return true;
-    return false;
-  }
-
-  /** Emits an event of this strategy for the call `ctx`. */
-  emit<E extends ResilienceEvent>(ctx: ExecutionContext, payload: EventPayload<E>): void {
-    const event = {
-      kind: this.strategy.kind,
-      policy: this.strategy.name,
-      pipeline: ctx.pipelineName,
-      operation: ctx.operation,
-      labels: ctx.labels,
-      time: ctx.clock.now(),
-      ...payload,
-    } as unknown as ResilienceEvent;
-    const es = this.emitters;
-    for (let i = 0; i < es.length; i++) (es[i] as Emitter<ResilienceEvent>).emit(event);
-  }
-}
-
-/** @internal Compiles entries into a chain; returns its head (undefined for an empty chain). */
-function compile(entries: readonly ChainEntry[]): Link | undefined {
-  let head: Link | undefined;
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const e = entries[i] as ChainEntry;
-    head = new Link(e.strategy, e.emitters, head);
-  }
-  return head;
-}
-
-/** A plain description of a policy (for tests, logs and `describePipeline`). */
-export interface PolicyDescription {
-  /** Policy kind, e.g. `'retry'`. */
-  readonly kind: string;
-  /** Policy name. */
-  readonly name: string;
-  /** The policy's effective options (functions shown by name). */
-  readonly options: Readonly<Record<string, unknown>>;
-  /** For pipelines: the policies, outermost first. */
-  readonly policies?: readonly PolicyDescription[];
-}
+export { Link, type ChainEntry, type Strategy };
+export type { EventOfType, PipelineOptions, PolicyDescription } from './policy-types';
+import type { EventOfType, PipelineOptions, PolicyDescription } from './policy-types';
 
 /** @internal Common construction options. */
 export interface PolicyBaseOptions {
@@ -150,16 +38,6 @@ export interface PolicyBaseOptions {
   /** Default of {@link ExecuteOptions.abortOnSettle}. */
   readonly abortOnSettle?: boolean | undefined;
 }
-
-/** The member(s) of the event union `E` whose `type` can be `K`. */
-export type EventOfType<E, K> = E extends {
-  /** The event's type, matched against `K`. */
-  readonly type: infer T;
-}
-  ? K extends T
-    ? E
-    : never
-  : never;
 
 const POLICY_BRAND = Symbol.for('breakwater.policy');
 declare const RESULT: unique symbol;
@@ -468,35 +346,6 @@ export abstract class StrategyPolicy<E extends ResilienceEvent, R = unknown> ext
   }
 }
 
-/** Options of {@link pipeline}. */
-export interface PipelineOptions {
-  /** Name reported in events and metrics. @defaultValue `'pipeline'` */
-  readonly name?: string | undefined;
-  /** Operation key for calls that give none. @defaultValue `'default'` */
-  readonly operation?: string | undefined;
-  /**
-   * The clock of the execution context: retry sleeps, timeouts, bulkhead queue waits and
-   * fallback ages follow it. A pipeline runs on one clock: policies that keep time across
-   * calls (a circuit breaker, a chaos fault, a retry with a budget) pin their own clock (the
-   * system clock when given none), and a pipeline whose clock differs from one of theirs
-   * is refused with an `OptionsValidationError`. So in tests, give the same `VirtualClock`
-   * to the pipeline and to each breaker and fault.
-   * @defaultValue the clock its time-keeping policies pin, else the system clock
-   *
-   * @example
-   * ```ts
-   * const clock = new VirtualClock();
-   * const p = pipeline({ clock }, retry(), circuitBreaker({ clock }), timeout(1_000));
-   * ```
-   */
-  readonly clock?: Clock | undefined;
-  /**
-   * Default of {@link ExecuteOptions.abortOnSettle} for the calls of this pipeline.
-   * @defaultValue `false`
-   */
-  readonly abortOnSettle?: boolean | undefined;
-}
-
 const pipelineSchema = {
   name: rules.string(),
   operation: rules.string(),
@@ -553,39 +402,6 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent, R = unknown> 
   describe(): PolicyDescription {
     return { kind: this.kind, name: this.name, options: {}, policies: this.policies.map((p) => p.describe()) };
   }
-}
-
-/**
- * @internal The one clock a pipeline runs on: its own `clock` option and every clock its
- * policies pin must be the same object. A breaker built without `clock` pins the system
- * clock, so `pipeline({ clock: virtual }, circuitBreaker())` is refused rather than run
- * with the breaker on wall time and the rest on virtual time.
- */
-function oneClock(own: Clock | undefined, policies: readonly Policy[]): Clock | undefined {
-  let chosen = own;
-  let from = 'the pipeline (its `clock` option)';
-  for (let i = 0; i < policies.length; i++) {
-    const p = policies[i] as Policy;
-    const c = p.pinnedClock;
-    if (c === undefined) continue;
-    if (chosen === undefined) {
-      chosen = c;
-      from = `policies[${i}]`;
-    } else if (!sameClock(c, chosen)) {
-      throw new OptionsValidationError('pipeline', [
-        {
-          path: `policies[${i}].clock`,
-          value: describeClockOf(p),
-          expected: `the clock of ${from}: a pipeline runs on one clock, so give the same \`clock\` to the pipeline and to every policy that keeps time across calls (circuitBreaker, chaos faults, a retry with a budget), or to none of them`,
-        },
-      ]);
-    }
-  }
-  return chosen;
-}
-
-function describeClockOf(p: Policy): string {
-  return `${p.kind} '${p.name}' on ${isSystemClock(p.clock) ? 'the system clock' : 'another clock'}`;
 }
 
 const NO_POLICIES: Policy[] = [];
