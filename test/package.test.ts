@@ -3,7 +3,8 @@
  * consumer projects — one with fast-check, one without — and uses every entry point
  * through `import` (ESM) and `require` (CJS), with the consumer's own `tsc --noEmit` over
  * the published types. Needs `npm run build` first (the test command builds before it
- * runs the tests).
+ * runs the tests). The consumer's types are also checked with the oldest TypeScript we
+ * support and the newest releases (see `typescripts` below; the README states the range).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,8 +49,11 @@ afterAll(() => {
   if (base !== '') rmSync(base, { recursive: true, force: true });
 });
 
-function typeCheck(cwd: string, resolution: 'nodenext' | 'bundler', source: string): string {
-  const tsDir = join(cwd, `ts-${resolution}`);
+/** The project's own compiler (the newest 5.x): the default of {@link typeCheck}. */
+const projectTsc = join(root, 'node_modules/typescript/bin/tsc');
+
+function typeCheck(cwd: string, resolution: 'nodenext' | 'bundler', source: string, tsc = projectTsc, label = ''): string {
+  const tsDir = join(cwd, `ts-${resolution}${label}`);
   mkdirSync(tsDir, { recursive: true });
   writeFileSync(join(tsDir, 'index.ts'), source);
   writeFileSync(join(tsDir, 'index.cts'), source.replace(/^import \* as (\w+) from ('[^']+');/gm, 'import $1 = require($2);'));
@@ -70,7 +74,6 @@ function typeCheck(cwd: string, resolution: 'nodenext' | 'bundler', source: stri
     }),
   );
   writeFileSync(join(tsDir, 'package.json'), JSON.stringify({ type: 'module' }));
-  const tsc = join(root, 'node_modules/typescript/bin/tsc');
   try {
     return run('node', [tsc, '-p', 'tsconfig.json'], tsDir);
   } catch (e) {
@@ -223,4 +226,58 @@ describe('published package, in a consumer without fast-check', () => {
     ].join('\n');
     expect(typeCheck(bare, 'nodenext', source)).toBe('');
   });
+});
+
+/**
+ * The TypeScript versions a consumer may compile the published types with. The oldest is the
+ * first that reads them: breakwater/decorators names `ClassMethodDecoratorContext` (TC39
+ * decorators, TypeScript 5.0), `moduleResolution: "bundler"` is 5.0, and fast-check's types
+ * need 5.0 too; 4.9 fails. The newest 5.x is the project's own compiler (the tests above);
+ * here the newest 6.x and the newest release. Raising the oldest is a breaking change:
+ * update README.md ("TypeScript ≥ …") with it.
+ */
+const typescripts = [
+  { alias: 'typescript-oldest', version: '5.0.4' },
+  { alias: 'typescript-6', version: '6.0.3' },
+  { alias: 'typescript-newest', version: '7.0.2' },
+] as const;
+
+describe('published types, with the oldest and the newest TypeScript', () => {
+  let compilers = '';
+  beforeAll(() => {
+    compilers = join(base, 'typescripts');
+    mkdirSync(compilers);
+    writeFileSync(join(compilers, 'package.json'), JSON.stringify({ name: 'typescripts', version: '1.0.0', private: true }));
+    // One install, each version under its own alias; 7.x brings its native compiler as a platform package.
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', ...typescripts.map((t) => `${t.alias}@npm:typescript@${t.version}`)], compilers);
+  }, 180_000);
+
+  // What a consumer writes: every entry point, a pipeline, a TC39 method decorator.
+  const source = [
+    "import { pipeline, retry, timeout, fallback, type ExecutionContext, type Policy } from 'breakwater';",
+    "import * as decorators from 'breakwater/decorators';",
+    ...specifiers.slice(1).map((s, i) => `import * as sub${i} from '${s}'; void sub${i};`),
+    'const p: Policy = pipeline(fallback<number>({ tiers: [0] }), retry({ maxAttempts: 3 }), timeout(100));',
+    'const n: Promise<number> = p.execute((ctx: ExecutionContext) => ctx.attempt);',
+    'void n;',
+    'export class Shop {',
+    '  @decorators.retry({ maxAttempts: 2 })',
+    '  async buy(item: string): Promise<string> { return item; }',
+    '}',
+  ].join('\n');
+
+  it('README.md states the oldest supported TypeScript', () => {
+    const oldest = typescripts[0].version.split('.').slice(0, 2).join('.');
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(`TypeScript ≥ ${oldest}`);
+  });
+
+  it.each(typescripts.flatMap((t) => (['nodenext', 'bundler'] as const).map((resolution) => ({ ...t, resolution }))))(
+    'type-checks a consumer with TypeScript $version, moduleResolution $resolution',
+    ({ alias, version, resolution }) => {
+      const tsc = join(compilers, 'node_modules', alias, 'bin', 'tsc');
+      expect(run('node', [tsc, '--version'], compilers)).toContain(`Version ${version}`);
+      expect(typeCheck(dir, resolution, source, tsc, `-${version}`)).toBe('');
+    },
+    60_000,
+  );
 });
