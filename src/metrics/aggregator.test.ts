@@ -438,3 +438,97 @@ describe('rejections by the refusing policy (#15 item 3)', () => {
     expect(m.snapshot().calls[0]?.rejections).toEqual({ 'bulkhead-full': 2, 'circuit-open': 3 });
   });
 });
+
+describe('one event path (#21): observing a pipeline hears its breakers once', () => {
+  /** The value of every sample of `name` for the breaker `policy`, as `label=value`. */
+  function series(text: string, name: string, policy: string): string[] {
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{policy="${policy}",`))
+      .map((l) => l.slice(l.indexOf(',') + 1).replace('} ', '='));
+  }
+
+  it.each([
+    { depth: 1, build: (b: ReturnType<typeof circuitBreaker>, clock: VirtualClock) => pipeline({ name: 'shop', clock }, retry({ clock }), b) },
+    {
+      depth: 2,
+      build: (b: ReturnType<typeof circuitBreaker>, clock: VirtualClock) => pipeline({ name: 'outer', clock }, pipeline({ name: 'shop', clock }, retry({ clock }), b)),
+    },
+  ])('isolate() and reset() on a breaker $depth pipeline(s) deep change the state series once', async ({ build }) => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({ name: 'gateway', clock });
+    const observed = build(breaker, clock);
+    const m = createMetrics({ clock });
+    m.observe(observed);
+    await clock.advanceTo(10 * S);
+    breaker.isolate();
+    let text = m.toPrometheus();
+    expect(series(text, 'resilience_circuit_state', 'gateway')).toEqual(['state="closed"=0', 'state="open"=0', 'state="half-open"=0', 'state="isolated"=1']);
+    expect(series(text, 'resilience_circuit_openings_total', 'gateway')).toEqual(['reason="isolated"=1']);
+    await clock.advanceTo(40 * S);
+    breaker.reset();
+    await clock.advanceTo(50 * S);
+    text = m.toPrometheus();
+    expect(series(text, 'resilience_circuit_state', 'gateway')).toEqual(['state="closed"=1', 'state="open"=0', 'state="half-open"=0', 'state="isolated"=0']);
+    expect(series(text, 'resilience_circuit_openings_total', 'gateway')).toEqual(['reason="isolated"=1']);
+    expect(series(text, 'resilience_circuit_state_seconds_total', 'gateway')).toEqual(['state="closed"=20', 'state="open"=0', 'state="half-open"=0', 'state="isolated"=30']);
+    const b = m.snapshot().breakers[0];
+    expect(b).toMatchObject({ outages: 1, mttr: 30 * S, recoveries: 0, failedRecoveries: 0 });
+  });
+
+  it('hears the recovery timer through the pipeline alone: half-opened on time, once', async () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({ name: 'gateway', clock, failureThreshold: 1, recoveryTimeout: 5 * S });
+    const shop = pipeline({ name: 'outer', clock }, pipeline({ name: 'shop', clock }, breaker));
+    const m = createMetrics({ clock });
+    m.observe(shop);
+    await shop.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    await clock.advance(5 * S); // the recovery timer fires: half-opened, no call
+    await clock.advance(1 * S);
+    await shop.execute(() => 'ok'); // the probe closes it
+    const b = m.snapshot().breakers[0];
+    expect(b?.timeInState).toEqual({ closed: 0, open: 5 * S, 'half-open': 1 * S, isolated: 0 });
+    expect(b).toMatchObject({ state: 'closed', outages: 1, recoveries: 1, openings: { failures: 1 }, mttr: 6 * S });
+  });
+
+  it('counts once when observed targets overlap: a pipeline, the pipeline nested in it and its breaker', async () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({ name: 'gateway', clock, failureThreshold: 1 });
+    const inner = pipeline({ name: 'shop', clock }, breaker);
+    const outer = pipeline({ name: 'outer', clock }, inner);
+    const m = createMetrics({ clock });
+    const subs = [m.observe(outer), m.observe(inner), m.observe(breaker)];
+    await outer.execute(() => Promise.reject(new Error('down'))).catch(() => undefined); // opens
+    await outer.execute(() => 'x').catch(() => undefined); // rejected
+    breaker.isolate();
+    const snap = m.snapshot();
+    expect(snap.breakers[0]?.openings).toEqual({ failures: 1, isolated: 1 });
+    expect(snap.rejections).toEqual([{ pipeline: 'outer', policy: 'gateway', operation: 'default', labels: {}, reasons: { 'circuit-open': 1 }, total: 1 }]);
+    expect(snap.calls).toHaveLength(1);
+    expect(snap.calls[0]?.total).toBe(2);
+    // With the overlap gone, one target alone: still once.
+    subs[1]?.dispose();
+    subs[2]?.dispose();
+    breaker.reset();
+    breaker.isolate();
+    expect(m.snapshot().breakers[0]?.openings).toEqual({ failures: 1, isolated: 2 });
+  });
+
+  it('a breaker shared with a pipeline metrics does not observe: observe the breaker too, each transition counts once', async () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({ name: 'gateway', clock, failureThreshold: 1 });
+    const shop = pipeline({ name: 'shop', clock }, breaker);
+    const admin = pipeline({ name: 'admin', clock }, breaker); // not observed
+    const m = createMetrics({ clock });
+    m.observe(shop);
+    m.observe(breaker);
+    await clock.advanceTo(1 * S);
+    await admin.execute(() => Promise.reject(new Error('down'))).catch(() => undefined); // opens, through admin
+    await clock.advanceTo(3 * S);
+    await shop.execute(() => 'x').catch(() => undefined); // rejected, through shop
+    const snap = m.snapshot();
+    expect(snap.breakers[0]).toMatchObject({ state: 'open', outages: 1, openings: { failures: 1 } });
+    expect(snap.breakers[0]?.timeInState).toMatchObject({ closed: 1 * S, open: 2 * S });
+    expect(snap.rejections.map((r) => `${r.pipeline}:${r.total}`)).toEqual(['shop:1']);
+  });
+});

@@ -20,7 +20,6 @@ import type { ChaosEvent } from '../chaos/events';
 import type { CircuitBreakerEvent } from '../circuit-breaker/events';
 import { systemClock, type Clock } from '../core/clock';
 import { Emitter, type ExecutedEvent, type Listener, type ResilienceEvent, type Subscription } from '../core/events';
-import { rules, validateOptions } from '../core/validation';
 import type { FallbackEvent } from '../fallback/events';
 import type { RetryEvent } from '../retry/events';
 import type { TimeoutEvent } from '../timeout/events';
@@ -29,9 +28,10 @@ import { BreakerStats } from './breaker-stats';
 import { callOutcome, rejectionReason } from './call-outcome';
 import { bump, str, toRecord } from './counts';
 import { toMetricFamilies, type ExportedDurations } from './families';
-import { checkHistogramOptions, histogramSchema, LogHistogram, type HistogramOptions } from './histogram';
+import { LogHistogram, type HistogramOptions } from './histogram';
 import { findLiveParts, isObservable, readState, readStats, type LiveBreaker, type LiveBulkhead, type Observable } from './live-views';
-import { CallOutcomes, isCircuitState, MetricLabels, type CallOutcome, type CircuitStateName } from './names';
+import { CallOutcomes, isCircuitState, type CallOutcome, type CircuitStateName } from './names';
+import { validateMetricsOptions, type MetricsOptions } from './options';
 import { renderPrometheus } from './prometheus';
 import { SeriesTable, type Series } from './series';
 import type {
@@ -47,51 +47,6 @@ import type {
   RetrySeriesSnapshot,
   TimeoutSeriesSnapshot,
 } from './snapshot';
-
-const RESERVED_LABELS = new Set<string>([...Object.values(MetricLabels), 'le', 'quantile']);
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/** Options of {@link createMetrics}. */
-export interface MetricsOptions {
-  /** Clock used to read time-based values (time in state, availability window). Use the policies' clock. @defaultValue `systemClock` */
-  readonly clock?: Clock | undefined;
-  /** Length of the availability window in ms. @defaultValue `300_000` (5 minutes) */
-  readonly availabilityWindow?: number | undefined;
-  /**
-   * Number of buckets of the availability window: the window slides one bucket
-   * (`availabilityWindow / availabilityBuckets` ms) at a time. @defaultValue `10`
-   */
-  readonly availabilityBuckets?: number | undefined;
-  /**
-   * Most distinct operations kept; further operations are counted under `_other` and in
-   * `resilience_metrics_series_dropped_total{limit="operations"}`. @defaultValue `100`
-   */
-  readonly maxOperations?: number | undefined;
-  /**
-   * Most distinct label sets (combinations of the `labelKeys` values) kept; further ones
-   * are counted with every value `_other` and in
-   * `resilience_metrics_series_dropped_total{limit="label_sets"}`. @defaultValue `100`
-   */
-  readonly maxLabelSets?: number | undefined;
-  /**
-   * Which call labels (`execute(fn, { labels })`) become metric labels. Opt-in, because
-   * labels such as user ids would explode cardinality. Missing labels count as `""`.
-   * @defaultValue `[]`
-   */
-  readonly labelKeys?: readonly string[] | undefined;
-  /** Buckets of the call-duration histograms. @defaultValue `{ min: 1, max: 60_000, bucketsPerDoubling: 4 }` */
-  readonly histogram?: HistogramOptions | undefined;
-}
-
-const metricsSchema = {
-  clock: rules.clock(),
-  availabilityWindow: rules.duration(0, { exclusiveMin: true }),
-  availabilityBuckets: rules.integer(1, 10_000),
-  maxOperations: rules.integer(1, 1_000_000),
-  maxLabelSets: rules.integer(1, 1_000_000),
-  labelKeys: rules.arrayOf(rules.string()),
-  histogram: rules.object(histogramSchema),
-};
 
 /**
  * The events metrics counts, by policy kind. Events of other kinds (a rate limiter, a
@@ -129,26 +84,17 @@ export class Metrics {
   private readonly liveBreakers = new Map<string, LiveBreaker>();
   private readonly bulkheads = new Map<string, LiveBulkheadEntry>();
   private readonly calls = new Emitter<CallRecord>();
-  private readonly recent: (ResilienceEvent | undefined)[] = new Array<ResilienceEvent | undefined>(8).fill(undefined);
-  private recentAt = 0;
+  /** How many observed targets each policy or pipeline belongs to. */
+  private readonly observed = new Map<object, number>();
+  /** Policies and pipelines in two or more observed targets: their events may come twice. */
+  private overlaps = 0;
+  /** Events counted while observed targets overlap (see {@link Metrics.deliver}). */
+  private counted: WeakSet<ResilienceEvent> | undefined = undefined;
   private readonly listener: (event: ResilienceEvent) => void;
 
   /** @internal Use {@link createMetrics}. */
   constructor(options: MetricsOptions = {}) {
-    const o = validateOptions<MetricsOptions>('metrics', options, metricsSchema, (opts, issues) => {
-      if (opts.histogram !== undefined) checkHistogramOptions(opts.histogram, issues, 'histogram.');
-      const seen = new Set<string>();
-      (opts.labelKeys ?? []).forEach((k, i) => {
-        if (!LABEL_NAME.test(k) || k.startsWith('__')) {
-          issues.push({ path: `labelKeys[${i}]`, value: k, expected: 'a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)' });
-        } else if (RESERVED_LABELS.has(k)) {
-          issues.push({ path: `labelKeys[${i}]`, value: k, expected: `a label name other than ${[...RESERVED_LABELS].join(', ')}` });
-        } else if (seen.has(k)) {
-          issues.push({ path: `labelKeys[${i}]`, value: k, expected: 'a label name not listed twice' });
-        }
-        seen.add(k);
-      });
-    });
+    const o = validateMetricsOptions(options);
     this.clock = o.clock ?? systemClock;
     const window = o.availabilityWindow ?? 300_000;
     this.windowSize = o.availabilityBuckets ?? 10;
@@ -167,14 +113,29 @@ export class Metrics {
    * Returns a {@link Subscription}: `dispose()` removes the listener and the live gauges;
    * the numbers counted so far stay.
    *
-   * Observing the same events through two targets (a pipeline and one of its policies)
-   * counts each event once.
+   * Observing a pipeline is enough: it hears every event of its policies, those of calls
+   * and those that belong to no call (a breaker's `isolate()`, `reset()` or recovery
+   * timer), each once. Observing the same events through two targets (a pipeline and one
+   * of its policies) still counts each event once. A breaker shared with pipelines you do
+   * not observe changes state in their calls too: observe it as well.
+   *
+   * @example
+   * ```ts
+   * const sub = metrics.observe(payments); // its breakers, bulkheads, nested pipelines
+   * metrics.observe(sharedBreaker); // also used by pipelines not observed: counted once
+   * sub.dispose();
+   * ```
    */
   observe(target: Observable): Subscription {
     if (!isObservable(target)) {
       throw new TypeError('metrics.observe() expects a policy or pipeline (an object with onEvent)');
     }
-    const { breakers, bulkheads } = findLiveParts(target);
+    const { nodes, breakers, bulkheads } = findLiveParts(target);
+    for (const n of nodes) {
+      const refs = (this.observed.get(n) ?? 0) + 1;
+      this.observed.set(n, refs);
+      if (refs === 2) this.overlaps++;
+    }
     const now = this.clock.now();
     for (const b of breakers) {
       if (!this.breakers.has(b.name)) this.breakers.set(b.name, new BreakerStats(b.name, readState(b) ?? 'closed', now));
@@ -186,18 +147,20 @@ export class Metrics {
       if (entry === undefined) this.bulkheads.set(b.name, { source: b, refs: 1 });
       else if (entry.source === b) entry.refs++;
     }
-    // Breakers emit manual transitions (isolate, reset) to their own listeners only, so
-    // listen to them directly too; events heard twice are counted once (see deliver()).
-    const subs = [target.onEvent(this.listener)];
-    for (const b of breakers) {
-      if (b !== (target as unknown) && isObservable(b)) subs.push(b.onEvent(this.listener));
-    }
+    const sub = target.onEvent(this.listener);
     let active = true;
     return {
       dispose: () => {
         if (!active) return;
         active = false;
-        for (const sub of subs) sub.dispose();
+        sub.dispose();
+        for (const n of nodes) {
+          const refs = (this.observed.get(n) ?? 1) - 1;
+          if (refs === 0) this.observed.delete(n);
+          else this.observed.set(n, refs);
+          if (refs === 1) this.overlaps--;
+        }
+        if (this.overlaps === 0) this.counted = undefined;
         for (const b of breakers) if (this.liveBreakers.get(b.name) === b) this.liveBreakers.delete(b.name);
         for (const b of bulkheads) {
           const entry = this.bulkheads.get(b.name);
@@ -209,10 +172,15 @@ export class Metrics {
 
   /**
    * Feeds one event in by hand (what `observe()` does for each event). Useful for events
-   * that reach you some other way, and in tests.
+   * that reach you some other way, and in tests. Each call counts the event it is given.
+   *
+   * @example
+   * ```ts
+   * otherCopy.onEvent((e) => metrics.record(e));
+   * ```
    */
   record(event: ResilienceEvent): void {
-    this.deliver(event);
+    this.count(event);
   }
 
   /**
@@ -223,13 +191,19 @@ export class Metrics {
     return this.calls.on(listener);
   }
 
+  /**
+   * An event from an observed target. The core delivers each event once to the policy
+   * that emitted it and once to each pipeline that contains it, so targets that share no
+   * policy never hear the same event: it is counted at once. Only while two observed
+   * targets overlap (a pipeline and one of its policies) can one event arrive twice; it is
+   * then counted the first time.
+   */
   private deliver(event: ResilienceEvent): void {
-    // A pipeline and its policies deliver the same event object one after the other:
-    // remember the last few events and count each once.
-    const recent = this.recent;
-    for (let i = 0; i < recent.length; i++) if (recent[i] === event) return;
-    recent[this.recentAt] = event;
-    this.recentAt = (this.recentAt + 1) % recent.length;
+    if (this.overlaps > 0) {
+      const counted = (this.counted ??= new WeakSet());
+      if (counted.has(event)) return;
+      counted.add(event);
+    }
     this.count(event);
   }
 

@@ -5,7 +5,8 @@
  *
  * @packageDocumentation
  */
-export { Metrics, createMetrics, type MetricsOptions } from './aggregator';
+export { Metrics, createMetrics } from './aggregator';
+export { type MetricsOptions } from './options';
 export { CallOutcomes, CircuitStateNames, MetricLabels, MetricNames, OVERFLOW_VALUE, type CallOutcome, type CircuitStateName, type MetricType } from './names';
 export {
   type BreakerSnapshot,
