@@ -8,6 +8,7 @@
 export { systemClock, type Clock } from './core/clock';
 export { systemRandom, type Random } from './core/random';
 export { ExecutionContext, currentContext, type ExecuteOptions, type Labels } from './core/context';
+export { onCallbackError, type CallbackErrorHandler } from './core/report';
 export { success, failure, type Outcome } from './core/outcome';
 export { Emitter, ExecutionEvents, type ExecutedEvent, type Listener, type ResilienceEvent, type Subscription } from './core/events';
 export { type ErrorClass, type ErrorFilter, type HandleOptions, type ResultFilter } from './core/classify';
@@ -32,6 +33,7 @@ export {
   ExecutionRejectedError,
   FallbackExhaustedError,
   OptionsValidationError,
+  RateLimitedError,
   ResilienceError,
   TimeoutError,
   isBrokenCircuitError,
@@ -40,6 +42,7 @@ export {
   isExecutionRejectedError,
   isFallbackExhaustedError,
   isOptionsValidationError,
+  isRateLimitedError,
   isResilienceError,
   isTimeoutError,
   type ErrorCode,
@@ -138,3 +141,26 @@ export {
   type BulkheadRejectedEvent,
   type BulkheadRejectionReason,
 } from './bulkhead';
+export {
+  rateLimiter,
+  RateLimiterPolicy,
+  PartitionedRateLimiterPolicy,
+  RateLimiterEvents,
+  rateLimiterDefaults,
+  memoryRateLimitStore,
+  MemoryRateLimitStore,
+  type RateLimiterOptions,
+  type PartitionedRateLimiterOptions,
+  type RateLimitAlgorithm,
+  type CostOption,
+  type MemoryRateLimitStoreOptions,
+  type RateLimitDecision,
+  type RateLimitRule,
+  type RateLimitStore,
+  type StoreDecision,
+  type RateLimiterEvent,
+  type RateLimitedEvent,
+  type RateLimitQueuedEvent,
+  type RateLimitAdmittedEvent,
+  type RateLimitReason,
+} from './rate-limiter';

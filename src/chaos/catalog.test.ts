@@ -45,7 +45,7 @@ describe('scenario catalog', () => {
       expect(typeof (publicEntry as Record<string, unknown>)[s.factory]).toBe('function');
     }
     expect(ids.size).toBe(catalog.scenarioCatalog.length);
-    expect(ids.size).toBe(20);
+    expect(ids.size).toBe(21);
   });
 
   it('every scenario can be built off (enabled: false) and stays off when armed until enable()', async () => {

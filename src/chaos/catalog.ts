@@ -282,6 +282,42 @@ export function paymentGatewayErrorSpike(options?: ErrorSpikeOptions): FlappingP
   });
 }
 
+/** A 429 Too Many Requests answer, with the partner's `Retry-After`. */
+export class SimulatedRateLimitError extends SimulatedHttpError {
+  /** The partner's `Retry-After`, in ms (the header says it in whole seconds). */
+  readonly retryAfter: number;
+  /** The response headers, lower-case: `retry-after` in whole seconds, as HTTP sends it. */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(retryAfter: number, message = 'Partner quota exceeded: too many requests') {
+    super(429, message);
+    this.name = 'SimulatedRateLimitError';
+    this.retryAfter = retryAfter;
+    this.headers = { 'retry-after': String(Math.ceil(retryAfter / 1000)) };
+  }
+}
+
+/** Options of {@link partnerRateLimited}. */
+export interface PartnerRateLimitedOptions extends ScenarioOptions {
+  /** The `Retry-After` the partner answers (ms; the header rounds it up to whole seconds). @defaultValue 2 000 */
+  readonly retryAfter?: number | undefined;
+}
+
+/**
+ * Partner answers 429 with `Retry-After`: a payment gateway's or a social platform's quota
+ * is spent. The error is a {@link SimulatedRateLimitError} (`status` 429, `retryAfter` in
+ * ms, `headers['retry-after']` in seconds). Exercises retry honouring the partner's pushback
+ * (`retry({ retryAfter: (e) => e.retryAfter })`), our own rate limiter in front of the
+ * partner, and fallback.
+ */
+export function partnerRateLimited(options?: PartnerRateLimitedOptions): FaultInjectionPolicy {
+  const [own, rest] = split(options, ['retryAfter'] as const);
+  const after = own.retryAfter ?? 2_000;
+  if (!(typeof after === 'number' && Number.isFinite(after) && after >= 0)) {
+    throw new RangeError(`partnerRateLimited() expects \`retryAfter\` to be a duration in ms ≥ 0, got ${String(after)}`);
+  }
+  return faultInjection({ ...named('partner-rate-limited', rest), error: () => withoutStack(() => new SimulatedRateLimitError(after)) });
+}
+
 // ─── Social login ─────────────────────────────────────────────────────────────────────
 
 /** Social login down: the identity provider answers 503. Exercises breaker and a fallback (guest session, cached identity). */
@@ -355,6 +391,7 @@ export const scenarioCatalog: readonly ScenarioInfo[] = Object.freeze([
   { id: 'payment-gateway-down', factory: 'paymentGatewayDown', faultKind: 'error', simulates: 'payment gateway answers 503', exercises: 'circuit breaker, fallback gateway or queue' },
   { id: 'payment-gateway-slow', factory: 'paymentGatewaySlow', faultKind: 'latency', simulates: 'slow charges, lognormal (median 1.5 s, p99 8 s)', exercises: 'timeout, slow-call rate' },
   { id: 'payment-gateway-error-spike', factory: 'paymentGatewayErrorSpike', faultKind: 'flapping', simulates: 'bursts of 502s (15 s on, 45 s off, 50 %)', exercises: 'failure-rate window, half-open recovery' },
+  { id: 'partner-rate-limited', factory: 'partnerRateLimited', faultKind: 'error', simulates: 'partner answers 429 with Retry-After (quota spent)', exercises: 'retry honouring retryAfter, rate limiter, fallback' },
   { id: 'social-login-down', factory: 'socialLoginDown', faultKind: 'error', simulates: 'identity provider answers 503', exercises: 'circuit breaker, guest/cached fallback' },
   { id: 'social-login-token-expired', factory: 'socialLoginTokenExpired', faultKind: 'outcome', simulates: '401 invalid_token response', exercises: 'token refresh, handleResult' },
   { id: 'social-login-sync-failure', factory: 'socialLoginSyncFailure', faultKind: 'error', simulates: 'friends/profile sync fails with 502', exercises: 'retry, stale fallback' },

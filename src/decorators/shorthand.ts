@@ -15,6 +15,7 @@ import { collectIssues, isPlainObject, rules } from '../core/validation';
 import { bulkhead as bulkheadPolicy, type BulkheadOptions } from '../bulkhead/index';
 import { circuitBreaker as circuitBreakerPolicy, type CircuitBreakerOptions } from '../circuit-breaker/index';
 import { fallback as fallbackPolicy, type FallbackOptions } from '../fallback/index';
+import { rateLimiter as rateLimiterPolicy, type PartitionedRateLimiterOptions, type RateLimiterOptions } from '../rate-limiter/index';
 import { retry as retryPolicy, type RetryOptions } from '../retry/index';
 import { timeout as timeoutPolicy, type TimeoutOptions } from '../timeout/index';
 import { makeDecorator, type DecoratorOptions, type PolicyScope, type ResilientDecorator } from './resilient';
@@ -135,6 +136,32 @@ export function bulkhead(options: number | (BulkheadOptions & DecoratorOptions))
   return shorthand('@bulkhead', options as number | BulkheadOptions, (o, name) =>
     bulkheadPolicy(named<BulkheadOptions>(typeof o === 'number' ? { maxConcurrent: o } : o, name) as BulkheadOptions),
   );
+}
+
+/**
+ * Rate-limits the decorated method (see `rateLimiter()` in `breakwater`): `rate` calls per
+ * `per` ms, shared by every instance by default; with a `key`, one limit per key (a
+ * partitioned limiter). A call over the limit rejects with `RateLimitedError`, or waits up
+ * to `maxWait`.
+ *
+ * @param options - rate limiter options (or `rate` per second as a number; `name` defaults
+ *   to `'Class.method'`), optionally `key` and `maxPartitions` for one limit per key, plus
+ *   `scope` and `operation`.
+ * @example
+ * ```ts
+ * class Shop {
+ *   @rateLimit({ rate: 1, per: 2_000, burst: 3, key: (ctx) => ctx.labels.player ?? 'anonymous' })
+ *   async purchase(item: string): Promise<Receipt> { return payments.charge(item); }
+ * }
+ * ```
+ */
+export function rateLimit(
+  options: number | ((RateLimiterOptions | PartitionedRateLimiterOptions) & DecoratorOptions),
+): ResilientDecorator {
+  return shorthand('@rateLimit', options as number | RateLimiterOptions, (o, name) => {
+    const opts = named<RateLimiterOptions>(typeof o === 'number' ? { rate: o } : o, name) as RateLimiterOptions | PartitionedRateLimiterOptions;
+    return 'key' in opts ? rateLimiterPolicy.partitioned(opts) : rateLimiterPolicy(opts);
+  });
 }
 
 /**

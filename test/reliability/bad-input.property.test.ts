@@ -13,6 +13,7 @@ import { retry, retryBudget, exponentialBackoff, linearBackoff, constantBackoff,
 import { circuitBreaker } from '../../src/circuit-breaker/index';
 import { timeout } from '../../src/timeout/index';
 import { bulkhead } from '../../src/bulkhead/index';
+import { rateLimiter } from '../../src/rate-limiter/index';
 import { fallback, lastKnownGood, type LastKnownGood } from '../../src/fallback/index';
 import {
   behaviorInjection,
@@ -128,6 +129,20 @@ const specs: readonly FactorySpec[] = [
     build: (o) => bulkhead.partitioned(o as never),
     keys: ['maxConcurrent', 'maxQueue', 'queueTimeout', 'name', 'clock', 'key', 'maxPartitions'],
     numeric: { maxConcurrent: { infinity: false }, maxQueue: { infinity: true }, queueTimeout: { infinity: true }, maxPartitions: { infinity: true } },
+  },
+  {
+    name: 'rateLimiter',
+    base: (clock) => ({ clock, rate: 5, burst: 2, maxWait: 10 }),
+    build: (o) => rateLimiter(o as never),
+    keys: ['rate', 'per', 'burst', 'cost', 'algorithm', 'maxWait', 'maxQueue', 'name', 'clock', 'store'],
+    numeric: { rate: { infinity: false }, per: { infinity: false }, burst: { infinity: false }, maxWait: { infinity: false }, maxQueue: { infinity: true } },
+  },
+  {
+    name: 'rateLimiter.partitioned',
+    base: (clock) => ({ clock, rate: 5, key: () => 'k' }),
+    build: (o) => rateLimiter.partitioned(o as never),
+    keys: ['rate', 'per', 'burst', 'cost', 'algorithm', 'maxWait', 'maxQueue', 'name', 'clock', 'store', 'key', 'maxPartitions'],
+    numeric: { rate: { infinity: false }, per: { infinity: false }, burst: { infinity: false }, maxWait: { infinity: false }, maxQueue: { infinity: true }, maxPartitions: { infinity: true } },
   },
   {
     name: 'fallback',
