@@ -104,6 +104,27 @@ describe('startLoad: concurrency mode', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('stop works detached (passed as a callback), cancels the think-time pauses, and fn runs unbound', async () => {
+    const clock = new VirtualClock();
+    const receivers: unknown[] = [];
+    const run = startLoad({
+      fn: function (this: unknown) {
+        receivers.push(this);
+      },
+      concurrency: 2,
+      thinkTime: 50,
+      clock,
+    });
+    await clock.advance(120);
+    const { stop } = run;
+    clock.setTimeout(stop, 0);
+    await clock.advance(0);
+    const stats = await run.done;
+    expect(stats).toMatchObject({ started: 6, stopped: true, inFlight: 0 }); // 2 workers × calls at 0, 50, 100
+    expect(receivers.every((r) => r === undefined)).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
+
   it('is bounded by maxCalls even when calls take no time at all', async () => {
     const clock = new VirtualClock();
     let n = 0;

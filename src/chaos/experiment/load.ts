@@ -9,7 +9,7 @@
  */
 import { systemClock, type Clock } from '../../core/clock';
 import { isThenable } from '../../core/outcome';
-import { timerServiceFor, type TimerEntry } from '../../core/timer-service';
+import { timerServiceFor, type TimerEntry, type TimerService } from '../../core/timer-service';
 import { rules, validateOptions } from '../../core/validation';
 
 /** One settled call of a load run. */
@@ -126,143 +126,209 @@ export function validateLoadOptions(
  */
 export function startLoad(options: LoadOptions): LoadRun {
   const o = validateLoadOptions('startLoad', options);
-  const clock = o.clock ?? systemClock;
-  const timers = timerServiceFor(clock);
-  const fn = o.fn;
-  const maxCalls = o.maxCalls ?? 100_000;
-  const onResult = o.onResult;
-  const t0 = clock.now();
-  const endAt = t0 + (o.duration ?? Number.POSITIVE_INFINITY);
-  let started = 0;
-  let settled = 0;
-  let succeeded = 0;
-  let failed = 0;
-  let inFlight = 0;
-  let dropped = 0;
-  let stopped = false;
-  let tick: TimerEntry | undefined;
-  let endTimer: TimerEntry | undefined;
-  const pauses = new Set<TimerEntry>(); // concurrency mode: workers' think-time timers
-  let resolveDone: (s: LoadStats) => void = () => undefined;
-  const done = new Promise<LoadStats>((r) => (resolveDone = r));
+  const run = o.rate !== undefined ? new RateLoad(o, o.rate) : new ConcurrencyLoad(o, o.concurrency as number);
+  run.start();
+  return run;
+}
 
-  const stats = (): LoadStats => ({ started, settled, succeeded, failed, inFlight, dropped, stopped });
-  const maybeDone = (): void => {
-    if (stopped && inFlight === 0) resolveDone(stats());
-  };
-  const stop = (): void => {
-    if (stopped) return;
-    stopped = true;
-    tick?.cancel();
-    endTimer?.cancel();
-    tick = endTimer = undefined;
-    for (const e of pauses) e.cancel();
-    pauses.clear();
-    maybeDone();
+/** What both load models share: the counters, launching one call, stopping, `done`. */
+abstract class LoadDriver implements LoadRun {
+  readonly done: Promise<LoadStats>;
+  protected readonly clock: Clock;
+  protected readonly timers: TimerService;
+  protected readonly maxCalls: number;
+  /** When the run started, on the clock. */
+  protected readonly t0: number;
+  /** No call starts at or after this clock time. */
+  protected readonly endAt: number;
+  protected started = 0;
+  protected inFlight = 0;
+  protected stopped = false;
+  private settled = 0;
+  private succeeded = 0;
+  private failed = 0;
+  protected dropped = 0;
+  private resolveDone: (s: LoadStats) => void = () => undefined;
+
+  constructor(private readonly o: LoadOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.timers = timerServiceFor(this.clock);
+    this.maxCalls = o.maxCalls ?? 100_000;
+    this.t0 = this.clock.now();
+    this.endAt = this.t0 + (o.duration ?? Number.POSITIVE_INFINITY);
+    this.done = new Promise<LoadStats>((r) => (this.resolveDone = r));
+  }
+
+  get stats(): LoadStats {
+    const { started, settled, succeeded, failed, inFlight, dropped, stopped } = this;
+    return { started, settled, succeeded, failed, inFlight, dropped, stopped };
+  }
+
+  /** Stops starting calls (idempotent); a property, so `run.stop` can be passed around. */
+  readonly stop = (): void => {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.cancelTimers();
+    this.maybeDone();
   };
 
-  /** Starts call number `started`; `after` runs when it settles (concurrency mode). */
-  const launch = (after: (() => void) | undefined): void => {
-    const index = started++;
-    inFlight++;
-    const start = clock.now();
-    const finish = (ok: boolean, error: unknown): void => {
-      inFlight--;
-      settled++;
-      if (ok) succeeded++;
-      else failed++;
-      if (onResult !== undefined) {
-        try {
-          onResult({ index, start, end: clock.now(), ok, error });
-        } catch {
-          // a failing listener must not stop the load
-        }
-      }
-      if (!stopped) after?.();
-      maybeDone();
-    };
+  /** Starts the schedule. */
+  abstract start(): void;
+
+  /** Cancels the model's timers (on stop). */
+  protected abstract cancelTimers(): void;
+
+  /** Starts call number `started`; `after` runs when it settles, unless the run stopped. */
+  protected launch(after: (() => void) | undefined): void {
+    const index = this.started++;
+    this.inFlight++;
+    const start = this.clock.now();
+    const fn = this.o.fn;
     let result: unknown;
     try {
       result = fn(index);
     } catch (error) {
-      finish(false, error);
+      this.settle(index, start, false, error, after);
       return;
     }
     if (isThenable(result)) {
       result.then(
-        () => finish(true, undefined),
-        (error: unknown) => finish(false, error),
+        () => this.settle(index, start, true, undefined, after),
+        (error: unknown) => this.settle(index, start, false, error, after),
       );
     } else {
-      finish(true, undefined);
-    }
-  };
-
-  const exhausted = (): boolean => started >= maxCalls || clock.now() >= endAt;
-
-  if (o.rate !== undefined) {
-    const interval = 1000 / o.rate;
-    const maxInFlight = o.maxInFlight ?? 1000;
-    let due = 0; // calls due so far (launched or dropped)
-    const fire = (): void => {
-      tick = undefined;
-      const now = clock.now();
-      // Start every call due by now (a host timer fires on whole milliseconds, maybe late).
-      while (!stopped && due < maxCalls) {
-        const at = t0 + due * interval;
-        if (at >= endAt) break;
-        if (at > now) {
-          tick = timers.schedule(at, fire);
-          return;
-        }
-        due++;
-        if (inFlight >= maxInFlight) dropped++;
-        else launch(undefined);
-      }
-      stop(); // the next call would be due at or after the end, or maxCalls is reached
-    };
-    if (maxCalls === 0 || t0 >= endAt) stop();
-    else fire();
-  } else {
-    if (endAt !== Number.POSITIVE_INFINITY) endTimer = timers.schedule(endAt, stop);
-    const workers = o.concurrency as number;
-    const think = o.thinkTime ?? 0;
-    let running = workers;
-    const resume = (): void => {
-      if (stopped) return;
-      if (exhausted()) {
-        if (--running === 0) stop();
-        return;
-      }
-      launch(next);
-    };
-    const next = (): void => {
-      if (stopped) return;
-      if (think > 0) {
-        const entry = timers.schedule(clock.now() + think, () => {
-          pauses.delete(entry);
-          resume();
-        });
-        pauses.add(entry);
-      } else {
-        // A fresh microtask: no recursion with synchronous functions.
-        void Promise.resolve().then(resume);
-      }
-    };
-    for (let w = 0; w < workers; w++) {
-      if (exhausted()) {
-        if (--running === 0) stop();
-        continue;
-      }
-      launch(next);
+      this.settle(index, start, true, undefined, after);
     }
   }
 
-  return {
-    get stats() {
-      return stats();
-    },
-    stop,
-    done,
+  /** Whether no further call may start: `maxCalls` started or the duration is over. */
+  protected exhausted(): boolean {
+    return this.started >= this.maxCalls || this.clock.now() >= this.endAt;
+  }
+
+  private settle(index: number, start: number, ok: boolean, error: unknown, after: (() => void) | undefined): void {
+    this.inFlight--;
+    this.settled++;
+    if (ok) this.succeeded++;
+    else this.failed++;
+    const onResult = this.o.onResult;
+    if (onResult !== undefined) {
+      try {
+        onResult({ index, start, end: this.clock.now(), ok, error });
+      } catch {
+        // a failing listener must not stop the load
+      }
+    }
+    if (!this.stopped) after?.();
+    this.maybeDone();
+  }
+
+  private maybeDone(): void {
+    if (this.stopped && this.inFlight === 0) this.resolveDone(this.stats);
+  }
+}
+
+/** The open model: calls start on schedule, `rate` per second, whether earlier ones finished or not. */
+class RateLoad extends LoadDriver {
+  private readonly interval: number;
+  private readonly maxInFlight: number;
+  /** Calls due so far (launched or dropped). */
+  private due = 0;
+  private tick: TimerEntry | undefined;
+
+  constructor(o: LoadOptions, rate: number) {
+    super(o);
+    this.interval = 1000 / rate;
+    this.maxInFlight = o.maxInFlight ?? 1000;
+  }
+
+  start(): void {
+    if (this.maxCalls === 0 || this.t0 >= this.endAt) this.stop();
+    else this.fire();
+  }
+
+  protected cancelTimers(): void {
+    this.tick?.cancel();
+    this.tick = undefined;
+  }
+
+  private readonly fire = (): void => {
+    this.tick = undefined;
+    const now = this.clock.now();
+    // Start every call due by now (a host timer fires on whole milliseconds, maybe late).
+    while (!this.stopped && this.due < this.maxCalls) {
+      const at = this.t0 + this.due * this.interval;
+      if (at >= this.endAt) break;
+      if (at > now) {
+        this.tick = this.timers.schedule(at, this.fire);
+        return;
+      }
+      this.due++;
+      if (this.inFlight >= this.maxInFlight) this.dropped++;
+      else this.launch(undefined);
+    }
+    this.stop(); // the next call would be due at or after the end, or maxCalls is reached
+  };
+}
+
+/** The closed model: `workers` workers, each starting its next call when the previous one settles (after `thinkTime`). */
+class ConcurrencyLoad extends LoadDriver {
+  private readonly think: number;
+  /** Workers still running. */
+  private running: number;
+  private endTimer: TimerEntry | undefined;
+  /** Workers' think-time timers. */
+  private readonly pauses = new Set<TimerEntry>();
+
+  constructor(
+    o: LoadOptions,
+    private readonly workers: number,
+  ) {
+    super(o);
+    this.think = o.thinkTime ?? 0;
+    this.running = workers;
+  }
+
+  start(): void {
+    if (this.endAt !== Number.POSITIVE_INFINITY) this.endTimer = this.timers.schedule(this.endAt, this.stop);
+    for (let w = 0; w < this.workers; w++) {
+      if (this.exhausted()) {
+        if (--this.running === 0) this.stop();
+        continue;
+      }
+      this.launch(this.next);
+    }
+  }
+
+  protected cancelTimers(): void {
+    this.endTimer?.cancel();
+    this.endTimer = undefined;
+    for (const e of this.pauses) e.cancel();
+    this.pauses.clear();
+  }
+
+  /** A worker's call settled: pause, then resume. */
+  private readonly next = (): void => {
+    if (this.stopped) return;
+    if (this.think > 0) {
+      const entry = this.timers.schedule(this.clock.now() + this.think, () => {
+        this.pauses.delete(entry);
+        this.resume();
+      });
+      this.pauses.add(entry);
+    } else {
+      // A fresh microtask: no recursion with synchronous functions.
+      void Promise.resolve().then(this.resume);
+    }
+  };
+
+  /** A worker starts its next call, or retires when the run is exhausted. */
+  private readonly resume = (): void => {
+    if (this.stopped) return;
+    if (this.exhausted()) {
+      if (--this.running === 0) this.stop();
+      return;
+    }
+    this.launch(this.next);
   };
 }
