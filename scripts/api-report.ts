@@ -231,7 +231,8 @@ export function checkApiReports(packageDir: string, reportDir: string): ApiRepor
         messages.push(`${label(f)} is missing: a new entry point needs its API report committed.`);
         continue;
       }
-      const expected = readFileSync(committed, 'utf8');
+      // A checkout that turned line ends into CRLF has not changed the API.
+      const expected = readFileSync(committed, 'utf8').replace(/\r\n/g, '\n');
       if (expected !== generated) messages.push(`The public API changed:\n${unifiedDiff(expected, generated, label(f))}`);
     }
     const existing = existsSync(reportDir) ? readdirSync(reportDir).filter((f) => f.endsWith('.api.md')) : [];
