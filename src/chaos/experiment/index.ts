@@ -5,26 +5,23 @@
  *
  * @packageDocumentation
  */
-export {
-  FaultIntensity,
-  faultIntensity,
-  runExperiment,
-  runSuite,
-  type ChaosGate,
-  type CheckSpec,
-  type Checks,
-  type ExperimentFault,
-  type ExperimentLoad,
-  type ExperimentObserver,
-  type ExperimentOptions,
-  type ExperimentSchedule,
-  type ExperimentStartInfo,
-  type OperationThresholds,
-  type SuiteExperiment,
-  type SuiteOptions,
-  type ThresholdSpec,
-  type WatchedCircuit,
-} from './runner';
+export { FaultIntensity, faultIntensity } from './intensity';
+export { runExperiment } from './runner';
+export { runSuite, type SuiteExperiment, type SuiteOptions } from './suite';
+export type {
+  ChaosGate,
+  CheckSpec,
+  Checks,
+  ExperimentFault,
+  ExperimentLoad,
+  ExperimentObserver,
+  ExperimentOptions,
+  ExperimentSchedule,
+  ExperimentStartInfo,
+  OperationThresholds,
+  ThresholdSpec,
+  WatchedCircuit,
+} from './experiment-options';
 export {
   METRIC_AGGREGATES,
   ThresholdSyntaxError,

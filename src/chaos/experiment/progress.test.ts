@@ -6,7 +6,9 @@ import { VirtualClock } from '../../testing/virtual-clock';
 import { faultInjection } from '../faults';
 import { createChaosController } from '../guards';
 import { progressReporter, type ProgressStream } from './progress';
-import { runExperiment, runSuite, type ExperimentOptions } from './runner';
+import type { ExperimentOptions } from './experiment-options';
+import { runExperiment } from './runner';
+import { runSuite } from './suite';
 
 function stream(isTTY: boolean, columns?: number): ProgressStream & { text: string } {
   const s = {

@@ -9,7 +9,7 @@
 import { rules, validateOptions } from '../../core/validation';
 import type { ExperimentJournal, ExperimentPhase } from './journal';
 import { formatDuration, formatRate } from './report-markdown';
-import type { ExperimentObserver, ExperimentStartInfo } from './runner';
+import type { ExperimentObserver, ExperimentStartInfo } from './experiment-options';
 
 /** Where progress goes: `process.stderr` or anything with `write`. */
 export interface ProgressStream {

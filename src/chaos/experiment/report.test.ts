@@ -13,7 +13,8 @@ import { createChaosController } from '../guards';
 import type { SuiteJournal } from './journal';
 import { renderHtml, CHART_IDS, escapeHtml } from './report-html';
 import { escapeMarkdown, formatDuration, formatRate, renderMarkdown } from './report-markdown';
-import { runSuite, type ExperimentOptions } from './runner';
+import type { ExperimentOptions } from './experiment-options';
+import { runSuite } from './suite';
 
 /** A suite with a pass, a fail, a halt, a skip and a refusal, and hostile names. */
 async function sampleSuite(): Promise<SuiteJournal> {

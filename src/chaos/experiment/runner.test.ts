@@ -13,7 +13,10 @@ import { VirtualClock } from '../../testing/virtual-clock';
 import { faultInjection } from '../faults';
 import { createChaosController, type ChaosController } from '../guards';
 import type { ExperimentJournal } from './journal';
-import { faultIntensity, runExperiment, runSuite, type ExperimentFault, type ExperimentOptions } from './runner';
+import type { ExperimentFault, ExperimentOptions } from './experiment-options';
+import { faultIntensity } from './intensity';
+import { runExperiment } from './runner';
+import { runSuite } from './suite';
 
 interface World {
   clock: VirtualClock;
@@ -385,6 +388,38 @@ describe('runExperiment: measurements and determinism', () => {
     const parsed = JSON.parse(a) as ExperimentJournal;
     expect(parsed.seed).toBe(7);
     expect(parsed.phases.map((p) => p.phase)).toEqual(['baseline', 'ramp', 'inject', 'recovery']);
+  });
+
+  it('watches a circuit breaker through its events: state read once, a manual reset recorded at its exact time', async () => {
+    const w = world();
+    const g = gateway(w, (b) => [b]);
+    let reads = 0;
+    const watched = new Proxy(g.breaker, {
+      get(target, key) {
+        if (key === 'state') reads++;
+        const v = Reflect.get(target, key, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    // Between two calls (every 100 ms, 20 ms each): the breaker, open since its failed probe
+    // at 2 700, is reset by hand at 3 050, after the faults went off at 3 000.
+    w.clock.setTimeout(() => g.breaker.reset(), 3_050);
+    const j = await run(w.clock, {
+      name: 'reset by hand',
+      hypothesis: 'h',
+      faults: [g.fault],
+      load: { fn: g.call, rate: 10 },
+      steadyState: { '*': { errorRate: ['rate<0.1'] } },
+      schedule,
+      circuitBreakers: [watched],
+      clock: w.clock,
+    });
+    expect(reads).toBe(1); // at the start; never polled after a call or at an evaluation
+    expect(j.timeToDetect).toBe(200);
+    expect(j.circuitsClosedAfter).toBe(50); // polling would have seen it at the next call's end (3 120)
+    expect(j.series.find((p) => p.start === 2_500)?.circuits).toEqual({ gateway: 'open' });
+    expect(j.series.find((p) => p.start === 3_500)?.circuits).toEqual({ gateway: 'closed' });
+    expect(w.clock.pending).toBe(0);
   });
 
   it('records per-operation checks, time series and injections per fault', async () => {
