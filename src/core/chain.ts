@@ -8,7 +8,7 @@
 import { callWithContext, type ExecutionContext } from './context';
 import type { Emitter, EventPayload, ResilienceEvent } from './events';
 import { isThenable, type Done, type Outcome } from './outcome';
-import { reportInternalError } from './timer-service';
+import { reportInternalError } from './report';
 
 /**
  * @internal One step of a compiled chain. A strategy must call `done` exactly once, and

@@ -9,7 +9,8 @@
  * | `handleResult` | no value counts as a failure                                            |
  *
  * Caller cancellation (the caller's own signal aborted) is never a failure, whatever the
- * filters say. A filter that throws is treated as answering `false`.
+ * filters say. A filter that throws is treated as answering `false`, and its error is
+ * reported (see `onCallbackError`).
  *
  * Retry never retries an execution rejection (`ExecutionRejectedError`: an open circuit, a
  * full bulkhead, a rate limiter's rejection), whatever `handle` says, unless its
@@ -19,6 +20,7 @@
  */
 import type { ExecutionContext } from './context';
 import type { Outcome } from './outcome';
+import { reportInternalError } from './report';
 import { rules } from './validation';
 
 /** A class of errors (any constructor), for `handle`. */
@@ -97,14 +99,16 @@ export function compileClassifier(
         if (handleResult === undefined) return Verdict.Success;
         try {
           return handleResult(outcome.value) === true ? Verdict.Failure : Verdict.Success;
-        } catch {
+        } catch (error) {
+          reportInternalError(error, 'handleResult');
           return Verdict.Success;
         }
       }
       if (ctx.cancelledByCaller) return Verdict.Ignored;
       try {
         return handle(outcome.error) === true ? Verdict.Failure : Verdict.Ignored;
-      } catch {
+      } catch (error) {
+        reportInternalError(error, 'handle');
         return Verdict.Ignored;
       }
     },

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { Labels } from './context';
-import { reportInternalError } from './timer-service';
+import { reportInternalError } from './report';
 
 /** What `on()` returns: call `dispose()` to remove the listener. Idempotent. */
 export interface Subscription {

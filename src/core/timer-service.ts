@@ -16,6 +16,7 @@
  */
 import { canUnref, refTimer, unrefTimer, type Clock } from './clock';
 import { Heap } from './heap';
+import { reportInternalError } from './report';
 
 /** @internal A scheduled callback; `cancel()` is idempotent. */
 export interface TimerEntry {
@@ -180,13 +181,11 @@ export class TimerService {
   }
 }
 
-/** @internal Surfaces an error that escaped a library callback without breaking the caller. */
-export function reportInternalError(error: unknown, what = 'an internal callback'): void {
-  const c = (globalThis as { console?: { error(...args: unknown[]): void } }).console;
-  c?.error(`[breakwater] ${what} threw:`, error);
-}
 
 /** Largest delay platform timers accept (2^31 - 1 ms, about 24.8 days). */
+/** @internal Kept for importers; the rule lives in `./report`. */
+export { reportInternalError } from './report';
+
 const MAX_TIMER_DELAY = 2_147_483_647;
 
 const services = new WeakMap<Clock, TimerService>();

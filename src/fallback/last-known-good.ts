@@ -5,6 +5,7 @@
  */
 import type { ExecutionContext } from '../core/context';
 import { ResilienceError, withoutStack } from '../core/errors';
+import { reportInternalError } from '../core/report';
 import { validateOptions } from '../core/validation';
 import { lastKnownGoodDefaults, lastKnownGoodSchema, type LastKnownGoodOptions } from './options';
 
@@ -82,7 +83,8 @@ export class LastKnownGood {
     let k: unknown;
     try {
       k = fn(ctx);
-    } catch {
+    } catch (error) {
+      reportInternalError(error, 'lastKnownGood key');
       return undefined;
     }
     return typeof k === 'string' ? `${ctx.operation}\u0000${k}` : undefined;
