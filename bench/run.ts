@@ -23,11 +23,12 @@ import { peerRejectionCases } from './cases/rejection';
 import { peerContentionCases } from './cases/contention';
 import { peerMemoryCases, type MemorySizes } from './cases/memory';
 import { bwCallCases, bwContentionCases, bwMemoryCases, bwRejectionCases } from './cases/breakwater';
+import { rlCallCases, rlDecisionCases, rlDecisionTable, rlMemoryCases, rlRejectionCases, rlTargets } from './cases/rate-limiter';
 import { callTable, contentionTable, load, machine, memoryTable, rejectionTable, settingsLine, targetTable } from './report';
 import { targets, type Results } from './targets';
 import type { CallResult, MemoryResult, WorkloadResult } from './harness';
 
-const SECTIONS = ['calls', 'open', 'contention', 'memory'] as const;
+const SECTIONS = ['calls', 'open', 'contention', 'memory', 'ratelimit'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -86,18 +87,19 @@ async function main(): Promise<void> {
   const allCalls: CallCase[] = [];
   for (const w of fns) {
     allCalls.push({ id: `bare@${w.id}`, group: 'baseline', label: `bare \`await fn()\``, op: w.fn }, ...referenceCallCases(w));
-    allCalls.push(...bwCallCases(w), ...peerCallCases(w));
+    allCalls.push(...bwCallCases(w), ...rlCallCases(w), ...peerCallCases(w));
   }
   const callCases = keep(allCalls);
   const [bareReject, ...peerRejections] = peerRejectionCases();
-  const rejectionCases = keep([...(bareReject === undefined ? [] : [bareReject]), ...(await bwRejectionCases()), ...peerRejections]);
+  const rejectionCases = keep([...(bareReject === undefined ? [] : [bareReject]), ...(await bwRejectionCases()), ...rlRejectionCases(), ...peerRejections]);
   const contentionCases: WorkloadCase[] = keep(
     sizes.flatMap((n) => {
       const [sem, ...peers] = peerContentionCases(n);
       return [...(sem === undefined ? [] : [sem]), ...bwContentionCases(n), ...peers];
     }),
   );
-  const memoryCases = keep([...peerMemoryCases(memorySizes), ...bwMemoryCases(memorySizes)]);
+  const memoryCases = keep([...peerMemoryCases(memorySizes), ...bwMemoryCases(memorySizes), ...rlMemoryCases(memorySizes.calls)]);
+  const decisionCases = keep(rlDecisionCases());
 
   log(`breakwater benchmarks: ${machine()}`);
   log(settingsLine(settings, quick));
@@ -117,6 +119,10 @@ async function main(): Promise<void> {
     log(`memory cases (${memoryCases.length})…`);
     for (const r of await runMemoryCases(memoryCases, settings, log)) memory.set(r.case.id, r);
   }
+  if (sections.has('ratelimit')) {
+    log(`rate limiter decision cases (${decisionCases.length})…`);
+    for (const r of await runCallCases(decisionCases, settings, log)) calls.set(r.case.id, r);
+  }
   for (const dispose of peerDisposers) dispose();
 
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -128,7 +134,8 @@ async function main(): Promise<void> {
     out.push('### Bulkhead contention (all tasks submitted at once; each awaits one `setImmediate`)', '', contentionTable(contentionCases, sizes, results), '');
   }
   if (sections.has('memory')) out.push('### Memory', '', memoryTable(results), '');
-  out.push('### Targets', '', targetTable(targets(sizes, memorySizes), results), '');
+  if (sections.has('ratelimit')) out.push('### Rate limiter decisions (no call)', '', rlDecisionTable(decisionCases, results), '');
+  out.push('### Targets', '', targetTable([...targets(sizes, memorySizes), ...rlTargets(memorySizes.calls)], results), '');
   const report = out.join('\n');
   process.stdout.write(`${report}\n`);
   if (readme) {

@@ -236,11 +236,15 @@ export class RateLimitedError extends ExecutionRejectedError {
     this.retryAfter = retryAfter;
   }
 
-  /** @internal The cheap way to make one on the rejection path (see `fastError`). */
+  /**
+   * @internal The cheap way to make one on the rejection path (see `fastError`), cheaper
+   * still: `message` and `stack` are built from the fields when first read (a refused
+   * player's message is usually never read), by accessors on the prototype.
+   */
   static create(limiter: string, reason: RateLimitReason, retryAfter: number, partition?: string): RateLimitedError {
-    const e = fastError(RateLimitedError.prototype, rateLimitedMessage(limiter, reason, partition, retryAfter), ErrorCodes.rateLimited) as {
-      -readonly [K in keyof RateLimitedError]: RateLimitedError[K];
-    };
+    const e = Object.create(RateLimitedError.prototype) as { -readonly [K in keyof RateLimitedError]: RateLimitedError[K] } & { [BRAND]: boolean };
+    e.code = ErrorCodes.rateLimited;
+    e[BRAND] = true;
     e.limiter = limiter;
     e.reason = reason;
     e.partition = partition;
@@ -249,6 +253,30 @@ export class RateLimitedError extends ExecutionRejectedError {
   }
 }
 setPrototypeName(RateLimitedError, 'RateLimitedError');
+/** Sets an own data property in place of a prototype accessor (an assignment to a lazy field). */
+function shadow(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: false });
+}
+Object.defineProperty(RateLimitedError.prototype, 'message', {
+  get(this: RateLimitedError): string {
+    return rateLimitedMessage(this.limiter, this.reason, this.partition, this.retryAfter);
+  },
+  set(this: RateLimitedError, value: unknown) {
+    shadow(this, 'message', value);
+  },
+  configurable: true,
+  enumerable: false,
+});
+Object.defineProperty(RateLimitedError.prototype, 'stack', {
+  get(this: RateLimitedError): string {
+    return `RateLimitedError: ${this.message}`;
+  },
+  set(this: RateLimitedError, value: unknown) {
+    shadow(this, 'stack', value);
+  },
+  configurable: true,
+  enumerable: false,
+});
 
 /** Thrown when a timeout policy's deadline passes before the call settles. */
 export class TimeoutError extends ResilienceError {

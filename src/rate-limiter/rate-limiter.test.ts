@@ -106,6 +106,12 @@ describe('GCRA decisions', () => {
     expect(e).toMatchObject({ code: ErrorCodes.rateLimited, limiter: 'partner', reason: 'rate', retryAfter: 1_000, partition: undefined });
     expect((e as Error).message).toBe('Rate limiter "partner": rate limit exceeded; retry after 1000 ms');
     expect((e as Error).stack).toBe(`RateLimitedError: ${(e as Error).message}`);
+    expect(String(e)).toBe(`RateLimitedError: ${(e as Error).message}`);
+    (e as Error).message = 'overwritten'; // message and stack are lazy accessors, still assignable
+    expect((e as Error).message).toBe('overwritten');
+    const made = new RateLimitedError('partner', 'queue-full', 250, 'p1');
+    expect(made.message).toBe('Rate limiter "partner" (key "p1"): wait queue is full; retry after 250 ms');
+    expect(made.stack).toContain('RateLimitedError');
   });
 });
 

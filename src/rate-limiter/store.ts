@@ -183,7 +183,12 @@ class SlidingLog {
   }
 }
 
-type KeyState = number | SlidingLog;
+/** @internal The GCRA state of one key: its theoretical arrival time, mutated in place (no allocation per decision). */
+class GcraCell {
+  constructor(public tat: number) {}
+}
+
+type KeyState = GcraCell | SlidingLog;
 
 /**
  * The default store: state in a `Map` of this process. GCRA keys hold one number; a key
@@ -236,14 +241,13 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const interval = rule.per / rule.rate;
     const limit = rule.burst * interval;
     const held = this.keys.get(key);
-    let tat = typeof held === 'number' && held > t ? held : t;
+    const cell = held instanceof GcraCell ? held : undefined;
+    let tat = cell !== undefined && cell.tat > t ? cell.tat : t;
     const newTat = tat + cost * interval;
     const wait = newTat - limit - t;
     if (wait <= EPS) {
-      if (held === undefined && !this.admitKey()) return this.full(limit + rule.maxWait);
-      this.keys.set(key, newTat);
+      if (!this.store(key, held, cell, newTat)) return this.full(limit + rule.maxWait);
       if (newTat > this.horizon) this.horizon = newTat;
-      if (held === undefined) this.afterInsert();
       return { allowed: true, retryAfter: 0, remaining: Math.max(0, Math.floor((limit - (newTat - t)) / interval + 1e-9)), delay: 0 };
     }
     if (cost * interval > limit + EPS) {
@@ -253,11 +257,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
     // exactly its reserved slot and later slots keep their spacing.
     const at = Math.ceil(t + wait - EPS);
     if (at - t <= rule.maxWait + EPS) {
-      if (held === undefined && !this.admitKey()) return this.full(limit + rule.maxWait);
       const reserved = at + limit;
-      this.keys.set(key, reserved);
+      if (!this.store(key, held, cell, reserved)) return this.full(limit + rule.maxWait);
       if (reserved > this.horizon) this.horizon = reserved;
-      if (held === undefined) this.afterInsert();
       return { allowed: true, retryAfter: 0, remaining: 0, delay: at - t };
     }
     tat = tat - t;
@@ -311,6 +313,18 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return { allowed: false, retryAfter: Math.ceil(wait - EPS), remaining: Math.max(0, rate - sum), delay: 0 };
   }
 
+  /** Writes a GCRA key's new TAT; false when a new key finds the store at `maxKeys`. */
+  private store(key: string, held: KeyState | undefined, cell: GcraCell | undefined, tat: number): boolean {
+    if (cell !== undefined) {
+      cell.tat = tat;
+      return true;
+    }
+    if (held === undefined && !this.admitKey()) return false;
+    this.keys.set(key, new GcraCell(tat));
+    if (held === undefined) this.afterInsert();
+    return true;
+  }
+
   private full(retryAfter: number): StoreDecision {
     return { allowed: false, retryAfter: Math.ceil(retryAfter - EPS), remaining: 0, delay: 0, capacity: true };
   }
@@ -330,7 +344,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   /** Is this state back to "full" at relative time `t`? */
   private idle(state: KeyState, t: number): boolean {
-    if (typeof state === 'number') return state <= t + EPS;
+    if (state instanceof GcraCell) return state.tat <= t + EPS;
     return state.empty || state.last + this.windowPer <= t + EPS;
   }
 
@@ -352,7 +366,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   private armSweep(): void {
-    const delay = Math.max(1, Math.ceil(this.horizon - (this.clock.now() - this.origin)));
+    // At most the longest delay a platform timer takes (a longer one would fire at once).
+    const delay = Math.min(2_147_483_647, Math.max(1, Math.ceil(this.horizon - (this.clock.now() - this.origin))));
     const handle = this.clock.setTimeout(() => this.runSweep(), delay);
     this.sweepTimer = handle;
     unrefTimer(handle); // background work: never keeps a process alive
