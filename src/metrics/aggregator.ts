@@ -16,6 +16,7 @@
  * @packageDocumentation
  */
 import type { BulkheadEvent } from '../bulkhead/events';
+import type { RateLimiterEvent } from '../rate-limiter/events';
 import type { ChaosEvent } from '../chaos/events';
 import type { CircuitBreakerEvent } from '../circuit-breaker/events';
 import { systemClock, type Clock } from '../core/clock';
@@ -52,7 +53,7 @@ import type {
  * The events metrics counts, by policy kind. Events of other kinds (a rate limiter, a
  * policy of your own) count only when their `type` is `rejected`.
  */
-type CountedEvent = ExecutedEvent | CircuitBreakerEvent | RetryEvent | TimeoutEvent | FallbackEvent | ChaosEvent | BulkheadEvent;
+type CountedEvent = ExecutedEvent | CircuitBreakerEvent | RetryEvent | TimeoutEvent | FallbackEvent | ChaosEvent | BulkheadEvent | RateLimiterEvent;
 
 interface LiveBulkheadEntry {
   readonly source: LiveBulkhead;
@@ -219,6 +220,9 @@ export class Metrics {
         break;
       case 'bulkhead':
         if (e.type === 'rejected') this.onRejected(e, `bulkhead-${str(e.reason, 'full')}`);
+        break;
+      case 'rate-limiter':
+        if (e.type === 'limited') this.onRejected(e, `rate-limited-${str(e.reason, 'rate')}`);
         break;
       case 'retry': {
         const s = this.series.of(e);

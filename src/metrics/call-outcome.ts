@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { isBrokenCircuitError, isBulkheadRejectedError, isChaosInjectedError, isExecutionRejectedError, isTimeoutError } from '../core/errors';
+import { isBrokenCircuitError, isBulkheadRejectedError, isChaosInjectedError, isExecutionRejectedError, isRateLimitedError, isTimeoutError } from '../core/errors';
 import type { ExecutedEvent } from '../core/events';
 import type { CallOutcome } from './names';
 
@@ -21,5 +21,6 @@ export function callOutcome(e: ExecutedEvent): CallOutcome {
 export function rejectionReason(error: unknown): string {
   if (isBrokenCircuitError(error)) return `circuit-${error.state}`;
   if (isBulkheadRejectedError(error)) return `bulkhead-${error.reason}`;
+  if (isRateLimitedError(error)) return `rate-limited-${error.reason}`;
   return 'other';
 }
