@@ -105,11 +105,11 @@ async function runSchedule(
     if (a.retry === true) expect(d.allowed).toBe(true); // honest retryAfter
     if (d.allowed) admitted.push({ t: a.at, cost: a.cost, key: a.key });
     else if (d.retryAfter !== Number.POSITIVE_INFINITY) {
-      // "If nothing else came in between": drop this key's arrivals before the retry.
+      // "If nothing else came in between": drop this key's arrivals up to the retry.
       const retryAt = a.at + d.retryAfter;
       for (let i = queue.length - 1; i >= 0; i--) {
         const q = queue[i] as Arrival;
-        if (q.key === a.key && q.at < retryAt) queue.splice(i, 1);
+        if (q.key === a.key && q.at <= retryAt) queue.splice(i, 1);
       }
       queue.push({ at: retryAt, key: a.key, cost: a.cost, retry: true });
     }
