@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../testing/seeded-random';
 import { VirtualClock } from '../testing/virtual-clock';
 import * as catalog from './catalog';
-import { FaultPolicy, isInjectedFault } from './fault';
-import { LatencyInjectionPolicy } from './faults';
+import { FaultPolicy, isInjectedFault } from './fault-policy';
+import { LatencyInjectionPolicy } from './call-faults';
 import { createChaosController } from './guards';
 import * as publicEntry from './index';
 

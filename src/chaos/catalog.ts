@@ -9,21 +9,8 @@
 import { withoutStack } from '../core/errors';
 import { distributions, type LatencyDistribution } from './distributions';
 import type { FaultKind } from './events';
-import {
-  exhaustion,
-  faultInjection,
-  flapping,
-  hang,
-  latencyInjection,
-  outcomeInjection,
-  type ExhaustionPolicy,
-  type FaultInjectionPolicy,
-  type FlappingPolicy,
-  type HangPolicy,
-  type LatencyInjectionPolicy,
-  type OccupiableBulkhead,
-  type OutcomeInjectionPolicy,
-} from './faults';
+import { faultInjection, hang, latencyInjection, outcomeInjection, type FaultInjectionPolicy, type HangPolicy, type LatencyInjectionPolicy, type OutcomeInjectionPolicy } from './call-faults';
+import { exhaustion, flapping, type ExhaustionPolicy, type FlappingPolicy, type OccupiableBulkhead } from './state-faults';
 import type { FaultOptions } from './options';
 
 /** Options every scenario takes: the common fault options. The default `name` is the scenario id. */

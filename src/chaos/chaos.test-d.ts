@@ -3,16 +3,8 @@ import { bulkhead } from '../bulkhead/index';
 import type { ExecutionContext } from '../core/context';
 import { pipeline } from '../core/policy';
 import type { ChaosInjectedEvent, FaultKind } from './events';
-import {
-  exhaustion,
-  faultInjection,
-  flapping,
-  hang,
-  latencyInjection,
-  outcomeInjection,
-  type FaultInjectionPolicy,
-  type OutcomeInjectionPolicy,
-} from './faults';
+import { faultInjection, hang, latencyInjection, outcomeInjection, type FaultInjectionPolicy, type OutcomeInjectionPolicy } from './call-faults';
+import { exhaustion, flapping } from './state-faults';
 import { distributions } from './distributions';
 import { socialLoginTokenExpired, type SimulatedResponse } from './catalog';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isOptionsValidationError, type OptionsValidationError } from '../core/errors';
 import { VirtualClock } from '../testing/virtual-clock';
-import { faultInjection, hang } from './faults';
+import { faultInjection, hang } from './call-faults';
 import { ChaosArmingError, chaos, isChaosArmingError, createChaosController, parseChaosPolicy, validateChaosPolicy } from './guards';
 
 const ON = { BREAKWATER_CHAOS: '1' };
@@ -152,7 +152,7 @@ describe('maxDuration', () => {
     const c = createChaosController({ env: ON, clock });
     c.arm({ environment: 'test', maxDuration: 5_000 });
     expect(unrefs).toEqual(['unref 5000']);
-    const { exhaustion } = await import('./faults');
+    const { exhaustion } = await import('./state-faults');
     await exhaustion({ controller: c, clock, bulkhead: { occupy: (n) => ({ held: n, release: () => {} }) }, permits: 1, holdFor: 700 }).execute(() => 1);
     expect(unrefs).toEqual(['unref 5000', 'unref 700']);
     now = 1;

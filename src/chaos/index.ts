@@ -28,32 +28,9 @@ export {
   type ChaosTimeWindow,
 } from './guards';
 export { type FaultOptions } from './options';
-export { FaultPolicy, injectedBy, isInjectedFault } from './fault';
-export {
-  BehaviorInjectionPolicy,
-  ExhaustionPolicy,
-  FaultInjectionPolicy,
-  FlappingPolicy,
-  HangPolicy,
-  LatencyInjectionPolicy,
-  OutcomeInjectionPolicy,
-  behaviorInjection,
-  exhaustion,
-  faultInjection,
-  flapping,
-  hang,
-  latencyInjection,
-  outcomeInjection,
-  type BehaviorInjectionOptions,
-  type ExhaustionOptions,
-  type FaultError,
-  type FaultInjectionOptions,
-  type FlappingOptions,
-  type HangOptions,
-  type LatencyInjectionOptions,
-  type OccupiableBulkhead,
-  type OutcomeInjectionOptions,
-} from './faults';
+export { FaultPolicy, injectedBy, isInjectedFault } from './fault-policy';
+export { BehaviorInjectionPolicy, FaultInjectionPolicy, HangPolicy, LatencyInjectionPolicy, OutcomeInjectionPolicy, behaviorInjection, faultInjection, hang, latencyInjection, outcomeInjection, type BehaviorInjectionOptions, type FaultError, type FaultInjectionOptions, type HangOptions, type LatencyInjectionOptions, type OutcomeInjectionOptions } from './call-faults';
+export { ExhaustionPolicy, FlappingPolicy, exhaustion, flapping, type ExhaustionOptions, type FlappingOptions, type OccupiableBulkhead } from './state-faults';
 export {
   SimulatedHttpError,
   cdnEdgeFailure,

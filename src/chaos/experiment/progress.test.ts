@@ -3,7 +3,7 @@ import { circuitBreaker } from '../../circuit-breaker/index';
 import { pipeline } from '../../core/policy';
 import { scriptedDependency, Step } from '../../testing/scripted-dependency';
 import { VirtualClock } from '../../testing/virtual-clock';
-import { faultInjection } from '../faults';
+import { faultInjection } from '../call-faults';
 import { createChaosController } from '../guards';
 import { progressReporter, type ProgressStream } from './progress';
 import type { ExperimentOptions } from './experiment-options';

@@ -8,7 +8,7 @@ import { scriptedDependency, Step } from '../../testing/scripted-dependency';
 import { seededRandom } from '../../testing/seeded-random';
 import { VirtualClock } from '../../testing/virtual-clock';
 import { timeout } from '../../timeout/index';
-import { latencyInjection, faultInjection } from '../faults';
+import { latencyInjection, faultInjection } from '../call-faults';
 import { createChaosController } from '../guards';
 import type { SuiteJournal } from './journal';
 import { renderHtml, CHART_IDS, escapeHtml } from './report-html';

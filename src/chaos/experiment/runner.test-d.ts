@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { CircuitBreakerPolicy } from '../../circuit-breaker/index';
-import type { FaultPolicy } from '../fault';
+import type { FaultPolicy } from '../fault-policy';
 import type { ChaosController } from '../guards';
 import type { ChaosGate, Checks, ExperimentFault, ExperimentJournal, SuiteJournal, WatchedCircuit } from './index';
 import { renderHtml, renderMarkdown, runExperiment, runSuite } from './index';

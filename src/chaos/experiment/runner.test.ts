@@ -10,7 +10,7 @@ import { retry } from '../../retry/index';
 import { scriptedDependency, Step } from '../../testing/scripted-dependency';
 import { seededRandom } from '../../testing/seeded-random';
 import { VirtualClock } from '../../testing/virtual-clock';
-import { faultInjection } from '../faults';
+import { faultInjection } from '../call-faults';
 import { createChaosController, type ChaosController } from '../guards';
 import type { ExperimentJournal } from './journal';
 import type { ExperimentFault, ExperimentOptions } from './experiment-options';

@@ -8,17 +8,9 @@ import { VirtualClock } from '../testing/virtual-clock';
 import type { ExecutionContext } from '../core/context';
 import { distributions } from './distributions';
 import type { ChaosEvent } from './events';
-import { FaultPolicy, injectedBy, isInjectedFault } from './fault';
-import {
-  behaviorInjection,
-  exhaustion,
-  faultInjection,
-  flapping,
-  hang,
-  latencyInjection,
-  outcomeInjection,
-  type OccupiableBulkhead,
-} from './faults';
+import { FaultPolicy, injectedBy, isInjectedFault } from './fault-policy';
+import { behaviorInjection, faultInjection, hang, latencyInjection, outcomeInjection } from './call-faults';
+import { exhaustion, flapping, type OccupiableBulkhead } from './state-faults';
 import { createChaosController, type ChaosController } from './guards';
 
 function armed(clock = new VirtualClock()): { clock: VirtualClock; controller: ChaosController } {

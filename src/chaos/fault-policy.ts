@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 import { systemClock } from '../core/clock';
+import { ChaosInjectedError, withoutStack } from '../core/errors';
+import { validateOptions, type Rule, type Schema } from '../core/validation';
 import type { ExecutionContext } from '../core/context';
 import type { Done } from '../core/outcome';
 import { StrategyPolicy, type Link } from '../core/policy';
@@ -12,7 +14,7 @@ import { systemRandom, type Random } from '../core/random';
 import { chaos, type ActiveEffects, type ChaosController } from './guards';
 import type { LatencyDistribution } from './distributions';
 import type { ChaosEvent, FaultKind } from './events';
-import type { FaultOptions } from './options';
+import { faultOptionsSchema, type FaultOptions } from './options';
 import { callInCohort, compileTarget, type FaultCohort, type TargetMatcher } from './targeting';
 
 /** @internal "No injection" sentinel returned by `prepare`. */
@@ -240,3 +242,38 @@ export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent
   /** @internal Fault-specific options for describe(). */
   protected abstract describeFault(): Record<string, unknown>;
 }
+
+/**
+ * What an injected error is: an `Error` instance (thrown as is, every time), an error
+ * class (constructed with a message naming the fault), or a function of the call
+ * returning the error to throw (a fresh one per call).
+ */
+export type FaultError = Error | (new (message?: string) => unknown) | ((ctx: ExecutionContext) => unknown);
+
+/** @internal */
+export const errorRule: Rule = {
+  expected: 'an Error, an error class or a function returning the error',
+  check: (v) => v instanceof Error || typeof v === 'function',
+};
+
+function isErrorClass(fn: unknown): fn is new (message?: string) => unknown {
+  return typeof fn === 'function' && (fn === Error || fn.prototype instanceof Error);
+}
+
+/** @internal Turns a {@link FaultError} option into a per-call error maker. */
+export function errorMaker(option: FaultError | undefined, name: string): (ctx: ExecutionContext) => unknown {
+  if (option === undefined) return () => withoutStack(() => new ChaosInjectedError(name));
+  if (option instanceof Error) {
+    markInjected(option, name);
+    return () => option;
+  }
+  if (isErrorClass(option)) return () => new option(`Chaos fault "${name}" injected a failure`);
+  const make = option as (ctx: ExecutionContext) => unknown;
+  return (ctx) => make(ctx);
+}
+
+/** @internal Validates a fault's options: the shared ones and its own. */
+export function validateFault<T>(subject: string, options: unknown, specific: Schema, extra?: (o: T, issues: { path: string; value: unknown; expected: string }[]) => void): T {
+  return validateOptions<T>(subject, options, { ...faultOptionsSchema, ...specific }, extra);
+}
+
