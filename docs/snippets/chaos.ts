@@ -13,7 +13,7 @@ import {
   isInjectedFault,
   latencyInjection,
   outcomeInjection,
-  parseChaosPolicy,
+  parseChaosRules,
   paymentGatewayDown,
   paymentGatewayErrorSpike,
   redisKeyExpiry,
@@ -37,11 +37,11 @@ declare const log: { info(message: string): void; warn(message: string): void };
 // --8<-- [start:arm]
 // 1. The process must be started with BREAKWATER_CHAOS=1, and
 // 2. the code must arm, naming its environment (production needs allowProduction: true).
-const policy = parseChaosPolicy(readFileSync('chaos-policy.json', 'utf8'));
+const rules = parseChaosRules(readFileSync('chaos-rules.json', 'utf8'));
 const status = chaos.arm({
   environment: process.env['DEPLOY_ENV'] ?? 'development',
   maxDuration: 30 * 60_000, // disarms by itself after 30 minutes
-  policy,
+  rules,
 });
 if (!status.armed) log.info(`chaos is off: ${status.reason}`);
 

@@ -283,10 +283,10 @@ describe('decisions', () => {
     expect(f.injections).toBe(2);
   });
 
-  it('the chaos policy caps rate and cohort percent', async () => {
+  it('the chaos rules cap rate and cohort percent', async () => {
     const clock = new VirtualClock();
     const controller = createChaosController({ env: { BREAKWATER_CHAOS: '1' }, clock });
-    controller.arm({ environment: 'test', policy: { maxRate: 0.1, maxCohortPercent: 0 } });
+    controller.arm({ environment: 'test', rules: { maxRate: 0.1, maxCohortPercent: 0 } });
     const capped = faultInjection({ controller, clock, rate: 1, random: seededRandom(3) });
     const k = (await injectedCalls(capped, 1_000)).length;
     expect(k).toBeGreaterThan(60);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isOptionsValidationError, type OptionsValidationError } from '../core/errors';
 import { VirtualClock } from '../testing/virtual-clock';
 import { faultInjection, hang } from './call-faults';
-import { ChaosArmingError, chaos, isChaosArmingError, createChaosController, parseChaosPolicy, validateChaosPolicy } from './guards';
+import { ChaosArmingError, chaos, isChaosArmingError, createChaosController, parseChaosRules, validateChaosRules } from './guards';
 
 const ON = { BREAKWATER_CHAOS: '1' };
 
@@ -158,28 +158,28 @@ describe('maxDuration', () => {
     now = 1;
   });
 
-  it('the policy caps maxDuration', () => {
+  it('the rules cap maxDuration', () => {
     const clock = new VirtualClock();
     const c = createChaosController({ env: ON, clock });
-    expect(c.arm({ environment: 'test', maxDuration: 10_000, policy: { maxDuration: 2_000 } }).expiresAt).toBe(2_000);
-    expect(c.arm({ environment: 'test', policy: { maxDuration: 3_000 } }).expiresAt).toBe(3_000);
-    expect(c.arm({ environment: 'test', maxDuration: 1_000, policy: { maxDuration: 3_000 } }).expiresAt).toBe(1_000);
+    expect(c.arm({ environment: 'test', maxDuration: 10_000, rules: { maxDuration: 2_000 } }).expiresAt).toBe(2_000);
+    expect(c.arm({ environment: 'test', rules: { maxDuration: 3_000 } }).expiresAt).toBe(3_000);
+    expect(c.arm({ environment: 'test', maxDuration: 1_000, rules: { maxDuration: 3_000 } }).expiresAt).toBe(1_000);
   });
 });
 
-describe('declarative chaos policy', () => {
+describe('declarative set of chaos rules', () => {
   it('restricts environments', () => {
     const c = createChaosController({ env: ON });
-    expect(() => c.arm({ environment: 'dev', policy: { environments: ['staging', 'qa'] } })).toThrow(
-      'the chaos policy allows only "staging", "qa", not "dev"',
+    expect(() => c.arm({ environment: 'dev', rules: { environments: ['staging', 'qa'] } })).toThrow(
+      'the chaos rules allow only "staging", "qa", not "dev"',
     );
-    expect(c.arm({ environment: 'qa', policy: { environments: ['staging', 'qa'] } }).armed).toBe(true);
+    expect(c.arm({ environment: 'qa', rules: { environments: ['staging', 'qa'] } }).armed).toBe(true);
   });
 
   it('injects only inside its UTC time windows', async () => {
     let wall = Date.UTC(2026, 10, 23, 8, 59); // Monday 08:59 UTC
     const c = createChaosController({ env: ON, wallClock: () => wall });
-    c.arm({ environment: 'test', policy: { windows: [{ days: ['mon', 'tue'], fromHour: 9, toHour: 17 }] } });
+    c.arm({ environment: 'test', rules: { windows: [{ days: ['mon', 'tue'], fromHour: 9, toHour: 17 }] } });
     const f = faultInjection({ controller: c });
     await expect(f.execute(() => 1)).resolves.toBe(1);
     expect(c.status()).toMatchObject({ armed: true, active: false, reason: expect.stringMatching(/time windows/) });
@@ -197,42 +197,42 @@ describe('declarative chaos policy', () => {
 
   it('validates strictly: unknown keys, wrong types, bad windows', () => {
     expect(
-      issues(() => validateChaosPolicy({ maxRate: 2, environments: 'staging', maxDurationMs: 5, windows: [{ fromHour: 10, toHour: 9 }] })),
+      issues(() => validateChaosRules({ maxRate: 2, environments: 'staging', maxDurationMs: 5, windows: [{ fromHour: 10, toHour: 9 }] })),
     ).toEqual([
       'maxDurationMs: not present (unknown option)',
       'environments: an array of at least 1 non-empty string item(s)',
       'maxRate: a finite number ≥ 0 and ≤ 1',
     ]);
-    expect(issues(() => validateChaosPolicy({ windows: [{ fromHour: 10, toHour: 9 }] }))).toEqual(['windows[0].toHour: greater than fromHour (10)']);
-    expect(issues(() => validateChaosPolicy({ windows: [{ days: ['monday'], from: 1 }, 'x'] }))).toEqual([
+    expect(issues(() => validateChaosRules({ windows: [{ fromHour: 10, toHour: 9 }] }))).toEqual(['windows[0].toHour: greater than fromHour (10)']);
+    expect(issues(() => validateChaosRules({ windows: [{ days: ['monday'], from: 1 }, 'x'] }))).toEqual([
       'windows[0].from: not present (unknown option)',
       'windows[0].days: an array of at least 1 one of "sun", "mon", "tue", "wed", "thu", "fri", "sat" item(s)',
       'windows[1]: a plain object',
     ]);
-    expect(issues(() => validateChaosPolicy([]))).toEqual(['(policy): a plain object']);
-    expect(issues(() => validateChaosPolicy({ version: 2 }))).toEqual(['version: one of 1']);
+    expect(issues(() => validateChaosRules([]))).toEqual(['(rules): a plain object']);
+    expect(issues(() => validateChaosRules({ version: 2 }))).toEqual(['version: one of 1']);
   });
 
   it('rejects prototype-pollution keys, at the top and nested', () => {
     const top = JSON.parse('{"__proto__": {"maxRate": 1}, "maxRate": 0.1}') as unknown;
-    expect(issues(() => validateChaosPolicy(top))).toEqual(['__proto__: not present (unknown option)']);
+    expect(issues(() => validateChaosRules(top))).toEqual(['__proto__: not present (unknown option)']);
     const nested = JSON.parse('{"windows": [{"constructor": {"prototype": {}}, "fromHour": 1}]}') as unknown;
-    expect(issues(() => validateChaosPolicy(nested))).toEqual(['windows[0].constructor: not present (unknown option)']);
-    expect(() => parseChaosPolicy('{"__proto__": {"polluted": true}}')).toThrow('unknown option `__proto__`');
+    expect(issues(() => validateChaosRules(nested))).toEqual(['windows[0].constructor: not present (unknown option)']);
+    expect(() => parseChaosRules('{"__proto__": {"polluted": true}}')).toThrow('unknown option `__proto__`');
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
   it('parses JSON, returns a frozen copy, and reports bad JSON clearly', () => {
-    const p = parseChaosPolicy('{"version":1,"environments":["staging"],"maxRate":0.2,"maxCohortPercent":5,"maxDuration":600000,"windows":[{"days":["mon"],"fromHour":9,"toHour":17}]}');
+    const p = parseChaosRules('{"version":1,"environments":["staging"],"maxRate":0.2,"maxCohortPercent":5,"maxDuration":600000,"windows":[{"days":["mon"],"fromHour":9,"toHour":17}]}');
     expect(p).toEqual({ version: 1, environments: ['staging'], maxRate: 0.2, maxCohortPercent: 5, maxDuration: 600_000, windows: [{ days: ['mon'], fromHour: 9, toHour: 17 }] });
     expect(Object.isFrozen(p)).toBe(true);
     expect(Object.isFrozen(p.windows?.[0])).toBe(true);
-    expect(() => parseChaosPolicy('{maxRate:')).toThrow(/valid JSON/);
+    expect(() => parseChaosRules('{maxRate:')).toThrow(/valid JSON/);
   });
 
-  it('arm() validates the policy it is given', () => {
+  it('arm() validates the rules it is given', () => {
     const c = createChaosController({ env: ON });
-    expect(() => c.arm({ environment: 'x', policy: { maxRate: -1 } })).toThrow(/maxRate/);
-    expect(c.arm({ environment: 'x', policy: { maxRate: 0.5, maxCohortPercent: 10 } })).toMatchObject({ maxRate: 0.5, maxCohortPercent: 10 });
+    expect(() => c.arm({ environment: 'x', rules: { maxRate: -1 } })).toThrow(/maxRate/);
+    expect(c.arm({ environment: 'x', rules: { maxRate: 0.5, maxCohortPercent: 10 } })).toMatchObject({ maxRate: 0.5, maxCohortPercent: 10 });
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Chaos safety guards: arming, the kill switch, maximum duration and the declarative
- * chaos policy. Fault policies are inert unless their controller is armed.
+ * chaos rules. Fault policies are inert unless their controller is armed.
  *
  * The default controller ({@link chaos}) is the one piece of global state in breakwater:
  * a kill switch that only stops what it knows about is no kill switch. Tests and
@@ -32,17 +32,17 @@ export interface ChaosTimeWindow {
 }
 
 /**
- * A declarative chaos policy: the limits a team keeps in a config file (plain JSON).
- * Validated strictly by {@link validateChaosPolicy}: unknown keys, wrong types and
+ * A declarative set of chaos rules: the limits a team keeps in a config file (plain JSON).
+ * Validated strictly by {@link validateChaosRules}: unknown keys, wrong types and
  * prototype-pollution keys are errors.
  *
  * @example
  * ```ts
- * const policy = parseChaosPolicy(readFileSync('chaos-policy.json', 'utf8'));
- * chaos.arm({ environment: 'staging', policy });
+ * const rules = parseChaosRules(readFileSync('chaos-rules.json', 'utf8'));
+ * chaos.arm({ environment: 'staging', rules });
  * ```
  */
-export interface ChaosPolicy {
+export interface ChaosRules {
   /** Format version. @defaultValue 1 */
   readonly version?: 1 | undefined;
   /** Environments where arming is allowed at all. @defaultValue any */
@@ -73,20 +73,20 @@ const policySchema = {
 };
 
 /**
- * Validates a declarative chaos policy and returns a frozen copy. Throws one
+ * Validates a declarative set of chaos rules and returns a frozen copy. Throws one
  * `OptionsValidationError` naming every bad field (unknown keys, wrong types,
  * `__proto__` / `constructor` keys, windows whose `toHour` is not after `fromHour`).
  *
  * @example
  * ```ts
- * validateChaosPolicy({ environments: ['staging'], maxRate: 0.2, windows: [{ fromHour: 9, toHour: 17 }] });
+ * validateChaosRules({ environments: ['staging'], maxRate: 0.2, windows: [{ fromHour: 9, toHour: 17 }] });
  * ```
  */
-export function validateChaosPolicy(input: unknown): ChaosPolicy {
+export function validateChaosRules(input: unknown): ChaosRules {
   if (!isPlainObject(input)) {
-    throw new OptionsValidationError('chaos policy', [{ path: '(policy)', value: input, expected: 'a plain object' }]);
+    throw new OptionsValidationError('chaos rules', [{ path: '(rules)', value: input, expected: 'a plain object' }]);
   }
-  const policy = validateOptions<ChaosPolicy>('chaos policy', input, policySchema, (p, issues: ValidationIssue[]) => {
+  const policy = validateOptions<ChaosRules>('chaos rules', input, policySchema, (p, issues: ValidationIssue[]) => {
     (p.windows ?? []).forEach((w, i) => {
       const before = issues.length;
       collectIssues(w, windowSchema, `windows[${i}].`, issues);
@@ -106,17 +106,17 @@ export function validateChaosPolicy(input: unknown): ChaosPolicy {
 }
 
 /**
- * Parses a chaos policy from JSON text and validates it ({@link validateChaosPolicy}).
+ * Parses chaos rules from JSON text and validates them ({@link validateChaosRules}).
  * `JSON.parse` keeps a `"__proto__"` key as an own property; it is rejected here.
  */
-export function parseChaosPolicy(json: string): ChaosPolicy {
+export function parseChaosRules(json: string): ChaosRules {
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch (error) {
-    throw new OptionsValidationError('chaos policy', [{ path: '(json)', value: String(error), expected: 'valid JSON' }]);
+    throw new OptionsValidationError('chaos rules', [{ path: '(json)', value: String(error), expected: 'valid JSON' }]);
   }
-  return validateChaosPolicy(value);
+  return validateChaosRules(value);
 }
 
 /** Options of {@link ChaosController.arm}. */
@@ -127,10 +127,10 @@ export interface ArmOptions {
   readonly allowProduction?: boolean | undefined;
   /** Environments that count as production. @defaultValue `['production', 'prod']` */
   readonly productionEnvironments?: readonly string[] | undefined;
-  /** Disarm by itself after this many ms (capped by the policy's `maxDuration`). @defaultValue `Infinity` */
+  /** Disarm by itself after this many ms (capped by the rules' `maxDuration`). @defaultValue `Infinity` */
   readonly maxDuration?: number | undefined;
-  /** A declarative chaos policy (validated here). @defaultValue no extra limits */
-  readonly policy?: ChaosPolicy | undefined;
+  /** A declarative set of chaos rules (validated here). @defaultValue no extra limits */
+  readonly rules?: ChaosRules | undefined;
   /** The clock `maxDuration` is measured on. @defaultValue the controller's clock */
   readonly clock?: Clock | undefined;
 }
@@ -203,7 +203,7 @@ const armSchema = {
   allowProduction: rules.boolean(),
   productionEnvironments: rules.arrayOf(rules.string()),
   maxDuration: rules.duration(0, { exclusiveMin: true, allowInfinity: true }),
-  policy: rules.any('a chaos policy object'),
+  rules: rules.any('a chaos rules object'),
   clock: rules.clock(),
 };
 
@@ -219,7 +219,7 @@ export class ChaosController {
   private armedAt: number | undefined = undefined;
   private expiresAt = Number.POSITIVE_INFINITY;
   private armClock: Clock;
-  private policy: ChaosPolicy | undefined = undefined;
+  private policy: ChaosRules | undefined = undefined;
   private offReason = 'not armed: chaos.arm() was never called';
   private haltReason: string | undefined = undefined;
   private expiryTimer: unknown = undefined;
@@ -265,7 +265,7 @@ export class ChaosController {
    */
   arm(options: ArmOptions): ChaosStatus {
     const o = validateOptions<ArmOptions>('chaos.arm()', options, armSchema);
-    const policy = o.policy === undefined ? undefined : validateChaosPolicy(o.policy);
+    const policy = o.rules === undefined ? undefined : validateChaosRules(o.rules);
     const production = o.productionEnvironments ?? ['production', 'prod'];
     if (production.includes(o.environment) && o.allowProduction !== true) {
       throw new ChaosArmingError(
@@ -274,7 +274,7 @@ export class ChaosController {
     }
     if (policy?.environments !== undefined && !policy.environments.includes(o.environment)) {
       throw new ChaosArmingError(
-        `chaos.arm(): the chaos policy allows only ${policy.environments.map((e) => `"${e}"`).join(', ')}, not "${o.environment}"`,
+        `chaos.arm(): the chaos rules allow only ${policy.environments.map((e) => `"${e}"`).join(', ')}, not "${o.environment}"`,
       );
     }
     this.stop(undefined);
@@ -347,7 +347,7 @@ export class ChaosController {
       environment: this.environment,
       armedAt: this.armedAt,
       expiresAt: armed ? this.expiresAt : undefined,
-      reason: active ? undefined : armed ? 'armed, but outside the chaos policy time windows' : this.offReason,
+      reason: active ? undefined : armed ? 'armed, but outside the time windows of the chaos rules' : this.offReason,
       haltReason: this.haltReason,
       maxRate: this.rateCap,
       maxCohortPercent: this.cohortCap,

@@ -33,7 +33,7 @@ export interface FaultOptions {
   readonly random?: Random | undefined;
   /**
    * Share of eligible calls that get the fault, 0–1, or a function of the call returning
-   * one (values outside 0–1 are clamped, `NaN` means 0). Capped by the chaos policy's
+   * one (values outside 0–1 are clamped, `NaN` means 0). Capped by the chaos rules'
    * `maxRate`. @defaultValue 1
    */
   readonly rate?: number | ((ctx: ExecutionContext) => number) | undefined;

@@ -191,7 +191,7 @@ export function compileTarget(target: FaultTarget | undefined): TargetMatcher | 
   };
 }
 
-/** @internal Cohort membership of a call (`percent` may be capped by the chaos policy). */
+/** @internal Cohort membership of a call (`percent` may be capped by the chaos rules). */
 export function callInCohort(ctx: ExecutionContext, cohort: FaultCohort, percentCap: number): boolean {
   const labels = ctx.labels;
   const value = Object.prototype.hasOwnProperty.call(labels, cohort.label) ? labels[cohort.label] : undefined;

@@ -25,7 +25,7 @@ import {
   hang,
   latencyInjection,
   outcomeInjection,
-  validateChaosPolicy,
+  validateChaosRules,
   type ChaosController,
 } from '../../src/chaos/index';
 import { createMetrics, type Metrics } from '../../src/metrics/index';
@@ -257,9 +257,9 @@ const specs: readonly FactorySpec[] = [
     numeric: { maxDuration: { infinity: true } },
   },
   {
-    name: 'validateChaosPolicy',
+    name: 'validateChaosRules',
     base: () => ({ maxRate: 0.5 }),
-    build: (o) => validateChaosPolicy(o),
+    build: (o) => validateChaosRules(o),
     keys: ['version', 'environments', 'maxRate', 'maxCohortPercent', 'maxDuration', 'windows'],
     numeric: { maxRate: { infinity: false }, maxCohortPercent: { infinity: false }, maxDuration: { infinity: true } },
   },
@@ -491,7 +491,7 @@ describe('nested option objects', () => {
       ['faultInjection.target', () => faultInjection({ clock, target: Object.assign(evil(), { operations: ['x'] }) as never })],
       ['faultInjection.cohort', () => faultInjection({ clock, cohort: Object.assign(evil(), { label: 'u', percent: 5 }) as never })],
       ['createMetrics.histogram', () => createMetrics({ clock, histogram: Object.assign(evil(), { min: 1, max: 10 }) as never })],
-      ['validateChaosPolicy.windows[0]', () => validateChaosPolicy({ windows: [Object.assign(evil(), { fromHour: 1, toHour: 2 })] })],
+      ['validateChaosRules.windows[0]', () => validateChaosRules({ windows: [Object.assign(evil(), { fromHour: 1, toHour: 2 })] })],
     ];
     for (const [name, build] of cases) {
       expect(build, name).toThrow(expect.objectContaining({ name: 'OptionsValidationError' }));
