@@ -98,6 +98,10 @@ export class ExecutionRejectedError extends ResilienceError {
 /** The state a circuit breaker was in when it rejected a call. */
 export type RejectingCircuitState = 'open' | 'half-open' | 'isolated';
 
+function brokenCircuitMessage(breaker: string, state: RejectingCircuitState): string {
+  return `Circuit breaker "${breaker}" is ${state}; calls are rejected`;
+}
+
 /**
  * Thrown by a circuit breaker that does not admit the call.
  *
@@ -118,7 +122,7 @@ export class BrokenCircuitError extends ExecutionRejectedError {
   readonly retryAfter: number;
 
   constructor(breaker: string, state: RejectingCircuitState, retryAfter: number) {
-    super(`Circuit breaker "${breaker}" is ${state}; calls are rejected`, ErrorCodes.brokenCircuit);
+    super(brokenCircuitMessage(breaker, state), ErrorCodes.brokenCircuit);
     this.name = 'BrokenCircuitError';
     this.breaker = breaker;
     this.state = state;
@@ -127,11 +131,7 @@ export class BrokenCircuitError extends ExecutionRejectedError {
 
   /** @internal The cheap way to make one on the rejection path (see `fastError`). */
   static create(breaker: string, state: RejectingCircuitState, retryAfter: number): BrokenCircuitError {
-    const e = fastError(
-      BrokenCircuitError.prototype,
-      `Circuit breaker "${breaker}" is ${state}; calls are rejected`,
-      ErrorCodes.brokenCircuit,
-    ) as { -readonly [K in keyof BrokenCircuitError]: BrokenCircuitError[K] };
+    const e = fastError(BrokenCircuitError.prototype, brokenCircuitMessage(breaker, state), ErrorCodes.brokenCircuit) as { -readonly [K in keyof BrokenCircuitError]: BrokenCircuitError[K] };
     e.breaker = breaker;
     e.state = state;
     e.retryAfter = retryAfter;
@@ -156,6 +156,11 @@ function fastError<E extends ResilienceError>(proto: E, message: string, code: E
   return e;
 }
 
+function bulkheadMessage(bulkhead: string, reason: 'full' | 'queue-timeout', partition: string | undefined): string {
+  const where = `Bulkhead "${bulkhead}"${partition === undefined ? '' : ` (partition "${partition}")`}`;
+  return reason === 'full' ? `${where} is full` : `${where}: queue wait timed out`;
+}
+
 /** Thrown by a bulkhead whose running slots and queue are all taken, or whose queue wait timed out. */
 export class BulkheadRejectedError extends ExecutionRejectedError {
   /** Name of the bulkhead. */
@@ -166,12 +171,7 @@ export class BulkheadRejectedError extends ExecutionRejectedError {
   readonly partition: string | undefined;
 
   constructor(bulkhead: string, reason: 'full' | 'queue-timeout', partition?: string) {
-    super(
-      reason === 'full'
-        ? `Bulkhead "${bulkhead}"${partition === undefined ? '' : ` (partition "${partition}")`} is full`
-        : `Bulkhead "${bulkhead}"${partition === undefined ? '' : ` (partition "${partition}")`}: queue wait timed out`,
-      ErrorCodes.bulkheadRejected,
-    );
+    super(bulkheadMessage(bulkhead, reason, partition), ErrorCodes.bulkheadRejected);
     this.name = 'BulkheadRejectedError';
     this.bulkhead = bulkhead;
     this.reason = reason;
@@ -180,12 +180,7 @@ export class BulkheadRejectedError extends ExecutionRejectedError {
 
   /** @internal The cheap way to make one on the rejection path (see `fastError`). */
   static create(bulkhead: string, reason: 'full' | 'queue-timeout', partition?: string): BulkheadRejectedError {
-    const where = `Bulkhead "${bulkhead}"${partition === undefined ? '' : ` (partition "${partition}")`}`;
-    const e = fastError(
-      BulkheadRejectedError.prototype,
-      reason === 'full' ? `${where} is full` : `${where}: queue wait timed out`,
-      ErrorCodes.bulkheadRejected,
-    ) as { -readonly [K in keyof BulkheadRejectedError]: BulkheadRejectedError[K] };
+    const e = fastError(BulkheadRejectedError.prototype, bulkheadMessage(bulkhead, reason, partition), ErrorCodes.bulkheadRejected) as { -readonly [K in keyof BulkheadRejectedError]: BulkheadRejectedError[K] };
     e.bulkhead = bulkhead;
     e.reason = reason;
     e.partition = partition;
