@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBrokenCircuitError } from '../core/errors';
 import { VirtualClock } from '../testing/virtual-clock';
-import { BreakerDriver, type CallEnd, type PendingCall } from './test-driver';
+import { BreakerDriver, type CallEnd, type PendingCall } from '../../test/support/breaker-driver';
 import type { CircuitBreakerOptions } from './options';
 import type { CircuitBreakerEvent, CircuitState } from './events';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../testing/virtual-clock';
-import { BreakerDriver, type CallEnd, type PendingCall } from './test-driver';
+import { BreakerDriver, type CallEnd, type PendingCall } from '../../test/support/breaker-driver';
 
 type Step = { op: 'start' } | { op: 'finish'; pick: number; end: CallEnd } | { op: 'advance'; ms: number };
 

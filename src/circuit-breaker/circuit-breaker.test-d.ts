@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { pipeline, type Pipeline, type Policy, type StrategyPolicy } from '../core/policy';
-import { circuitBreaker, type CircuitBreakerPolicy, type CircuitBreakerStats } from './circuit-breaker';
+import { circuitBreaker, type CircuitBreakerPolicy } from './circuit-breaker';
+import type { CircuitBreakerStats } from './stats';
 import type { CircuitBreakerEvent, CircuitOpenReason, CircuitState } from './events';
 import type { CircuitBreakerSnapshot } from './snapshot';
 

@@ -11,12 +11,12 @@
  * @packageDocumentation
  */
 import { compileClassifier, Verdict, type Classifier } from '../core/classify';
-import { systemClock, unrefTimer } from '../core/clock';
+import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import { BrokenCircuitError, type RejectingCircuitState } from '../core/errors';
 import type { EventPayload, ExecutedEvent, Listener, Subscription } from '../core/events';
 import { StrategyPolicy, type Done, type EventOfType, type Link, type Outcome } from '../core/policy';
-import { reportInternalError } from '../core/timer-service';
+import { reportInternalError } from '../core/report';
 import { validateOptions } from '../core/validation';
 import type { CircuitBreakerEvent, CircuitCloseReason, CircuitOpenReason, CircuitState } from './events';
 import {
@@ -26,8 +26,11 @@ import {
   type CircuitBreakerOptions,
   type RecoveryTimeout,
 } from './options';
-import type { CircuitBreakerSnapshot, CircuitWindowSnapshot } from './snapshot';
-import { CountWindow, TimeWindow } from './window';
+import { ProbePermits, type ProbePermit } from './probe-permits';
+import { RecoveryTimer } from './recovery-timer';
+import type { CircuitBreakerStats } from './stats';
+import type { CircuitBreakerSnapshot } from './snapshot';
+import { createTripRule, type TripRule } from './trip-rule';
 
 const CLOSED = 0;
 const OPEN = 1;
@@ -36,35 +39,6 @@ const ISOLATED = 3;
 type StateCode = 0 | 1 | 2 | 3;
 const STATE_NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
 const CODES: Readonly<Record<CircuitState, StateCode>> = { closed: CLOSED, open: OPEN, 'half-open': HALF_OPEN, isolated: ISOLATED };
-/** Longest delay a platform timer takes (Node fires longer ones after 1 ms). */
-const MAX_TIMER_DELAY = 2_147_483_647;
-
-
-/** What `stats` reports. */
-export interface CircuitBreakerStats {
-  /** The state at the instant of reading (a due half-open counts; see {@link CircuitBreakerPolicy.state}). */
-  readonly state: CircuitState;
-  /** The trip rule: `consecutive` failures, or a `count` or `time` window. */
-  readonly rule: 'consecutive' | 'count' | 'time';
-  /** Consecutive failures counted in closed state (consecutive rule; 0 with a window). */
-  readonly consecutiveFailures: number;
-  /** Calls in the window (0 for the consecutive rule). */
-  readonly calls: number;
-  /** Failed calls in the window. */
-  readonly failures: number;
-  /** Slow calls in the window (failed or not). */
-  readonly slowCalls: number;
-  /** `failures / calls`, 0 when the window is empty. */
-  readonly failureRate: number;
-  /** `slowCalls / calls`, 0 when the window is empty. */
-  readonly slowCallRate: number;
-  /** Opens since the breaker last closed. */
-  readonly consecutiveOpens: number;
-  /** Probes holding a permit right now (half-open only). */
-  readonly activeProbes: number;
-  /** Probes that succeeded in the current half-open period. */
-  readonly probeSuccesses: number;
-}
 
 /**
  * A circuit breaker. Create it with {@link circuitBreaker}.
@@ -105,66 +79,37 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   private openUntil = 0;
   private recovery = 0;
   private opens = 0;
-  private consecutiveFailures = 0;
-  private probeSuccesses = 0;
-  /** The recovery timer: armed only while open and someone can hear `half-opened`. */
-  private recoveryTimer: unknown = undefined;
-  private timerArmed = false;
   /** Own listeners that hear `half-opened` (`on('half-opened')` and `onEvent`). */
   private hearers = 0;
-  /** Set while open by a call that ran through a pipeline: whose listeners hear the timer. */
-  private nextProbeId = 1;
-  private readonly probeIds: Float64Array;
-  private readonly probeStarts: Float64Array;
 
   private readonly classifier: Classifier;
-  private readonly failureThreshold: number;
-  private readonly window: CountWindow | TimeWindow | undefined;
-  private readonly timeWindow: TimeWindow | undefined;
-  private readonly minimumThroughput: number;
-  private readonly failureRateThreshold: number;
-  private readonly slowCallDuration: number;
-  private readonly slowCallRateThreshold: number;
+  /** What closed-state calls count and when that opens the breaker. */
+  private readonly rule: TripRule;
+  /** The trial calls of the half-open state. */
+  private readonly probes: ProbePermits;
   private readonly recoveryTimeout: RecoveryTimeout;
-  private readonly maxProbes: number;
-  private readonly successThreshold: number;
-  private readonly probeTimeout: number;
+  /** The recovery timer: armed only while open and someone can hear `half-opened`. */
+  private readonly timer: RecoveryTimer;
   /** Closed-state calls need their start time (a slow-call rule). */
   private readonly timeCalls: boolean;
   /** Probes need their end time (a probe timeout or a slow-call rule). */
   private readonly timeProbes: boolean;
-  private readonly options: CircuitBreakerOptions<never>;
 
   /** @internal Use {@link circuitBreaker}. */
   constructor(options?: CircuitBreakerOptions<never>) {
     const o = validateOptions<CircuitBreakerOptions<never>>('circuitBreaker', options, circuitBreakerSchema, checkCircuitBreakerOptions);
     super({ kind: 'circuit-breaker', name: o.name ?? D.name, clock: o.clock ?? systemClock, keepsTime: true });
-    this.options = o;
     this.classifier = compileClassifier(o);
-    this.failureThreshold = o.failureThreshold ?? D.failureThreshold;
-    const w = o.window;
-    if (w === undefined) {
-      this.window = this.timeWindow = undefined;
-      this.minimumThroughput = 0;
-    } else if (w.kind === 'count') {
-      this.window = new CountWindow(w.size);
-      this.timeWindow = undefined;
-      this.minimumThroughput = o.minimumThroughput ?? Math.min(D.minimumThroughput, w.size);
-    } else {
-      this.window = this.timeWindow = new TimeWindow(w.duration, w.buckets ?? D.buckets);
-      this.minimumThroughput = o.minimumThroughput ?? D.minimumThroughput;
-    }
-    this.failureRateThreshold = o.failureRateThreshold ?? D.failureRateThreshold;
-    this.slowCallDuration = o.slowCallDuration ?? Number.POSITIVE_INFINITY;
-    this.slowCallRateThreshold = o.slowCallDuration === undefined ? Number.POSITIVE_INFINITY : (o.slowCallRateThreshold ?? D.slowCallRateThreshold);
+    this.rule = createTripRule(o);
+    this.probes = new ProbePermits(
+      o.halfOpen?.maxProbes ?? D.maxProbes,
+      o.halfOpen?.successThreshold ?? D.successThreshold,
+      o.halfOpen?.probeTimeout ?? D.probeTimeout,
+    );
     this.recoveryTimeout = o.recoveryTimeout ?? D.recoveryTimeout;
-    this.maxProbes = o.halfOpen?.maxProbes ?? D.maxProbes;
-    this.successThreshold = o.halfOpen?.successThreshold ?? D.successThreshold;
-    this.probeTimeout = o.halfOpen?.probeTimeout ?? D.probeTimeout;
-    this.probeIds = new Float64Array(this.maxProbes);
-    this.probeStarts = new Float64Array(this.maxProbes);
-    this.timeCalls = o.slowCallDuration !== undefined;
-    this.timeProbes = this.timeCalls || this.probeTimeout !== Number.POSITIVE_INFINITY;
+    this.timer = new RecoveryTimer(this.clock, `circuit breaker "${this.name}" recovery timer`, () => this.onRecoveryTimer());
+    this.timeCalls = this.rule.timesCalls;
+    this.timeProbes = this.timeCalls || this.probes.expires;
     if (o.restore !== undefined) this.restoreFrom(o.restore);
   }
 
@@ -187,24 +132,21 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
 
   /** Counts of the current window and the state at this instant (see {@link CircuitBreakerStats}); no side effect. */
   get stats(): CircuitBreakerStats {
-    const st = this.current();
-    const w = this.window;
-    if (w !== undefined && w === this.timeWindow) w.expire(this.clock.now());
-    const calls = w?.calls ?? 0;
-    const failures = w?.failures ?? 0;
-    const slow = w?.slow ?? 0;
+    const now = this.clock.now();
+    const st = this.current(now);
+    const { consecutiveFailures, calls, failures, slowCalls } = this.rule.counts(now);
     return {
       state: STATE_NAMES[st] as CircuitState,
-      rule: w === undefined ? 'consecutive' : w === this.timeWindow ? 'time' : 'count',
-      consecutiveFailures: this.consecutiveFailures,
+      rule: this.rule.kind,
+      consecutiveFailures,
       calls,
       failures,
-      slowCalls: slow,
+      slowCalls,
       failureRate: calls === 0 ? 0 : failures / calls,
-      slowCallRate: calls === 0 ? 0 : slow / calls,
+      slowCallRate: calls === 0 ? 0 : slowCalls / calls,
       consecutiveOpens: this.opens,
-      activeProbes: st === HALF_OPEN ? this.activeProbes(this.clock.now()) : 0,
-      probeSuccesses: this.probeSuccesses,
+      activeProbes: st === HALF_OPEN ? this.probes.active(now) : 0,
+      probeSuccesses: this.probes.successes,
     };
   }
 
@@ -245,18 +187,15 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   snapshot(): CircuitBreakerSnapshot {
     const now = this.clock.now();
     const st = this.current(now);
-    let window: CircuitWindowSnapshot | null = null;
-    const w = this.window;
-    if (w instanceof CountWindow) window = { kind: 'count', size: w.size, outcomes: w.outcomes() };
-    else if (w !== undefined) window = { kind: 'time', duration: w.duration, buckets: w.buckets, counts: w.bucketsAt(now) };
+    const { consecutiveFailures, window } = this.rule.snapshot(now);
     return {
       version: 1,
       state: STATE_NAMES[st] as CircuitState,
       openedFor: st === OPEN ? Math.max(0, now - this.openedAt) : 0,
       recoveryTimeout: st === OPEN ? this.recovery : 0,
       consecutiveOpens: this.opens,
-      consecutiveFailures: this.consecutiveFailures,
-      probeSuccesses: st === HALF_OPEN ? this.probeSuccesses : 0,
+      consecutiveFailures,
+      probeSuccesses: st === HALF_OPEN ? this.probes.successes : 0,
       window,
     };
   }
@@ -323,9 +262,10 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   /** @internal */
   run(ctx: ExecutionContext, link: Link, done: Done): void {
     if (this.st === CLOSED) {
-      const start = this.timeCalls || link.listening ? this.clock.now() : Number.NaN;
+      const timed = this.timeCalls || link.listening;
+      const start = timed ? this.clock.now() : 0;
       const epoch = this.epoch;
-      link.next(ctx, (o) => this.settleClosed(ctx, link, done, o, epoch, start));
+      link.next(ctx, (o) => this.settleClosed(ctx, link, done, o, epoch, timed, start));
       return;
     }
     this.admitOutsideClosed(ctx, link, done);
@@ -344,15 +284,12 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
       this.reject(ctx, link, done, 'isolated', Number.POSITIVE_INFINITY);
       return;
     }
-    const slot = this.freeSlot(now);
-    if (slot < 0) {
+    const permit = this.probes.acquire(now);
+    if (permit === undefined) {
       this.reject(ctx, link, done, 'half-open', 0);
       return;
     }
-    const id = this.nextProbeId++;
-    this.probeIds[slot] = id;
-    this.probeStarts[slot] = now;
-    link.next(ctx, (o) => this.settleProbe(ctx, link, done, o, slot, id, now));
+    link.next(ctx, (o) => this.settleProbe(ctx, link, done, o, permit));
   }
 
   private reject(ctx: ExecutionContext, link: Link, done: Done, state: RejectingCircuitState, retryAfter: number): void {
@@ -361,59 +298,47 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     done({ ok: false, error });
   }
 
-  private settleClosed(ctx: ExecutionContext, link: Link, done: Done, o: Outcome, epoch: number, start: number): void {
+  /** A closed-state call ended. `start` is its start time when `timed` (the clock was read), else unused. */
+  private settleClosed(ctx: ExecutionContext, link: Link, done: Done, o: Outcome, epoch: number, timed: boolean, start: number): void {
     const verdict = this.classifier.classify(o, ctx);
     if (verdict === Verdict.Ignored) {
       done(o);
       return;
     }
     const failed = verdict === Verdict.Failure;
-    let end = Number.NaN;
+    const rule = this.rule;
     let slow = false;
-    if (start === start) {
+    let end = 0;
+    if (timed) {
       end = this.clock.now();
-      slow = end - start >= this.slowCallDuration;
+      slow = end - start >= rule.slowCallDuration;
       if (link.listening) this.emitOutcome(ctx, link, o, failed, end - start, slow);
     }
-    if (epoch === this.epoch) this.recordClosed(ctx, link, failed, slow, end);
+    if (epoch === this.epoch) {
+      // A call admitted in an earlier closed period no longer counts.
+      const now = timed || !rule.usesNow ? end : this.clock.now();
+      const reason = rule.record(failed, slow, now);
+      if (reason !== undefined) this.open(reason, link, ctx);
+    }
     done(o);
   }
 
-  private recordClosed(ctx: ExecutionContext, link: Link, failed: boolean, slow: boolean, end: number): void {
-    const w = this.window;
-    if (w === undefined) {
-      if (!failed) this.consecutiveFailures = 0;
-      else if (++this.consecutiveFailures >= this.failureThreshold) this.open('failures', link, ctx);
-      return;
-    }
-    if (w === this.timeWindow && end !== end) end = this.clock.now();
-    w.record(failed, slow, end);
-    const calls = w.calls;
-    if (calls < this.minimumThroughput) return;
-    if (w.failures / calls >= this.failureRateThreshold) this.open('failure-rate', link, ctx);
-    else if (w.slow / calls >= this.slowCallRateThreshold) this.open('slow-call-rate', link, ctx);
-  }
-
-  private settleProbe(ctx: ExecutionContext, link: Link, done: Done, o: Outcome, slot: number, id: number, start: number): void {
+  private settleProbe(ctx: ExecutionContext, link: Link, done: Done, o: Outcome, permit: ProbePermit): void {
     const verdict = this.classifier.classify(o, ctx);
-    const ids = this.probeIds;
-    let current = ids[slot] === id;
-    if (current) ids[slot] = 0;
-    let duration = 0;
-    if (this.timeProbes || link.listening) {
-      duration = this.clock.now() - start;
-      if (duration >= this.probeTimeout) current = false; // late: its permit had expired
-    }
+    // Unused (0) when neither the rule nor the permits need it and nobody listens.
+    const duration = this.timeProbes || link.listening ? this.clock.now() - permit.start : 0;
+    // False for a late result: its permit expired, or the breaker left this half-open period.
+    const counts = this.probes.release(permit, duration);
     if (verdict === Verdict.Ignored) {
       done(o);
       return;
     }
     const failed = verdict === Verdict.Failure;
-    const slow = duration >= this.slowCallDuration;
+    const slow = duration >= this.rule.slowCallDuration;
     if (link.listening) this.emitOutcome(ctx, link, o, failed, duration, slow);
-    if (current) {
+    if (counts) {
       if (failed || slow) this.open('probe-failed', link, ctx);
-      else if (++this.probeSuccesses >= this.successThreshold) this.close('probes-succeeded', link, ctx);
+      else if (this.probes.recordSuccess()) this.close('probes-succeeded', link, ctx);
     }
     done(o);
   }
@@ -434,10 +359,9 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   private enter(st: StateCode): void {
     this.st = st;
     this.epoch++;
-    this.probeIds.fill(0);
-    this.probeSuccesses = 0;
-    this.consecutiveFailures = 0;
-    if (this.timerArmed) this.clearTimer();
+    this.probes.reset();
+    this.rule.stateChanged();
+    if (this.timer.armed) this.timer.clear();
   }
 
   private toHalfOpen(link: Link, ctx: ExecutionContext): void {
@@ -472,57 +396,27 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   /** Arms or clears the recovery timer: wanted while open and someone can hear `half-opened`. */
   private syncTimer(): void {
     const wanted = this.st === OPEN && this.someoneHears();
-    if (wanted && !this.timerArmed) this.armTimer();
-    else if (!wanted && this.timerArmed) this.clearTimer();
+    if (wanted && !this.timer.armed) this.timer.arm(this.openUntil - this.clock.now());
+    else if (!wanted && this.timer.armed) this.timer.clear();
   }
 
   private someoneHears(): boolean {
     return this.hearers > 0 || this.pipelinesListening;
   }
 
-  private armTimer(): void {
-    const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, this.openUntil - this.clock.now()));
-    let handle: unknown;
-    try {
-      handle = this.clock.setTimeout(() => this.onRecoveryTimer(handle), delay);
-    } catch (error) {
-      reportInternalError(error, `circuit breaker "${this.name}" recovery timer`);
-      return;
-    }
-    this.recoveryTimer = handle;
-    this.timerArmed = true;
-    unrefTimer(handle); // a background timer: it never keeps a process alive
-  }
-
-  private clearTimer(): void {
-    const handle = this.recoveryTimer;
-    this.recoveryTimer = undefined;
-    this.timerArmed = false;
-    try {
-      this.clock.clearTimeout(handle);
-    } catch (error) {
-      reportInternalError(error, `circuit breaker "${this.name}" recovery timer`);
-    }
-  }
-
-  private onRecoveryTimer(handle: unknown): void {
-    if (!this.timerArmed || this.recoveryTimer !== handle) return; // cleared meanwhile
-    this.recoveryTimer = undefined;
-    this.timerArmed = false;
-    try {
-      if (this.st !== OPEN || !this.someoneHears()) return; // nobody left: the next call applies it
-      if (this.clock.now() < this.openUntil) this.armTimer(); // a platform timer fired early, or a long break
-      else this.halfOpenOutsideCall();
-    } catch (error) {
-      reportInternalError(error, `circuit breaker "${this.name}" recovery timer`);
-    }
+  /** The recovery timer fired (errors are reported by the timer). */
+  private onRecoveryTimer(): void {
+    if (this.st !== OPEN || !this.someoneHears()) return; // nobody left: the next call applies it
+    const now = this.clock.now();
+    if (now < this.openUntil) this.timer.arm(this.openUntil - now); // a platform timer fired early, or a long break
+    else this.halfOpenOutsideCall();
   }
 
   private close(reason: CircuitCloseReason, link: Link | undefined, ctx: ExecutionContext | undefined): void {
     const from = this.st;
     this.enter(CLOSED);
     this.opens = 0;
-    this.window?.clear();
+    this.rule.clear();
     if (from !== CLOSED) this.emitTransition(link, ctx, { type: 'closed', reason, from: STATE_NAMES[from] as CircuitState });
   }
 
@@ -551,27 +445,6 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     else link.emit<CircuitBreakerEvent>(ctx, { type: 'failure', duration, slow, error: o.error });
   }
 
-  // ---------------------------------------------------------------- probes
-
-  /** Index of a free probe permit at `now` (an expired one counts as free), or -1. */
-  private freeSlot(now: number): number {
-    const ids = this.probeIds;
-    const starts = this.probeStarts;
-    const timeout = this.probeTimeout;
-    for (let i = 0; i < ids.length; i++) {
-      if (ids[i] === 0 || now - (starts[i] as number) >= timeout) return i;
-    }
-    return -1;
-  }
-
-  private activeProbes(now: number): number {
-    let n = 0;
-    for (let i = 0; i < this.probeIds.length; i++) {
-      if (this.probeIds[i] !== 0 && now - (this.probeStarts[i] as number) < this.probeTimeout) n++;
-    }
-    return n;
-  }
-
   // ---------------------------------------------------------------- snapshots
 
   private restoreFrom(s: CircuitBreakerSnapshot): void {
@@ -583,30 +456,17 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
       this.openedAt = now - s.openedFor;
       this.openUntil = this.openedAt + s.recoveryTimeout;
     }
-    if (this.st === HALF_OPEN) this.probeSuccesses = s.probeSuccesses;
-    if (this.window === undefined && this.st === CLOSED) this.consecutiveFailures = s.consecutiveFailures;
-    const w = this.window;
-    const sw = s.window;
-    if (w === undefined || sw === null) return;
-    if (w instanceof CountWindow) {
-      if (sw.kind === 'count' && sw.size === w.size) w.load(sw.outcomes);
-    } else if (sw.kind === 'time' && sw.duration === w.duration && sw.buckets === w.buckets) {
-      w.load(sw.counts, now);
-    }
+    if (this.st === HALF_OPEN) this.probes.restoreSuccesses(s.probeSuccesses);
+    this.rule.restore(s, now);
   }
 
   /** @internal */
   protected describeOptions(): Record<string, unknown> {
-    const w = this.options.window;
+    const p = this.probes;
     return {
-      ...(w === undefined ? { failureThreshold: this.failureThreshold } : {
-        window: w.kind === 'count' ? { kind: 'count', size: w.size } : { kind: 'time', duration: w.duration, buckets: w.buckets ?? D.buckets },
-        minimumThroughput: this.minimumThroughput,
-        failureRateThreshold: this.failureRateThreshold,
-        ...(this.timeCalls ? { slowCallDuration: this.slowCallDuration, slowCallRateThreshold: this.slowCallRateThreshold } : {}),
-      }),
+      ...this.rule.describe(),
       recoveryTimeout: typeof this.recoveryTimeout === 'number' ? this.recoveryTimeout : `function ${this.recoveryTimeout.name || '(anonymous)'}`,
-      halfOpen: { maxProbes: this.maxProbes, successThreshold: this.successThreshold, probeTimeout: this.probeTimeout },
+      halfOpen: { maxProbes: p.maxProbes, successThreshold: p.successThreshold, probeTimeout: p.probeTimeout },
     };
   }
 }

@@ -3,7 +3,8 @@
  *
  * @packageDocumentation
  */
-export { circuitBreaker, CircuitBreakerPolicy, type CircuitBreakerStats } from './circuit-breaker';
+export { circuitBreaker, CircuitBreakerPolicy } from './circuit-breaker';
+export type { CircuitBreakerStats } from './stats';
 export {
   circuitBreakerDefaults,
   type CircuitBreakerOptions,

@@ -4,7 +4,7 @@ import { VirtualClock } from '../testing/virtual-clock';
 import { circuitBreaker } from './circuit-breaker';
 import type { CircuitBreakerEvent } from './events';
 import { isCircuitBreakerSnapshot, type CircuitBreakerSnapshot } from './snapshot';
-import { BreakerDriver, type CallEnd, type PendingCall } from './test-driver';
+import { BreakerDriver, type CallEnd, type PendingCall } from '../../test/support/breaker-driver';
 
 const fail = (): never => {
   throw new Error('boom');

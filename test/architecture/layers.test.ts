@@ -61,7 +61,6 @@ const MAX_LINES = 500;
  * Remove an entry when its file gets under the limit (the test says when).
  */
 const OVERSIZED_ALLOWED: Readonly<Record<string, string>> = {
-  'src/circuit-breaker/circuit-breaker.ts': '#21: trip rules and the probe permit become objects',
   'src/bulkhead/bulkhead.ts': 'to split: the partitioned bulkhead from the single one',
 };
 
@@ -69,9 +68,7 @@ const OVERSIZED_ALLOWED: Readonly<Record<string, string>> = {
  * Test helpers still under `src/`, each being moved to `test/support/`. Remove an entry when
  * its file is gone.
  */
-const TEST_HELPERS_ALLOWED: Readonly<Record<string, string>> = {
-  'src/circuit-breaker/test-driver.ts': '#21: moves to test/support/',
-};
+const TEST_HELPERS_ALLOWED: Readonly<Record<string, string>> = {};
 
 /** One import or export-from of a file; `typeOnly` for `import type` / `export type` (erased at build). */
 interface Import {
@@ -269,7 +266,8 @@ describe('the dependency rules catch violations', () => {
         file('src/index.ts', ['./core/clock', './chaos/index']),
         file('src/circuit-breaker/test-driver.ts', ['../testing/virtual-clock']),
         file('src/retry/retry-driver.ts', ['../testing/virtual-clock']),
-      ]),
+        // An allowlisted helper (below) is exempt; the same kind of file that is not, is not.
+      ], { 'src/circuit-breaker/test-driver.ts': 'x' }),
     ).toEqual([
       'src/retry/retry.ts: retry may not import circuit-breaker (../circuit-breaker/index)',
       'src/core/policy.ts: core may not import metrics (../metrics/aggregator)',

@@ -1,16 +1,16 @@
 /**
- * @internal A synchronous driver for the circuit breaker's tests: it runs the breaker's
- * strategy directly, captures the inner continuation of each admitted call and lets the
- * test settle it whenever it likes. Not part of the package.
+ * A synchronous driver for the circuit breaker's tests: it runs the breaker's strategy
+ * directly, captures the inner continuation of each admitted call and lets the test settle
+ * it whenever it likes. A test helper (test/support/), never part of the package.
  */
-import { ExecutionContext } from '../core/context';
-import type { Emitter, ResilienceEvent } from '../core/events';
-import type { Done, Outcome } from '../core/outcome';
-import { Link, type Strategy } from '../core/policy';
-import { VirtualClock } from '../testing/virtual-clock';
-import { circuitBreaker, type CircuitBreakerPolicy } from './circuit-breaker';
-import type { CircuitBreakerEvent } from './events';
-import type { CircuitBreakerOptions } from './options';
+import { ExecutionContext } from '../../src/core/context';
+import type { Emitter, ResilienceEvent } from '../../src/core/events';
+import type { Done, Outcome } from '../../src/core/outcome';
+import { Link, type Strategy } from '../../src/core/policy';
+import { VirtualClock } from '../../src/testing/virtual-clock';
+import { circuitBreaker, type CircuitBreakerPolicy } from '../../src/circuit-breaker/circuit-breaker';
+import type { CircuitBreakerEvent } from '../../src/circuit-breaker/events';
+import type { CircuitBreakerOptions } from '../../src/circuit-breaker/options';
 
 /** @internal An error the test breakers do not handle (verdict Ignored). */
 export class NotHandledError extends Error {}

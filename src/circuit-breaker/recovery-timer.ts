@@ -1,0 +1,68 @@
+/**
+ * @internal The circuit breaker's one timer: while the breaker is open and someone can hear
+ * `half-opened`, it fires when the recovery timeout elapses. It is unref'd (a background
+ * timer never keeps a process alive), and an error thrown by the clock or by what it runs
+ * is reported through `reportInternalError`, never thrown into the clock.
+ *
+ * @packageDocumentation
+ */
+import { unrefTimer, type Clock } from '../core/clock';
+import { reportInternalError } from '../core/report';
+
+/** Longest delay a platform timer takes (Node fires longer ones after 1 ms). */
+const MAX_TIMER_DELAY = 2_147_483_647;
+
+/** @internal A one-shot, unref'd, re-armable timer. */
+export class RecoveryTimer {
+  private handle: unknown = undefined;
+  private isArmed = false;
+
+  constructor(
+    private readonly clock: Clock,
+    /** Names the timer in reported errors, e.g. `circuit breaker "payments" recovery timer`. */
+    private readonly label: string,
+    private readonly onFire: () => void,
+  ) {}
+
+  /** True from {@link RecoveryTimer.arm} until it fires or is cleared. */
+  get armed(): boolean {
+    return this.isArmed;
+  }
+
+  /** Fires `onFire` in `delay` ms (negative counts as 0; capped at the longest platform delay). Call only when not armed. */
+  arm(delay: number): void {
+    let handle: unknown;
+    try {
+      handle = this.clock.setTimeout(() => this.fired(handle), Math.min(MAX_TIMER_DELAY, Math.max(0, delay)));
+    } catch (error) {
+      reportInternalError(error, this.label);
+      return;
+    }
+    this.handle = handle;
+    this.isArmed = true;
+    unrefTimer(handle);
+  }
+
+  /** Cancels the armed timer. */
+  clear(): void {
+    const handle = this.handle;
+    this.handle = undefined;
+    this.isArmed = false;
+    try {
+      this.clock.clearTimeout(handle);
+    } catch (error) {
+      reportInternalError(error, this.label);
+    }
+  }
+
+  private fired(handle: unknown): void {
+    if (!this.isArmed || this.handle !== handle) return; // cleared (and maybe re-armed) meanwhile
+    this.handle = undefined;
+    this.isArmed = false;
+    try {
+      this.onFire();
+    } catch (error) {
+      reportInternalError(error, this.label);
+    }
+  }
+}
