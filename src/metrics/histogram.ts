@@ -124,7 +124,7 @@ export class LogHistogram {
 
   /** Records one value (ms). Negative values count as 0; NaN is ignored. */
   record(value: number): void {
-    if (value !== value) return;
+    if (Number.isNaN(value)) return;
     const v = value < 0 ? 0 : value;
     const i = this.bucketOf(v);
     this.counts[i] = (this.counts[i] as number) + 1;

@@ -14,7 +14,7 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 
 /** @internal Formats a sample value: `NaN`, `+Inf`, `-Inf` or the shortest decimal. */
 export function formatNumber(n: number): string {
-  if (n !== n) return 'NaN';
+  if (Number.isNaN(n)) return 'NaN';
   if (n === Number.POSITIVE_INFINITY) return '+Inf';
   if (n === Number.NEGATIVE_INFINITY) return '-Inf';
   return String(n);

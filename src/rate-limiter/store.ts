@@ -149,6 +149,10 @@ const memoryStoreSchema: Schema = {
 const EPS = 1e-6;
 /** Entries the amortized sweep inspects for each new key. */
 const SWEEP_PER_INSERT = 2;
+/** The longest delay (ms) platform timers take. */
+const MAX_TIMER_DELAY = 2_147_483_647;
+/** Shortest time (ms) between two background sweep passes. */
+const MIN_SWEEP_INTERVAL = 1_000;
 /** Entries the background sweep inspects per timer turn. */
 const SWEEP_CHUNK = 20_000;
 
@@ -209,10 +213,14 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private readonly clock: Clock;
   private readonly keys = new Map<string, KeyState>();
   /** Origin of stored times: keeps the numbers small, so float arithmetic stays exact enough. */
-  private origin = Number.NaN;
+  private origin = 0;
+  /** False until the first `consume` sets `origin`. */
+  private hasOrigin = false;
   private cursor: Iterator<[string, KeyState]> | undefined;
   private sweepTimer: unknown = undefined;
   private sweepPass: Iterator<[string, KeyState]> | undefined;
+  /** Latest time (relative) at which a key the current sweep pass kept is full again. */
+  private passHorizon = 0;
   /** Per-key period of each rule seen (for the sweep: how long a sliding log lives). */
   private windowPer = 0;
   /** Latest time (relative) at which some held key may still be not full. */
@@ -232,7 +240,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   consume(key: string, cost: number, now: number, rule: RateLimitRule): StoreDecision {
     // A whole-ms origin: reserved slots land on whole clock ms, where timers fire.
-    if (this.origin !== this.origin) this.origin = Math.floor(now);
+    if (!this.hasOrigin) {
+      this.origin = Math.floor(now);
+      this.hasOrigin = true;
+    }
     const t = now - this.origin;
     return rule.algorithm === 'gcra' ? this.gcra(key, cost, t, rule) : this.sliding(key, cost, t, rule);
   }
@@ -246,8 +257,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const newTat = tat + cost * interval;
     const wait = newTat - limit - t;
     if (wait <= EPS) {
-      if (!this.store(key, held, cell, newTat)) return this.full(limit + rule.maxWait);
       if (newTat > this.horizon) this.horizon = newTat;
+      if (!this.store(key, held, cell, newTat)) return this.full(limit + rule.maxWait);
       return { allowed: true, retryAfter: 0, remaining: Math.max(0, Math.floor((limit - (newTat - t)) / interval + 1e-9)), delay: 0 };
     }
     if (cost * interval > limit + EPS) {
@@ -258,8 +269,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const at = Math.ceil(t + wait - EPS);
     if (at - t <= rule.maxWait + EPS) {
       const reserved = at + limit;
-      if (!this.store(key, held, cell, reserved)) return this.full(limit + rule.maxWait);
       if (reserved > this.horizon) this.horizon = reserved;
+      if (!this.store(key, held, cell, reserved)) return this.full(limit + rule.maxWait);
       return { allowed: true, retryAfter: 0, remaining: 0, delay: at - t };
     }
     tat = tat - t;
@@ -342,10 +353,15 @@ export class MemoryRateLimitStore implements RateLimitStore {
     if (this.sweepTimer === undefined) this.armSweep();
   }
 
+  /** Relative time at which this state is back to "full" (if nothing else comes). */
+  private fullAt(state: KeyState): number {
+    if (state instanceof GcraCell) return state.tat;
+    return state.empty ? Number.NEGATIVE_INFINITY : state.last + this.windowPer;
+  }
+
   /** Is this state back to "full" at relative time `t`? */
   private idle(state: KeyState, t: number): boolean {
-    if (state instanceof GcraCell) return state.tat <= t + EPS;
-    return state.empty || state.last + this.windowPer <= t + EPS;
+    return this.fullAt(state) <= t + EPS;
   }
 
   /** Inspects up to `n` entries from the rolling cursor, dropping idle ones. */
@@ -365,9 +381,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
   }
 
-  private armSweep(): void {
-    // At most the longest delay a platform timer takes (a longer one would fire at once).
-    const delay = Math.min(2_147_483_647, Math.max(1, Math.ceil(this.horizon - (this.clock.now() - this.origin))));
+  private armSweep(minDelay = 1): void {
+    const delay = Math.max(minDelay, Math.ceil(this.horizon - (this.clock.now() - this.origin)));
+    // Beyond the longest delay a platform timer takes (a longer one would fire at once), the
+    // keys refill so slowly that sweeping them is pointless: their next access drops them.
+    if (!(delay <= MAX_TIMER_DELAY)) return;
     const handle = this.clock.setTimeout(() => this.runSweep(), delay);
     this.sweepTimer = handle;
     unrefTimer(handle); // background work: never keeps a process alive
@@ -377,7 +395,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private runSweep(): void {
     this.sweepTimer = undefined;
     const t = this.clock.now() - this.origin;
-    const pass = (this.sweepPass ??= this.keys.entries());
+    let pass = this.sweepPass;
+    if (pass === undefined) {
+      pass = this.sweepPass = this.keys.entries();
+      this.passHorizon = Number.NEGATIVE_INFINITY;
+    }
     for (let i = 0; i < SWEEP_CHUNK; i++) {
       const r = pass.next();
       if (r.done === true) {
@@ -385,14 +407,19 @@ export class MemoryRateLimitStore implements RateLimitStore {
         break;
       }
       const [k, state] = r.value;
-      if (this.idle(state, t)) this.keys.delete(k);
+      const full = this.fullAt(state);
+      if (full <= t + EPS) this.keys.delete(k);
+      else if (full > this.passHorizon) this.passHorizon = full;
     }
     if (this.sweepPass !== undefined) {
       const handle = this.clock.setTimeout(() => this.runSweep(), 0);
       this.sweepTimer = handle;
       unrefTimer(handle);
     } else if (this.keys.size > 0) {
-      this.armSweep();
+      // Again when the keys kept (and any added since) have refilled, but not more often
+      // than once a second: under steady traffic a pass is O(keys).
+      this.horizon = Math.max(this.passHorizon, this.horizon);
+      this.armSweep(MIN_SWEEP_INTERVAL);
     }
   }
 }

@@ -143,7 +143,8 @@ class CircuitBreakerMonitor extends BaseMonitor {
   private readonly maxProbes: number;
   private readonly probeTimeout: number;
   private state = 'unknown';
-  private halfOpenSince = Number.NaN;
+  /** When the current half-open period began; `undefined` outside half-open until the first one. */
+  private halfOpenSince: number | undefined = undefined;
   /** Breaker-level intervals of calls admitted in the current half-open period. */
   private probes: { start: number; end: number }[] = [];
 
@@ -183,7 +184,7 @@ class CircuitBreakerMonitor extends BaseMonitor {
       case 'failure': {
         const duration = e.duration ?? 0;
         const start = e.time - duration;
-        if (this.state === 'half-open' && start >= this.halfOpenSince) {
+        if (this.state === 'half-open' && this.halfOpenSince !== undefined && start >= this.halfOpenSince) {
           this.probes.push({ start, end: Math.min(e.time, start + this.probeTimeout) });
         }
         if (this.state === 'half-open') this.sample();
