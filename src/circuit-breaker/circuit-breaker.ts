@@ -11,6 +11,7 @@
  * @packageDocumentation
  */
 import { compileClassifier, Verdict, type Classifier } from '../core/classify';
+import { CircuitStates } from '../core/circuit-states';
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import { BrokenCircuitError, type RejectingCircuitState } from '../core/errors';
@@ -37,7 +38,8 @@ const OPEN = 1;
 const HALF_OPEN = 2;
 const ISOLATED = 3;
 type StateCode = 0 | 1 | 2 | 3;
-const STATE_NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
+/** The state names by state code (the codes follow the order of {@link CircuitStates}). */
+const STATE_NAMES: readonly CircuitState[] = CircuitStates;
 const CODES: Readonly<Record<CircuitState, StateCode>> = { closed: CLOSED, open: OPEN, 'half-open': HALF_OPEN, isolated: ISOLATED };
 
 /**
@@ -73,7 +75,10 @@ const CODES: Readonly<Record<CircuitState, StateCode>> = { closed: CLOSED, open:
  */
 export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   private st: StateCode = CLOSED;
-  /** Bumped on every transition: results of calls admitted in an older period are ignored. */
+  /**
+   * Bumped on every transition: a closed-state call admitted in an earlier closed period is
+   * not counted (a probe's permit plays that part in half-open: see {@link ProbePermits.reset}).
+   */
   private epoch = 0;
   private openedAt = 0;
   private openUntil = 0;
