@@ -9,6 +9,7 @@ export { systemClock, type Clock } from './core/clock';
 export { systemRandom, type Random } from './core/random';
 export { ExecutionContext, currentContext, type ExecuteOptions, type Labels } from './core/context';
 export { onCallbackError, type CallbackErrorHandler } from './core/report';
+export { CircuitStates, isCircuitState } from './core/circuit-states';
 export { success, failure, type Outcome } from './core/outcome';
 export { Emitter, ExecutionEvents, type ExecutedEvent, type Listener, type ResilienceEvent, type Subscription } from './core/events';
 export { type ErrorClass, type ErrorFilter, type HandleOptions, type ResultFilter } from './core/classify';

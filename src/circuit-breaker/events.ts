@@ -7,15 +7,9 @@
  */
 import type { ResilienceEvent } from '../core/events';
 
-/**
- * The state of a circuit breaker.
- *
- * - `closed`: calls run; outcomes are counted.
- * - `open`: calls are rejected until `recoveryTimeout` has passed since opening.
- * - `half-open`: up to `halfOpen.maxProbes` trial calls run at once; the rest are rejected.
- * - `isolated`: held open by hand (`isolate()`) until `reset()`.
- */
-export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
+import type { CircuitState, RejectingCircuitState } from '../core/circuit-states';
+
+export type { CircuitState };
 
 /** Why a breaker opened. */
 export type CircuitOpenReason = 'failures' | 'failure-rate' | 'slow-call-rate' | 'probe-failed' | 'isolated';
@@ -56,7 +50,7 @@ export interface CircuitClosedEvent extends CircuitBreakerEventBase {
 export interface CircuitRejectedEvent extends CircuitBreakerEventBase {
   readonly type: 'rejected';
   /** The state that rejected it. */
-  readonly state: 'open' | 'half-open' | 'isolated';
+  readonly state: RejectingCircuitState;
   /** Milliseconds until a probe will be admitted (see `BrokenCircuitError.retryAfter`). */
   readonly retryAfter: number;
 }

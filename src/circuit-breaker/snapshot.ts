@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { isCircuitState } from '../core/circuit-states';
 import type { CircuitState } from './events';
 
 /** Window counts in a snapshot. */
@@ -58,7 +59,6 @@ export interface CircuitBreakerSnapshot {
   readonly window: CircuitWindowSnapshot | null;
 }
 
-const STATES: readonly string[] = ['closed', 'open', 'half-open', 'isolated'];
 
 const count = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
 const ms = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -90,7 +90,7 @@ export function isCircuitBreakerSnapshot(value: unknown): value is CircuitBreake
   return (
     s['version'] === 1 &&
     typeof s['state'] === 'string' &&
-    STATES.includes(s['state']) &&
+    isCircuitState(s['state']) &&
     ms(s['openedFor']) &&
     ms(s['recoveryTimeout']) &&
     count(s['consecutiveOpens']) &&

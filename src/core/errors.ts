@@ -8,6 +8,8 @@
  * @packageDocumentation
  */
 
+import type { RejectingCircuitState } from './circuit-states';
+
 const BRAND = Symbol.for('breakwater.error');
 
 /** Stable codes of every error the library throws. */
@@ -96,7 +98,7 @@ export class ExecutionRejectedError extends ResilienceError {
 }
 
 /** The state a circuit breaker was in when it rejected a call. */
-export type RejectingCircuitState = 'open' | 'half-open' | 'isolated';
+export type { RejectingCircuitState };
 
 function brokenCircuitMessage(breaker: string, state: RejectingCircuitState): string {
   return `Circuit breaker "${breaker}" is ${state}; calls are rejected`;

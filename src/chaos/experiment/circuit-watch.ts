@@ -12,14 +12,15 @@
  *
  * @packageDocumentation
  */
+import { isCircuitState, type CircuitState } from '../../core/circuit-states';
 import type { Clock } from '../../core/clock';
 import { safely } from './user-callbacks';
 import type { WatchedCircuit } from './experiment-options';
 import { round } from './window-stats';
 
 /** Worse states rank higher: a window's chart shows the worst state seen in it. */
-const STATE_RANK: Readonly<Record<string, number>> = { closed: 0, 'half-open': 1, open: 2, isolated: 3 };
-const rank = (s: string): number => STATE_RANK[s] ?? 1;
+const STATE_RANK: Readonly<Record<CircuitState, number>> = { closed: 0, 'half-open': 1, open: 2, isolated: 3 };
+const rank = (s: string): number => (isCircuitState(s) ? STATE_RANK[s] : 1);
 
 /** What the watch knows of one breaker (breakers of one name share it). */
 interface Track {

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { isCircuitState, type CircuitState } from '../../core/circuit-states';
 import type { AnyJournal, ExperimentJournal, ExperimentPhase, SeriesPoint, SuiteJournal, Verdict } from './journal';
 import { experimentScore } from './journal';
 import { formatDuration, formatRate, headline } from './report-markdown';
@@ -28,7 +29,7 @@ const VERDICT_COLOR: Readonly<Record<Verdict, string>> = {
   aborted: '#6e7781',
   skipped: '#8c959f',
 };
-const STATE_COLOR: Readonly<Record<string, string>> = { closed: '#2da44e', 'half-open': '#d4a72c', open: '#cf222e', isolated: '#82071e' };
+const STATE_COLOR: Readonly<Record<CircuitState, string>> = { closed: '#2da44e', 'half-open': '#d4a72c', open: '#cf222e', isolated: '#82071e' };
 
 /** @internal The four charts of an experiment, by `data-chart` id. */
 export const CHART_IDS = ['error-rate', 'p99-latency', 'throughput', 'circuit-state'] as const;
@@ -187,7 +188,7 @@ function circuitChart(f: Frame): string {
       const x0 = f.x(p.start);
       const x1 = f.x(p.end);
       out.push(
-        `<rect x="${num(x0)}" y="${y0 + 13}" width="${num(Math.max(0.5, x1 - x0 - 0.5))}" height="${row - 18}" fill="${STATE_COLOR[s] ?? '#8c959f'}" class="state state-${escapeHtml(s)}"><title>${escapeHtml(`${name}: ${s} during ${formatDuration(p.start)}–${formatDuration(p.end)}`)}</title></rect>`,
+        `<rect x="${num(x0)}" y="${y0 + 13}" width="${num(Math.max(0.5, x1 - x0 - 0.5))}" height="${row - 18}" fill="${(isCircuitState(s) ? STATE_COLOR[s] : undefined) ?? '#8c959f'}" class="state state-${escapeHtml(s)}"><title>${escapeHtml(`${name}: ${s} during ${formatDuration(p.start)}–${formatDuration(p.end)}`)}</title></rect>`,
       );
     }
   });
