@@ -115,11 +115,11 @@ describe('trip rules: state changes, snapshots and options', () => {
   });
 
   it('the consecutive count is restored only from a closed snapshot', () => {
-    const a = new ConsecutiveFailuresRule(5);
-    a.restore(snap('closed', { consecutiveFailures: 3 }));
+    const a: TripRule = new ConsecutiveFailuresRule(5);
+    a.restore(snap('closed', { consecutiveFailures: 3 }), 0);
     expect(a.snapshot(0)).toEqual({ consecutiveFailures: 3, window: null });
-    const b = new ConsecutiveFailuresRule(5);
-    b.restore(snap('open', { consecutiveFailures: 3 }));
+    const b: TripRule = new ConsecutiveFailuresRule(5);
+    b.restore(snap('open', { consecutiveFailures: 3 }), 0);
     expect(b.snapshot(0)).toEqual({ consecutiveFailures: 0, window: null });
   });
 
@@ -128,8 +128,8 @@ describe('trip rules: state changes, snapshots and options', () => {
     count.record(true, false, 0);
     count.record(false, true, 0);
     const saved = snap('open', count.snapshot(0));
-    const same = new CountWindowRule(3, 3, 0.5, INF, INF);
-    same.restore(saved);
+    const same: TripRule = new CountWindowRule(3, 3, 0.5, INF, INF);
+    same.restore(saved, 0);
     expect(same.snapshot(0)).toEqual(count.snapshot(0));
     const other = new CountWindowRule(4, 3, 0.5, INF, INF);
     other.restore(saved);
