@@ -10,7 +10,7 @@
  *
  * @packageDocumentation
  */
-import { compileClassifier, Verdict, type Classifier } from '../core/classify';
+import { compileClassifier, Handling, type Classifier } from '../core/classify';
 import { CircuitStates } from '../core/circuit-states';
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
@@ -306,11 +306,11 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   /** A closed-state call ended. `start` is its start time when `timed` (the clock was read), else unused. */
   private settleClosed(ctx: ExecutionContext, link: Link, done: Done, o: Outcome, epoch: number, timed: boolean, start: number): void {
     const verdict = this.classifier.classify(o, ctx);
-    if (verdict === Verdict.Ignored) {
+    if (verdict === Handling.Ignored) {
       done(o);
       return;
     }
-    const failed = verdict === Verdict.Failure;
+    const failed = verdict === Handling.Failure;
     const rule = this.rule;
     let slow = false;
     let end = 0;
@@ -334,11 +334,11 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     const duration = this.timeProbes || link.listening ? this.clock.now() - permit.start : 0;
     // False for a late result: its permit expired, or the breaker left this half-open period.
     const counts = this.probes.release(permit, duration);
-    if (verdict === Verdict.Ignored) {
+    if (verdict === Handling.Ignored) {
       done(o);
       return;
     }
-    const failed = verdict === Verdict.Failure;
+    const failed = verdict === Handling.Failure;
     const slow = duration >= this.rule.slowCallDuration;
     if (link.listening) this.emitOutcome(ctx, link, o, failed, duration, slow);
     if (counts) {

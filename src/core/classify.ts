@@ -47,7 +47,7 @@ export interface HandleOptions<T = unknown> {
 }
 
 /** @internal How a policy sees one outcome. */
-export const Verdict = {
+export const Handling = {
   /** A success (including a value `handleResult` does not flag). */
   Success: 0,
   /** A failure the policy handles. */
@@ -56,11 +56,11 @@ export const Verdict = {
   Ignored: 2,
 } as const;
 /** @internal */
-export type Verdict = (typeof Verdict)[keyof typeof Verdict];
+export type Handling = (typeof Handling)[keyof typeof Handling];
 
 /** @internal A compiled classifier. */
 export interface Classifier {
-  classify(outcome: Outcome, ctx: ExecutionContext): Verdict;
+  classify(outcome: Outcome, ctx: ExecutionContext): Handling;
 }
 
 /** @internal Validation rules for `handle` and `handleResult`. */
@@ -94,22 +94,22 @@ export function compileClassifier(
   const handle = options?.handle !== undefined ? errorPredicate(options.handle) : defaultHandle;
   const handleResult = options?.handleResult as ResultFilter | undefined;
   return {
-    classify(outcome: Outcome, ctx: ExecutionContext): Verdict {
+    classify(outcome: Outcome, ctx: ExecutionContext): Handling {
       if (outcome.ok) {
-        if (handleResult === undefined) return Verdict.Success;
+        if (handleResult === undefined) return Handling.Success;
         try {
-          return handleResult(outcome.value) === true ? Verdict.Failure : Verdict.Success;
+          return handleResult(outcome.value) === true ? Handling.Failure : Handling.Success;
         } catch (error) {
           reportInternalError(error, 'handleResult');
-          return Verdict.Success;
+          return Handling.Success;
         }
       }
-      if (ctx.cancelledByCaller) return Verdict.Ignored;
+      if (ctx.cancelledByCaller) return Handling.Ignored;
       try {
-        return handle(outcome.error) === true ? Verdict.Failure : Verdict.Ignored;
+        return handle(outcome.error) === true ? Handling.Failure : Handling.Ignored;
       } catch (error) {
         reportInternalError(error, 'handle');
-        return Verdict.Ignored;
+        return Handling.Ignored;
       }
     },
   };

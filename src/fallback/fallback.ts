@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { compileClassifier, Verdict, type Classifier, type HandleOptions } from '../core/classify';
+import { compileClassifier, Handling, type Classifier, type HandleOptions } from '../core/classify';
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import { FallbackExhaustedError, withoutStack } from '../core/errors';
@@ -55,10 +55,10 @@ export class FallbackPolicy<T = unknown> extends StrategyPolicy<FallbackEvent, T
   run(ctx: ExecutionContext, link: Link, done: Done): void {
     link.next(ctx, (o) => {
       const verdict = this.classifier.classify(o, ctx);
-      if (verdict === Verdict.Success) {
+      if (verdict === Handling.Success) {
         if (this.caches.length > 0 && o.ok) this.record(ctx, o.value);
         done(o);
-      } else if (verdict === Verdict.Ignored || ctx.cancelledByCaller) {
+      } else if (verdict === Handling.Ignored || ctx.cancelledByCaller) {
         done(o);
       } else {
         new TierRun(this.tiers, this.name, ctx, link, done, o.ok ? o.value : o.error).step(0);

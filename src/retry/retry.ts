@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { compileClassifier, errorPredicate, Verdict, type Classifier, type ResultFilter } from '../core/classify';
+import { compileClassifier, errorPredicate, Handling, type Classifier, type ResultFilter } from '../core/classify';
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import { isExecutionRejectedError } from '../core/errors';
@@ -129,7 +129,7 @@ export class RetryPolicy extends StrategyPolicy<RetryEvent> {
       // A first attempt whose failure retry does not handle (not selected by `handle`, an
       // execution rejection, the caller's cancellation) goes through without an event:
       // retry never considered it, so it did not "give up" on it.
-      if (this.classifier.classify(o, ctx) !== Verdict.Failure) done(o);
+      if (this.classifier.classify(o, ctx) !== Handling.Failure) done(o);
       else new RetryCall(this, ctx, link, done, start).failed(o);
     });
   }
@@ -154,8 +154,8 @@ class RetryCall {
   private previousDelay = 0;
   private readonly onOutcome = (o: Outcome): void => {
     const verdict = this.policy.classifier.classify(o, this.ctx);
-    if (verdict === Verdict.Success) this.done(o);
-    else if (verdict === Verdict.Ignored) this.giveUp(ignoredReason(this.ctx, o), o);
+    if (verdict === Handling.Success) this.done(o);
+    else if (verdict === Handling.Ignored) this.giveUp(ignoredReason(this.ctx, o), o);
     else this.failed(o);
   };
   private readonly onWake = (end: WaitEnd): void => {
