@@ -79,7 +79,7 @@ describe('invariant monitors hold for the real policies', () => {
 
 // ------------------------------------------------------------- broken fakes: the monitors must catch them
 
-class FakeBreaker extends StrategyPolicy<ResilienceEvent> {
+class MisbehavingBreaker extends StrategyPolicy<ResilienceEvent> {
   active = 0;
   fakeState = 'closed';
   constructor(clock: VirtualClock) {
@@ -154,7 +154,7 @@ class GreedyRetry extends StrategyPolicy<ResilienceEvent> {
 describe('invariant monitors catch broken policies', () => {
   it('a breaker admitting two probes at once in half-open', async () => {
     const clock = new VirtualClock();
-    const breaker = new FakeBreaker(clock);
+    const breaker = new MisbehavingBreaker(clock);
     const watch = watchCircuitBreaker(breaker);
     const dep = scriptedDependency({ calls: [{ kind: 'ok', delay: 100 }, { kind: 'ok', delay: 100 }] }, clock);
     breaker.fire({ type: 'opened', reason: 'failures', from: 'closed', retryAfter: 10 });
@@ -174,7 +174,7 @@ describe('invariant monitors catch broken policies', () => {
 
   it('a breaker making an illegal transition', () => {
     const clock = new VirtualClock();
-    const breaker = new FakeBreaker(clock);
+    const breaker = new MisbehavingBreaker(clock);
     const watch = watchCircuitBreaker(breaker);
     breaker.fire({ type: 'half-opened' });
     breaker.fire({ type: 'closed', reason: 'probes-succeeded', from: 'open' });
