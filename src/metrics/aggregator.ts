@@ -2,8 +2,8 @@
  * The metrics aggregator: listens to the events of policies and pipelines and keeps, with
  * fixed memory per series, the numbers an on-call team watches: calls by outcome, call
  * duration percentiles, retries and give-ups, circuit state, time in each state, MTTR,
- * MTBF and recovery rate of each breaker, bulkhead occupancy, chaos injections and
- * availability over a sliding window.
+ * MTBF and recovery rate of each breaker, bulkhead occupancy, rate limiter admissions and
+ * queues, chaos injections and availability over a sliding window.
  *
  * Nothing runs in the background: counters move when events arrive, time-based values
  * (time in state, the availability window) are computed from the clock when read.
@@ -30,12 +30,23 @@ import { callOutcome, rejectionReason } from './call-outcome';
 import { bump, str, toRecord } from './counts';
 import { toMetricFamilies, type ExportedDurations } from './families';
 import { LogHistogram, type HistogramOptions } from './histogram';
-import { findLiveParts, isObservable, readState, readStats, type LiveBreaker, type LiveBulkhead, type Observable } from './live-views';
+import {
+  findLiveParts,
+  isObservable,
+  readQueued,
+  readState,
+  readStats,
+  type LiveBreaker,
+  type LiveBulkhead,
+  type LiveRateLimiter,
+  type Observable,
+} from './live-views';
 import { CallOutcomes, isCircuitState, type CallOutcome, type CircuitStateName } from './names';
 import { validateMetricsOptions, type MetricsOptions } from './options';
 import { renderPrometheus } from './prometheus';
 import { SeriesTable, type Series } from './series';
 import type {
+  AdmissionSeriesSnapshot,
   BreakerSnapshot,
   BulkheadSnapshot,
   CallRecord,
@@ -44,6 +55,7 @@ import type {
   InjectionSeriesSnapshot,
   MetricFamily,
   MetricsSnapshot,
+  RateLimiterSnapshot,
   RejectionSeriesSnapshot,
   RetrySeriesSnapshot,
   TimeoutSeriesSnapshot,
@@ -55,8 +67,9 @@ import type {
  */
 type CountedEvent = ExecutedEvent | CircuitBreakerEvent | RetryEvent | TimeoutEvent | FallbackEvent | ChaosEvent | BulkheadEvent | RateLimiterEvent;
 
-interface LiveBulkheadEntry {
-  readonly source: LiveBulkhead;
+/** A live source read by name (one per name: two series with the same labels would be invalid). */
+interface LiveEntry<T> {
+  readonly source: T;
   refs: number;
 }
 
@@ -83,7 +96,8 @@ export class Metrics {
   private readonly series: SeriesTable;
   private readonly breakers = new Map<string, BreakerStats>();
   private readonly liveBreakers = new Map<string, LiveBreaker>();
-  private readonly bulkheads = new Map<string, LiveBulkheadEntry>();
+  private readonly bulkheads = new Map<string, LiveEntry<LiveBulkhead>>();
+  private readonly rateLimiters = new Map<string, LiveEntry<LiveRateLimiter>>();
   private readonly calls = new Emitter<CallRecord>();
   /** How many observed targets each policy or pipeline belongs to. */
   private readonly observed = new Map<object, number>();
@@ -110,7 +124,8 @@ export class Metrics {
 
   /**
    * Subscribes to every event of `target` (a policy or a pipeline) and registers the
-   * breakers and bulkheads found in it (walking `policies` recursively) for live gauges.
+   * breakers, bulkheads and rate limiters found in it (walking `policies` recursively) for
+   * live gauges.
    * Returns a {@link Subscription}: `dispose()` removes the listener and the live gauges;
    * the numbers counted so far stay.
    *
@@ -122,7 +137,7 @@ export class Metrics {
    *
    * @example
    * ```ts
-   * const sub = metrics.observe(payments); // its breakers, bulkheads, nested pipelines
+   * const sub = metrics.observe(payments); // its breakers, bulkheads, rate limiters, nested pipelines
    * metrics.observe(sharedBreaker); // also used by pipelines not observed: counted once
    * sub.dispose();
    * ```
@@ -131,7 +146,7 @@ export class Metrics {
     if (!isObservable(target)) {
       throw new TypeError('metrics.observe() expects a policy or pipeline (an object with onEvent)');
     }
-    const { nodes, breakers, bulkheads } = findLiveParts(target);
+    const { nodes, breakers, bulkheads, rateLimiters } = findLiveParts(target);
     for (const n of nodes) {
       const refs = (this.observed.get(n) ?? 0) + 1;
       this.observed.set(n, refs);
@@ -142,12 +157,8 @@ export class Metrics {
       if (!this.breakers.has(b.name)) this.breakers.set(b.name, new BreakerStats(b.name, readState(b) ?? 'closed', now));
       this.liveBreakers.set(b.name, b);
     }
-    for (const b of bulkheads) {
-      const entry = this.bulkheads.get(b.name);
-      // One live source per name (two series with the same labels would be invalid).
-      if (entry === undefined) this.bulkheads.set(b.name, { source: b, refs: 1 });
-      else if (entry.source === b) entry.refs++;
-    }
+    for (const b of bulkheads) addLive(this.bulkheads, b);
+    for (const r of rateLimiters) addLive(this.rateLimiters, r);
     const sub = target.onEvent(this.listener);
     let active = true;
     return {
@@ -163,10 +174,8 @@ export class Metrics {
         }
         if (this.overlaps === 0) this.counted = undefined;
         for (const b of breakers) if (this.liveBreakers.get(b.name) === b) this.liveBreakers.delete(b.name);
-        for (const b of bulkheads) {
-          const entry = this.bulkheads.get(b.name);
-          if (entry !== undefined && entry.source === b && --entry.refs === 0) this.bulkheads.delete(b.name);
-        }
+        for (const b of bulkheads) removeLive(this.bulkheads, b);
+        for (const r of rateLimiters) removeLive(this.rateLimiters, r);
       },
     };
   }
@@ -223,6 +232,7 @@ export class Metrics {
         break;
       case 'rate-limiter':
         if (e.type === 'limited') this.onRejected(e, `rate-limited-${str(e.reason, 'rate')}`);
+        else if (e.type === 'admitted') this.series.of(e).admitted++;
         break;
       case 'retry': {
         const s = this.series.of(e);
@@ -246,7 +256,7 @@ export class Metrics {
         if (e.type === 'injected') bump(this.series.of(e).injections, `${str(e.fault, 'unknown')}\u0000${str(e.faultKind, 'unknown')}`);
         break;
       default:
-        // Any other policy that refuses calls (a rate limiter): its reason, else its kind.
+        // Any other policy that refuses calls (one of your own): its reason, else its kind.
         if (event.type === 'rejected') this.onRejected(event, str((event as { reason?: unknown }).reason, str(event.kind, 'other')));
         break;
     }
@@ -319,6 +329,7 @@ export class Metrics {
     const now = this.clock.now();
     const calls: CallSeriesSnapshot[] = [];
     const rejections: RejectionSeriesSnapshot[] = [];
+    const admissions: AdmissionSeriesSnapshot[] = [];
     const retries: RetrySeriesSnapshot[] = [];
     const timeouts: TimeoutSeriesSnapshot[] = [];
     const fallbacks: FallbackSeriesSnapshot[] = [];
@@ -334,6 +345,7 @@ export class Metrics {
         for (const n of s.rejected.values()) total += n;
         rejections.push({ ...k, reasons: toRecord(s.rejected), total });
       }
+      if (s.admitted > 0) admissions.push({ ...k, admitted: s.admitted });
       if (s.retrySeen) retries.push({ ...k, retries: s.retries, giveUps: toRecord(s.giveUps), budgetExhausted: s.budgetExhausted });
       if (s.timeouts > 0) timeouts.push({ ...k, timeouts: s.timeouts });
       if (s.fallbackSeen) fallbacks.push({ ...k, tiers: toRecord(s.tiers), exhausted: s.fallbackExhausted });
@@ -352,16 +364,23 @@ export class Metrics {
       const stats = readStats(entry.source);
       if (stats !== undefined) bulkheads.push({ name, ...stats });
     }
+    const rateLimiters: RateLimiterSnapshot[] = [];
+    for (const [name, entry] of this.rateLimiters) {
+      const queued = readQueued(entry.source);
+      if (queued !== undefined) rateLimiters.push({ name, queued });
+    }
     return {
       time: now,
       calls,
       rejections,
+      admissions,
       retries,
       timeouts,
       fallbacks,
       injections,
       breakers,
       bulkheads,
+      rateLimiters,
       dropped: { operations: this.series.droppedOperations, labelSets: this.series.droppedLabelSets },
     };
   }
@@ -388,6 +407,19 @@ export class Metrics {
     const durations: ExportedDurations[] = [];
     return toMetricFamilies(this.read(durations), durations);
   }
+}
+
+/** Registers a live source under its name; a second source with a taken name is not read. */
+function addLive<T extends { readonly name: string }>(map: Map<string, LiveEntry<T>>, source: T): void {
+  const entry = map.get(source.name);
+  if (entry === undefined) map.set(source.name, { source, refs: 1 });
+  else if (entry.source === source) entry.refs++;
+}
+
+/** Undoes one {@link addLive}. */
+function removeLive<T extends { readonly name: string }>(map: Map<string, LiveEntry<T>>, source: T): void {
+  const entry = map.get(source.name);
+  if (entry !== undefined && entry.source === source && --entry.refs === 0) map.delete(source.name);
 }
 
 /** The calls of one series at `now`. */

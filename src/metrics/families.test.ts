@@ -11,12 +11,14 @@ const EMPTY: MetricsSnapshot = {
   time: 0,
   calls: [],
   rejections: [],
+  admissions: [],
   retries: [],
   timeouts: [],
   fallbacks: [],
   injections: [],
   breakers: [],
   bulkheads: [],
+  rateLimiters: [],
   dropped: { operations: 0, labelSets: 0 },
 };
 
@@ -120,6 +122,30 @@ describe('toMetricFamilies', () => {
       snap: { bulkheads: [{ name: 'pool', active: 3, queued: 1, maxConcurrent: 4, maxQueue: 8 }] },
       name: MetricNames.bulkheadQueued,
       samples: [{ labels: { policy: 'pool' }, value: 1 }],
+    },
+    {
+      what: 'rate limiter admissions with the call labels (policy = the limiter)',
+      snap: { admissions: [{ ...key, policy: 'shop.purchase', admitted: 7 }] },
+      name: MetricNames.rateLimiterAdmitted,
+      samples: [{ labels: { pipeline: 'shop', policy: 'shop.purchase', operation: 'buy', region: 'eu' }, value: 7 }],
+    },
+    {
+      what: 'rate limiter refusals stay in the rejections family, by reason',
+      snap: { rejections: [{ ...key, policy: 'shop.purchase', reasons: { 'rate-limited-rate': 4, 'rate-limited-queue-full': 1 }, total: 5 }] },
+      name: MetricNames.callRejections,
+      samples: [
+        { labels: { pipeline: 'shop', policy: 'shop.purchase', operation: 'buy', region: 'eu', reason: 'rate-limited-rate' }, value: 4 },
+        { labels: { pipeline: 'shop', policy: 'shop.purchase', operation: 'buy', region: 'eu', reason: 'rate-limited-queue-full' }, value: 1 },
+      ],
+    },
+    {
+      what: 'rate limiter queue gauge, zero included',
+      snap: { rateLimiters: [{ name: 'payment-partner', queued: 3 }, { name: 'shop.purchase', queued: 0 }] },
+      name: MetricNames.rateLimiterQueued,
+      samples: [
+        { labels: { policy: 'payment-partner' }, value: 3 },
+        { labels: { policy: 'shop.purchase' }, value: 0 },
+      ],
     },
     {
       what: 'dropped series by cap',

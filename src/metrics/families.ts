@@ -47,6 +47,7 @@ export function toMetricFamilies(snap: MetricsSnapshot, durations: readonly Expo
     const l = base(r);
     for (const [reason, n] of Object.entries(r.reasons)) add(MetricNames.callRejections, { ...l, reason }, n);
   }
+  for (const a of snap.admissions) add(MetricNames.rateLimiterAdmitted, base(a), a.admitted);
   for (const r of snap.retries) {
     const l = base(r);
     add(MetricNames.retries, l, r.retries);
@@ -79,6 +80,7 @@ export function toMetricFamilies(snap: MetricsSnapshot, durations: readonly Expo
     add(MetricNames.bulkheadMaxConcurrent, { policy }, b.maxConcurrent);
     add(MetricNames.bulkheadMaxQueue, { policy }, b.maxQueue);
   }
+  for (const r of snap.rateLimiters) add(MetricNames.rateLimiterQueued, { policy: r.name }, r.queued);
   add(MetricNames.seriesDropped, { limit: 'operations' }, snap.dropped.operations);
   add(MetricNames.seriesDropped, { limit: 'label_sets' }, snap.dropped.labelSets);
   const families: MetricFamily[] = [];

@@ -1,7 +1,8 @@
 /**
  * `breakwater/metrics`: aggregate policy events into calls by outcome, latency
- * percentiles, retries, circuit state, MTTR/MTBF, bulkhead occupancy, chaos injections and
- * availability; export them as Prometheus text, through prom-client or OpenTelemetry.
+ * percentiles, retries, circuit state, MTTR/MTBF, bulkhead occupancy, rate limiter
+ * admissions and queues, chaos injections and availability; export them as Prometheus
+ * text, through prom-client or OpenTelemetry.
  *
  * @packageDocumentation
  */
@@ -9,6 +10,7 @@ export { Metrics, createMetrics } from './aggregator';
 export { type MetricsOptions } from './options';
 export { CallOutcomes, CircuitStateNames, MetricLabels, MetricNames, OVERFLOW_VALUE, type CallOutcome, type CircuitStateName, type MetricType } from './names';
 export {
+  type AdmissionSeriesSnapshot,
   type BreakerSnapshot,
   type BulkheadSnapshot,
   type CallRecord,
@@ -19,6 +21,7 @@ export {
   type MetricFamily,
   type MetricSample,
   type MetricsSnapshot,
+  type RateLimiterSnapshot,
   type RejectionSeriesSnapshot,
   type RetrySeriesSnapshot,
   type SeriesKey,

@@ -1,6 +1,6 @@
 /**
- * Structural views of the live policies metrics reads gauges from: a breaker's `state`
- * and a bulkhead's `stats`. Metrics imports no policy implementation: any object of the
+ * Structural views of the live policies metrics reads gauges from: a breaker's `state`,
+ * a bulkhead's `stats` and a rate limiter's `queued`. Metrics imports no policy implementation: any object of the
  * right shape (from this or another copy of the package) is read.
  *
  * @packageDocumentation
@@ -11,8 +11,8 @@ import type { BulkheadSnapshot } from './snapshot';
 
 /**
  * What {@link Metrics.observe} accepts: any breakwater policy or pipeline (anything with
- * `onEvent`). Pipelines are walked through `policies` to find breakers (`state`) and
- * bulkheads (`stats`) whose live values become gauges.
+ * `onEvent`). Pipelines are walked through `policies` to find breakers (`state`),
+ * bulkheads (`stats`) and rate limiters (`queued`) whose live values become gauges.
  *
  * @example
  * ```ts
@@ -37,6 +37,13 @@ export interface LiveBulkhead {
   readonly stats: unknown;
 }
 
+/** @internal A rate limiter read live. */
+export interface LiveRateLimiter {
+  readonly name: string;
+  readonly kind: string;
+  readonly queued: unknown;
+}
+
 /** @internal The live policies found in an observed policy or pipeline. */
 export interface LiveParts {
   /** Every object of the tree (the target, nested pipelines, their policies). */
@@ -45,6 +52,8 @@ export interface LiveParts {
   readonly breakers: readonly LiveBreaker[];
   /** Bulkheads, by their `stats`. */
   readonly bulkheads: readonly LiveBulkhead[];
+  /** Rate limiters (kind `rate-limiter`), by their `queued`. */
+  readonly rateLimiters: readonly LiveRateLimiter[];
 }
 
 /** @internal True for anything with an `onEvent` method. */
@@ -77,11 +86,22 @@ export function readStats(b: LiveBulkhead): Omit<BulkheadSnapshot, 'name'> | und
   return { active: num('active'), queued: num('queued'), maxConcurrent: num('maxConcurrent'), maxQueue: num('maxQueue') };
 }
 
+/** @internal The rate limiter's waiting calls, `undefined` when unreadable. */
+export function readQueued(r: LiveRateLimiter): number | undefined {
+  try {
+    const q = r.queued;
+    return typeof q === 'number' ? q : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** @internal Walks `target` and its `policies`, recursively, once per object. */
 export function findLiveParts(target: object): LiveParts {
   const nodes: object[] = [];
   const breakers: LiveBreaker[] = [];
   const bulkheads: LiveBulkhead[] = [];
+  const rateLimiters: LiveRateLimiter[] = [];
   const seen = new Set<unknown>();
   const walk = (node: unknown): void => {
     if (typeof node !== 'object' || node === null || seen.has(node)) return;
@@ -93,10 +113,12 @@ export function findLiveParts(target: object): LiveParts {
         breakers.push(n as LiveBreaker);
       } else if ('stats' in n && readStats(n as LiveBulkhead) !== undefined) {
         bulkheads.push(n as LiveBulkhead);
+      } else if (n.kind === 'rate-limiter' && 'queued' in n && readQueued(n as LiveRateLimiter) !== undefined) {
+        rateLimiters.push(n as LiveRateLimiter);
       }
     }
     if (Array.isArray(n.policies)) for (const p of n.policies) walk(p);
   };
   walk(target);
-  return { nodes, breakers, bulkheads };
+  return { nodes, breakers, bulkheads, rateLimiters };
 }

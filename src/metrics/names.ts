@@ -56,11 +56,12 @@ export const MetricNames = {
   calls: 'resilience_calls_total',
   /**
    * Counter: calls refused by a circuit breaker, a bulkhead (or any policy that emits
-   * `rejected`), counted from the refusing policy's own event whatever the call's final
-   * outcome (a fallback may have answered it, a retry may have tried again). `policy` is
-   * the refusing policy, `pipeline` and `operation` the call's; labelled by `reason`
-   * (`circuit-open`, `circuit-half-open`, `circuit-isolated`, `bulkhead-full`,
-   * `bulkhead-queue-timeout`).
+   * `rejected`) or a rate limiter (its `limited` events), counted from the refusing
+   * policy's own event whatever the call's final outcome (a fallback may have answered it,
+   * a retry may have tried again). `policy` is the refusing policy, `pipeline` and
+   * `operation` the call's; labelled by `reason` (`circuit-open`, `circuit-half-open`,
+   * `circuit-isolated`, `bulkhead-full`, `bulkhead-queue-timeout`, `rate-limited-rate`,
+   * `rate-limited-queue-full`, `rate-limited-deadline`, `rate-limited-max-partitions`).
    */
   callRejections: 'resilience_call_rejections_total',
   /** Histogram: duration of calls through a policy or pipeline, in seconds. */
@@ -105,6 +106,15 @@ export const MetricNames = {
   bulkheadMaxConcurrent: 'resilience_bulkhead_max_concurrent',
   /** Gauge: queue limit (`maxQueue`) of a bulkhead. */
   bulkheadMaxQueue: 'resilience_bulkhead_max_queue',
+  /**
+   * Counter: calls a rate limiter admitted (at once, or after waiting for their slot with
+   * `maxWait`), from its `admitted` events. `policy` is the limiter, `pipeline` and
+   * `operation` the call's. Its refusals are in {@link MetricNames.callRejections} with
+   * `reason="rate-limited-…"`, so `admitted / (admitted + limited)` is the admission ratio.
+   */
+  rateLimiterAdmitted: 'resilience_rate_limiter_admitted_total',
+  /** Gauge: calls waiting for their reserved slot in a rate limiter (over every key of a partitioned one), read live. */
+  rateLimiterQueued: 'resilience_rate_limiter_queued',
   /** Counter: events counted under `_other` because a cardinality cap was reached, labelled by `limit` (`operations` or `label_sets`). */
   seriesDropped: 'resilience_metrics_series_dropped_total',
 } as const;
@@ -142,7 +152,7 @@ export type MetricType = 'counter' | 'gauge' | 'histogram';
 /** Help texts of every family, keyed by Prometheus name. @internal */
 export const METRIC_HELP: Readonly<Record<(typeof MetricNames)[keyof typeof MetricNames], readonly [MetricType, string]>> = {
   resilience_calls_total: ['counter', 'Calls executed through a policy or pipeline, by outcome.'],
-  resilience_call_rejections_total: ['counter', 'Calls refused by a circuit breaker or bulkhead (whatever their final outcome), by refusing policy and reason.'],
+  resilience_call_rejections_total: ['counter', 'Calls refused by a circuit breaker, bulkhead or rate limiter (whatever their final outcome), by refusing policy and reason.'],
   resilience_call_duration_seconds: ['histogram', 'Duration of calls through a policy or pipeline.'],
   resilience_availability_ratio: ['gauge', 'Share of calls that succeeded (directly or by fallback) over the sliding availability window.'],
   resilience_retries_total: ['counter', 'Retries scheduled by retry policies.'],
@@ -162,6 +172,8 @@ export const METRIC_HELP: Readonly<Record<(typeof MetricNames)[keyof typeof Metr
   resilience_bulkhead_queued: ['gauge', 'Calls waiting in a bulkhead queue.'],
   resilience_bulkhead_max_concurrent: ['gauge', 'Concurrency limit of a bulkhead.'],
   resilience_bulkhead_max_queue: ['gauge', 'Queue limit of a bulkhead.'],
+  resilience_rate_limiter_admitted_total: ['counter', 'Calls a rate limiter admitted, at once or after waiting for their slot.'],
+  resilience_rate_limiter_queued: ['gauge', 'Calls waiting for their reserved slot in a rate limiter.'],
   resilience_metrics_series_dropped_total: ['counter', 'Events counted under the value "_other" because a cardinality cap was reached.'],
 };
 

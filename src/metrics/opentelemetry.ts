@@ -70,7 +70,7 @@ export const OpenTelemetryNames = {
   calls: 'resilience.calls',
   /**
    * Observable counter (`{call}`) of {@link MetricNames.callRejections}: calls refused by a
-   * breaker or bulkhead (`resilience.policy`), whatever their final outcome, by `resilience.reason`.
+   * breaker, bulkhead or rate limiter (`resilience.policy`), whatever their final outcome, by `resilience.reason`.
    */
   callRejections: 'resilience.call.rejections',
   /** Histogram (`s`) of {@link MetricNames.callDuration}: durations of calls that settle after registration, with `resilience.outcome`. */
@@ -111,6 +111,10 @@ export const OpenTelemetryNames = {
   bulkheadMaxConcurrent: 'resilience.bulkhead.max_concurrent',
   /** Observable up-down counter (`{call}`) of {@link MetricNames.bulkheadMaxQueue}: a bulkhead's queue limit. */
   bulkheadMaxQueue: 'resilience.bulkhead.max_queue',
+  /** Observable counter (`{call}`) of {@link MetricNames.rateLimiterAdmitted}: calls a rate limiter (`resilience.policy`) admitted. */
+  rateLimiterAdmitted: 'resilience.rate_limiter.admitted',
+  /** Observable up-down counter (`{call}`) of {@link MetricNames.rateLimiterQueued}: calls waiting for their slot in a rate limiter. */
+  rateLimiterQueued: 'resilience.rate_limiter.queued',
   /** Observable counter (`{event}`) of {@link MetricNames.seriesDropped}: events counted under `_other`, by `resilience.limit`. */
   seriesDropped: 'resilience.metrics.dropped',
 } as const satisfies Record<keyof typeof MetricNames, string>;
@@ -137,6 +141,8 @@ const INSTRUMENTS: Readonly<Record<Exclude<keyof typeof MetricNames, 'callDurati
   bulkheadQueued: ['updowncounter', '{call}'],
   bulkheadMaxConcurrent: ['updowncounter', '{call}'],
   bulkheadMaxQueue: ['updowncounter', '{call}'],
+  rateLimiterAdmitted: ['counter', '{call}'],
+  rateLimiterQueued: ['updowncounter', '{call}'],
   seriesDropped: ['counter', '{event}'],
 };
 

@@ -11,6 +11,7 @@ import { createMetrics } from './aggregator';
 import { MetricNames } from './names';
 import { createMetricsHandler, escapeLabelValue, PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricsResponse } from './prometheus';
 import { events, populate } from '../../test/support/metrics-fixtures';
+import { rateLimiter } from '../rate-limiter/rate-limiter';
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
 const hasPromtool = promtool.status === 0;
@@ -24,6 +25,11 @@ async function populated(): Promise<ReturnType<typeof createMetrics>> {
   const m = createMetrics({ clock, labelKeys: ['region'] });
   await populate(m, clock);
   m.record(events(clock, { policy: 'login', operation: 'login', labels: { region: 'e"u\\' } }).executed({ duration: 0.2 }));
+  // A rate limiter: one call admitted at once, a second one waiting for its slot (left pending).
+  const partner = rateLimiter({ name: 'partner', rate: 1, per: 1_000, maxWait: 5_000, clock });
+  m.observe(partner);
+  await partner.execute(() => 'ok', { operation: 'partner.quota' });
+  void partner.execute(() => 'ok', { operation: 'partner.quota' });
   return m;
 }
 
@@ -78,6 +84,8 @@ describe('toPrometheus()', () => {
     expect(get('resilience_circuit_mttr_seconds', { policy: 'gateway' })).toBe(12);
     expect(get('resilience_circuit_state', { policy: 'gateway', state: 'closed' })).toBe(1);
     expect(get('resilience_availability_ratio', charge)).toBe(0.375);
+    expect(get('resilience_rate_limiter_admitted_total', { pipeline: '', policy: 'partner', operation: 'partner.quota', region: '' })).toBe(1);
+    expect(get('resilience_rate_limiter_queued', { policy: 'partner' })).toBe(1);
     // Escaped label values round-trip.
     expect(samples.some((s) => s.labels['operation'] === 'we"ird\\op\nname')).toBe(true);
     expect(samples.some((s) => s.labels['region'] === 'e"u\\')).toBe(true);

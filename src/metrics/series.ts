@@ -19,8 +19,10 @@ export class Series {
   readonly rejections = new Map<string, number>();
   duration: LogHistogram | undefined = undefined;
   window: AvailabilityWindow | undefined = undefined;
-  // rejections made by this policy (breaker, bulkhead), by reason
+  // rejections made by this policy (breaker, bulkhead, rate limiter), by reason
   readonly rejected = new Map<string, number>();
+  // rate limiter: calls admitted (at once or after a wait)
+  admitted = 0;
   // retry
   retrySeen = false;
   retries = 0;

@@ -61,15 +61,35 @@ export interface RetrySeriesSnapshot extends SeriesKey {
 }
 
 /**
- * Rejections made by one policy (a circuit breaker, a bulkhead…) for one pipeline,
- * operation and label set, counted from its `rejected` events whatever the call's final
- * outcome. `policy` is the refusing policy.
+ * Rejections made by one policy (a circuit breaker, a bulkhead, a rate limiter…) for one
+ * pipeline, operation and label set, counted from its `rejected` (a rate limiter's
+ * `limited`) events whatever the call's final outcome. `policy` is the refusing policy.
  */
 export interface RejectionSeriesSnapshot extends SeriesKey {
-  /** Rejections by reason: `circuit-open`, `circuit-half-open`, `circuit-isolated`, `bulkhead-full`, `bulkhead-queue-timeout`. */
+  /**
+   * Rejections by reason: `circuit-open`, `circuit-half-open`, `circuit-isolated`,
+   * `bulkhead-full`, `bulkhead-queue-timeout`, `rate-limited-rate`, `rate-limited-queue-full`,
+   * `rate-limited-deadline`, `rate-limited-max-partitions`.
+   */
   readonly reasons: Readonly<Record<string, number>>;
   /** Every rejection of this series. */
   readonly total: number;
+}
+
+/**
+ * Admissions of one rate limiter for one pipeline, operation and label set, counted from
+ * its `admitted` events. `policy` is the limiter. Its refusals are in
+ * {@link MetricsSnapshot.rejections} (reasons `rate-limited-…`).
+ *
+ * @example
+ * ```ts
+ * const purchases = metrics.snapshot().admissions.find((a) => a.policy === 'shop.purchase');
+ * console.log(`${purchases?.admitted ?? 0} purchases admitted`);
+ * ```
+ */
+export interface AdmissionSeriesSnapshot extends SeriesKey {
+  /** Calls admitted, at once or after waiting for their slot (`maxWait`). */
+  readonly admitted: number;
 }
 
 /** Timeouts of one timeout policy. */
@@ -134,14 +154,32 @@ export interface BulkheadSnapshot {
   readonly maxQueue: number;
 }
 
+/**
+ * One rate limiter, read live (its `queued` getter).
+ *
+ * @example
+ * ```ts
+ * const partner = metrics.snapshot().rateLimiters.find((r) => r.name === 'payment-partner');
+ * if ((partner?.queued ?? 0) > 50) log.warn('partner quota backlog');
+ * ```
+ */
+export interface RateLimiterSnapshot {
+  /** Rate limiter name. */
+  readonly name: string;
+  /** Calls waiting for their reserved slot (over every key of a partitioned limiter). */
+  readonly queued: number;
+}
+
 /** Everything the aggregator knows, as plain data (durations in ms). */
 export interface MetricsSnapshot {
   /** Clock time of the snapshot. */
   readonly time: number;
   /** Calls by executing policy/pipeline, operation and label set. */
   readonly calls: readonly CallSeriesSnapshot[];
-  /** Rejections by refusing policy (breaker, bulkhead), pipeline, operation and label set. */
+  /** Rejections by refusing policy (breaker, bulkhead, rate limiter), pipeline, operation and label set. */
   readonly rejections: readonly RejectionSeriesSnapshot[];
+  /** Calls admitted by rate limiters, by limiter, pipeline, operation and label set. */
+  readonly admissions: readonly AdmissionSeriesSnapshot[];
   /** Retry policies. */
   readonly retries: readonly RetrySeriesSnapshot[];
   /** Timeout policies. */
@@ -154,6 +192,8 @@ export interface MetricsSnapshot {
   readonly breakers: readonly BreakerSnapshot[];
   /** Bulkheads (only those observed live). */
   readonly bulkheads: readonly BulkheadSnapshot[];
+  /** Rate limiters (only those observed live). */
+  readonly rateLimiters: readonly RateLimiterSnapshot[];
   /** Events counted under `_other` because a cardinality cap was reached. */
   readonly dropped: {
     /** Events whose operation was counted as `_other` (past `maxOperations`). */
