@@ -13,6 +13,7 @@ import { isLatencyDistribution, type LatencyDistribution } from './distributions
 import type { FaultKind } from './events';
 import { FaultPolicy, SKIP, errorMaker, errorRule, markInjected, validateFault as validate, type FaultError, type Skip } from './fault-policy';
 import type { FaultOptions } from './options';
+import { reportInternalError } from '../core/report';
 
 export type { FaultError };
 
@@ -244,7 +245,8 @@ export class BehaviorInjectionPolicy extends FaultPolicy<(ctx: ExecutionContext)
     let r: unknown;
     try {
       r = behavior(ctx);
-    } catch {
+    } catch (error) {
+      reportInternalError(error, `behaviorInjection "${by.name}" behavior`);
       link.next(ctx, done); // a failing behavior never breaks the call
       return;
     }

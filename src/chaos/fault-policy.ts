@@ -16,6 +16,7 @@ import type { LatencyDistribution } from './distributions';
 import type { ChaosEvent, FaultKind } from './events';
 import { faultOptionsSchema, type FaultOptions } from './options';
 import { callInCohort, compileTarget, type FaultCohort, type TargetMatcher } from './targeting';
+import { reportInternalError } from '../core/report';
 
 /** @internal "No injection" sentinel returned by `prepare`. */
 export const SKIP: unique symbol = Symbol('skip');
@@ -155,7 +156,8 @@ export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent
     let prepared: P | Skip = SKIP;
     try {
       if (this.decide(ctx)) prepared = this.prepare(ctx);
-    } catch {
+    } catch (error) {
+      reportInternalError(error, `fault "${this.name}" decision (rate, when, cohort, target or random)`);
       prepared = SKIP; // any error inside chaos code means "do not inject"
     }
     if (prepared === SKIP) link.next(ctx, done);
@@ -229,7 +231,8 @@ export abstract class FaultPolicy<P = unknown> extends StrategyPolicy<ChaosEvent
     for (const release of all) {
       try {
         release();
-      } catch {
+      } catch (error) {
+        reportInternalError(error, `fault "${this.name}" release`);
         // keep releasing the others
       }
     }

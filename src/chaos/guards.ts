@@ -12,6 +12,7 @@
 import { systemClock, unrefTimer, type Clock } from '../core/clock';
 import { OptionsValidationError, ResilienceError, isResilienceError, type ValidationIssue } from '../core/errors';
 import { collectIssues, isPlainObject, rules, validateOptions, type Rule } from '../core/validation';
+import { reportInternalError } from '../core/report';
 
 /** Days of the week, as used by {@link ChaosTimeWindow.days} (UTC). */
 export type ChaosDay = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
@@ -407,7 +408,8 @@ export class ChaosController {
       for (const f of faults) {
         try {
           f.releaseEffects();
-        } catch {
+        } catch (error) {
+          reportInternalError(error, 'a fault releasing its effects on halt');
           // A release that fails must not stop the others.
         }
       }

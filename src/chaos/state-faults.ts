@@ -15,6 +15,7 @@ import { drawDelay, latencyRule } from './call-faults';
 import type { LatencyDistribution } from './distributions';
 import { FaultPolicy, SKIP, errorMaker, errorRule, markInjected, validateFault as validate, type FaultError, type Skip } from './fault-policy';
 import type { FaultOptions } from './options';
+import { reportInternalError } from '../core/report';
 
 /**
  * A bulkhead whose permits can be taken away: the shape `exhaustion` needs (breakwater's
@@ -107,7 +108,8 @@ export class ExhaustionPolicy extends FaultPolicy<Lease> {
       if (timer !== undefined) this.clock.clearTimeout(timer);
       try {
         lease.release();
-      } catch {
+      } catch (error) {
+        reportInternalError(error, `exhaustion "${this.name}" releasing the bulkhead's slots`);
         // the bulkhead's problem; chaos carries on
       }
     };

@@ -3,6 +3,7 @@
  * hook (`onCallbackError`), never silently swallowed, never breaking the call.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { behaviorInjection, createChaosController, faultInjection } from '../../src/chaos';
 import { circuitBreaker, fallback, lastKnownGood, onCallbackError, pipeline, retry, type Subscription } from '../../src/index';
 
 const subs: Subscription[] = [];
@@ -51,6 +52,21 @@ describe('errors thrown by user callbacks', () => {
     subs.push(onCallbackError(() => { throw new Error('handler fails'); }));
     await p.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
     expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('chaos: a throwing decision callback means "do not inject", and a throwing behavior never breaks the call; both are reported', async () => {
+    const got = collect();
+    const controller = createChaosController({ env: { BREAKWATER_CHAOS: '1' } });
+    controller.arm({ environment: 'test' });
+    const broken = faultInjection({ name: 'broken-when', controller, when: () => { throw new Error('when'); } });
+    await expect(broken.execute(() => 'untouched')).resolves.toBe('untouched');
+    const side = behaviorInjection({ name: 'side', controller, behavior: () => { throw new Error('behavior'); } });
+    await expect(side.execute(() => 'still runs')).resolves.toBe('still runs');
+    expect(got.map(([e, s]) => `${s}: ${(e as Error).message}`)).toEqual([
+      'fault "broken-when" decision (rate, when, cohort, target or random): when',
+      'behaviorInjection "side" behavior: behavior',
+    ]);
+    controller.disarm();
   });
 
   it('validates its argument', () => {

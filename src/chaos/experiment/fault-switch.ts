@@ -10,6 +10,7 @@ import { chaos } from '../guards';
 import type { ChaosGate, ExperimentFault } from './experiment-options';
 import { describeError } from './user-callbacks';
 import { round } from './window-stats';
+import { reportInternalError } from '../../core/report';
 
 /** The faults of one experiment, and when they went on and off (ms since the start). */
 export class FaultSwitch {
@@ -81,7 +82,8 @@ export class FaultSwitch {
       let n = 0;
       try {
         n = f.injections - (this.startInjections[i] ?? 0);
-      } catch {
+      } catch (error) {
+        reportInternalError(error, `fault "${f.name}" injections`);
         n = 0;
       }
       out[f.name] = n;

@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../../core/clock';
 import { isThenable } from '../../core/outcome';
 import { timerServiceFor, type TimerEntry, type TimerService } from '../../core/timer-service';
 import { rules, validateOptions } from '../../core/validation';
+import { reportInternalError } from '../../core/report';
 
 /** One settled call of a load run. */
 export interface LoadCallResult {
@@ -215,7 +216,8 @@ abstract class LoadDriver implements LoadRun {
     if (onResult !== undefined) {
       try {
         onResult({ index, start, end: this.clock.now(), ok, error });
-      } catch {
+      } catch (thrown) {
+        reportInternalError(thrown, 'load.onResult');
         // a failing listener must not stop the load
       }
     }

@@ -1,17 +1,18 @@
 /**
  * The one place where the experiment runner guards the user's callbacks (observers,
  * `load.operation`, `wallClock`, breakers' subscriptions) and words their errors: an error
- * they throw never breaks an experiment.
+ * they throw never breaks an experiment, and is reported (`onCallbackError`).
  *
  * @packageDocumentation
  */
+import { reportInternalError } from '../../core/report';
 
-/** Runs `fn`, ignoring what it throws (observers must not break an experiment). */
-export function safely(fn: () => void): void {
+/** Runs `fn`; what it throws is reported, never thrown (observers must not break an experiment). */
+export function safely(fn: () => void, what = 'an experiment observer'): void {
   try {
     fn();
-  } catch {
-    // observers must not break an experiment
+  } catch (error) {
+    reportInternalError(error, what);
   }
 }
 
@@ -30,7 +31,8 @@ export function safeOperation(fn: (index: number) => string, index: number): str
   try {
     const op = fn(index);
     return typeof op === 'string' && op !== '' ? op : 'default';
-  } catch {
+  } catch (error) {
+    reportInternalError(error, 'load.operation');
     return 'default';
   }
 }
@@ -39,7 +41,8 @@ export function safeOperation(fn: (index: number) => string, index: number): str
 export function safeIso(wallClock: () => number): string | null {
   try {
     return new Date(wallClock()).toISOString();
-  } catch {
+  } catch (error) {
+    reportInternalError(error, 'wallClock');
     return null;
   }
 }
