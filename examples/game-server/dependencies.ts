@@ -21,7 +21,7 @@
  * of these simulations, as they would sit in front of a real client library.
  */
 import { bulkhead, systemClock, systemRandom, type BulkheadPolicy, type Clock, type Random } from '../../src/index';
-import { SimulatedHttpError, distributions, simulatedSystemError, type LatencyDistribution } from '../../src/chaos/index';
+import { SimulatedHttpError, SimulatedRateLimitError, distributions, simulatedSystemError, type LatencyDistribution } from '../../src/chaos/index';
 
 /** Options every simulation takes. */
 export interface SimulationOptions {
@@ -106,23 +106,48 @@ export interface Receipt {
   readonly amountCents: number;
 }
 
+/** The merchant quota of the payment gateway: at most `limit` charges per fixed window of `window` ms. */
+export interface GatewayQuota {
+  readonly limit: number;
+  readonly window: number;
+}
+
 /**
  * The payment gateway: lognormal latency (median 90 ms, p99 450 ms), 0.2 % spontaneous
  * 502s. Charges are deduplicated by idempotency key: the same key with the same request
  * returns the first receipt (and charges nothing more); the same key with a different
- * request is refused with 409, as real gateways do.
+ * request is refused with 409, as real gateways do. The merchant key has a quota (100
+ * charges per second by default): past it, the gateway answers 429 with `Retry-After`
+ * (the end of the current second), as Stripe and Adyen do.
  */
 export class PaymentGatewaySim extends Simulation {
   private readonly charges = new Map<string, Receipt>();
   private lose = 0;
   private seq = 0;
+  private readonly quota: GatewayQuota;
+  private windowStart = 0;
+  private inWindow = 0;
+  /** Charges refused with 429 because the merchant quota was spent. */
+  throttled = 0;
 
-  constructor(options: SimulationOptions = {}) {
+  constructor(options: SimulationOptions & { readonly quota?: GatewayQuota | undefined } = {}) {
     super(options, distributions.lognormal({ median: 90, p99: 450, max: 5_000 }), 0.002);
+    this.quota = options.quota ?? { limit: 100, window: 1_000 };
   }
 
   /** Charges the player once per idempotency key. */
   async charge(request: ChargeRequest, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<Receipt> {
+    const now = this.clock.now();
+    const start = now - (now % this.quota.window);
+    if (start !== this.windowStart) {
+      this.windowStart = start;
+      this.inWindow = 0;
+    }
+    if (++this.inWindow > this.quota.limit) {
+      this.calls++;
+      this.throttled++;
+      throw new SimulatedRateLimitError(start + this.quota.window - now, 'Payment gateway: merchant quota exceeded');
+    }
     const failed = await this.roundTrip(options.signal);
     if (failed) throw new SimulatedHttpError(502, 'Payment gateway: bad gateway');
     const existing = this.charges.get(request.idempotencyKey);

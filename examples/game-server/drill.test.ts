@@ -1,7 +1,7 @@
 /**
  * Smoke tests of the game-server example over real HTTP on 127.0.0.1: the routes, the
- * idempotency of purchases under retries and gateway outages, the quick chaos drill, and
- * a one-scenario `--compare`.
+ * idempotency of purchases under retries and gateway outages, the per-player purchase
+ * limit, the quick chaos drill, and one-scenario `--compare` runs.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -171,6 +171,29 @@ describe('game server', () => {
     expect(gateway.ledger.filter((r) => r.idempotencyKey.startsWith('down-'))).toHaveLength(keys.length);
   });
 
+  it('answers 429 with Retry-After to a player over the purchase limit, charges nothing for it, and serves the others', async () => {
+    const gateway = server.dependencies.payments;
+    // Eight purchases at once from one player: the burst (4) passes, the rest is refused.
+    const keys = Array.from({ length: 8 }, (_, i) => `macro-key-${String(i).padStart(4, '0')}`);
+    const answers = await Promise.all(keys.map((k) => client.purchase('macro-1', 'gems-100', k)));
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429, 429, 429]);
+    for (const a of answers.filter((x) => x.status === 429)) {
+      expect(a.headers['retry-after']).toBe('1'); // ≤ 500 ms, in whole seconds
+      const retryAfter = (a.body as { retryAfter: number }).retryAfter;
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(500);
+    }
+    expect(gateway.chargesOf('macro-1')).toHaveLength(4);
+    // Another player at the same moment: unaffected.
+    expect((await client.purchase('calm-1', 'gems-100', 'calm-key-0001')).status).toBe(200);
+    // The refusals are counted per limiter and reason; the admissions too.
+    const metrics = (await client.metrics()).text;
+    expect(metrics).toMatch(/^resilience_call_rejections_total\{pipeline="purchase-limit",policy="purchases-per-player",operation="shop\.purchase",reason="rate-limited-rate"\} [4-9]\d*$/m);
+    expect(metrics).toMatch(/^resilience_rate_limiter_admitted_total\{pipeline="payments",policy="payment-partner",operation="payment\.charge"\} \d+$/m);
+    expect(metrics).toMatch(/^resilience_rate_limiter_queued\{policy="payment-partner"\} 0$/m);
+  });
+
   it('serves the last known good leaderboard while the database pool is exhausted and Redis is down', async () => {
     expect((await client.leaderboard('na', 10)).status).toBe(200); // recorded as last known good
     server.resilience.faults.redisFlapping.enable();
@@ -192,7 +215,7 @@ describe('the chaos drill', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs the quick drill: six experiments, verdicts, reports', { timeout: 50_000 }, async () => {
+  it('runs the quick drill: seven experiments, verdicts, reports', { timeout: 50_000 }, async () => {
     const result = await runDrill({ quick: true, controller: armed(), reportsDir: dir, out: sink, progressStream: sink });
     const suite = result.resilient.suite;
     expect(suite.experiments.map((e) => e.journal.experiment)).toEqual([
@@ -202,11 +225,12 @@ describe('the chaos drill', () => {
       'cdn-outage',
       'database-pool-exhausted',
       'social-login-token-expired',
+      'shop-flood',
     ]);
     for (const { journal } of suite.experiments) {
       expect(journal.verdict, `${journal.experiment}: ${journal.reason}`).not.toMatch(/aborted|halted/);
       expect(Object.values(journal.injections).reduce((a, b) => a + b, 0), journal.experiment).toBeGreaterThan(0);
-      // With the policies, players barely notice any of the six outages.
+      // With the policies, players barely notice any of the seven troubles.
       expect(journal.summary.underFault.availability ?? 0, journal.experiment).toBeGreaterThanOrEqual(0.9);
     }
     expect(suite.verdicts.pass).toBeGreaterThanOrEqual(4);
@@ -218,6 +242,13 @@ describe('the chaos drill', () => {
     expect(payments.unacknowledged).toBe(0);
     expect(payments.charged).toBe(payments.accepted);
     expect(payments.settledLater).toBeGreaterThan(0); // the gateway-down experiment queued some
+    // The shop flood: the other players kept buying (at the steady-state threshold), the
+    // flooders got 429s, and our partner limiter kept the gateway from throttling us.
+    const flood = suite.experiments.find((e) => e.journal.experiment === 'shop-flood')?.journal;
+    expect(flood?.verdict, flood?.reason).toBe('pass');
+    expect(flood?.summary.underFault.availability ?? 0).toBeGreaterThanOrEqual(0.95);
+    expect(result.resilient.flood.limited).toBeGreaterThan(result.resilient.flood.sent / 2);
+    expect(result.resilient.partnerThrottled).toBe(0);
     expect(result.duration).toBeLessThan(40_000);
 
     for (const ext of ['json', 'md', 'html']) expect(existsSync(join(dir, `chaos-report.${ext}`))).toBe(true);
@@ -231,5 +262,19 @@ describe('the chaos drill', () => {
     const without = result.passThrough?.suite.experiments[0]?.journal.summary.underFault.availability ?? 1;
     expect(withPolicies).toBeGreaterThanOrEqual(0.95);
     expect(without).toBeLessThan(0.5);
+  });
+
+  it('--compare shows what the rate limiters buy (shop flood)', { timeout: 30_000 }, async () => {
+    const result = await runDrill({ quick: true, compare: true, only: ['shop-flood'], controller: armed(), reportsDir: dir, out: sink, progressStream: sink });
+    const withPolicies = result.resilient.suite.experiments[0]?.journal;
+    const without = result.passThrough?.suite.experiments[0]?.journal;
+    expect(withPolicies?.verdict, withPolicies?.reason).toBe('pass');
+    expect(withPolicies?.summary.underFault.availability ?? 0).toBeGreaterThanOrEqual(0.95);
+    // Without the limits, the flood spends the partner's quota and the others get its 429s
+    // (the steady state breaks while the flood lasts; it comes back once the flood stops).
+    expect(without?.summary.underFault.availability ?? 1).toBeLessThan(0.95);
+    expect(without?.reason).toMatch(/steady state back/);
+    expect(result.passThrough?.partnerThrottled ?? 0).toBeGreaterThan(0);
+    expect(result.resilient.partnerThrottled).toBe(0);
   });
 });

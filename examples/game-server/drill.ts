@@ -1,11 +1,11 @@
 /**
  * The chaos drill (`npm start`): starts the game server on an ephemeral loopback port,
  * arms chaos for this process only, drives real HTTP load at it and runs six experiments
- * from the scenario catalog. Prints a verdict table and the suite's resilience score, and
- * writes reports/chaos-report.{json,md,html}.
+ * from the scenario catalog and a shop flood. Prints a verdict table and the suite's
+ * resilience score, and writes reports/chaos-report.{json,md,html}.
  *
- *   npm start                  the drill (about 75 s)
- *   npm start -- --quick       a short drill (about 25 s)
+ *   npm start                  the drill (about 90 s)
+ *   npm start -- --quick       a short drill (about 30 s)
  *   npm start -- --compare     the same suite with the policies switched off too, side by side
  *   npm start -- --seed 7      replay the same random draws
  *
@@ -29,7 +29,7 @@ import {
   type SuiteJournal,
 } from '../../src/chaos/index';
 import { GameClient } from './client';
-import { QUICK, STANDARD, drillExperiments, warmUp, type DrillPlayer, type PurchaseLedger } from './experiments';
+import { QUICK, STANDARD, drillExperiments, emptyFloodStats, warmUp, type DrillPlayer, type FloodStats, type PurchaseLedger } from './experiments';
 import { startGameServer, type GameServer } from './server';
 
 /** Options of {@link runDrill}. */
@@ -50,7 +50,7 @@ export interface DrillOptions {
   /** Where progress and the tables go. @defaultValue `process.stdout` / `process.stderr` */
   readonly out?: { write(chunk: string): unknown } | undefined;
   readonly progressStream?: ProgressStream | undefined;
-  /** Run only these scenarios. @defaultValue all six */
+  /** Run only these scenarios. @defaultValue all seven */
   readonly only?: readonly string[] | undefined;
 }
 
@@ -60,6 +60,10 @@ export interface DrillRun {
   readonly suite: SuiteJournal;
   /** Purchases checked against the gateway's ledger after the drill (see {@link PurchaseAudit}). */
   readonly payments: PurchaseAudit;
+  /** What the flooding players of the shop-flood experiment got back. */
+  readonly flood: FloodStats;
+  /** Charges the payment gateway refused with 429 (its merchant quota spent) during the drill. */
+  readonly partnerThrottled: number;
 }
 
 /**
@@ -115,6 +119,15 @@ export function purchaseLine(p: PurchaseAudit, label = 'Purchases'): string {
   return (
     `${label}: ${p.accepted} of ${p.sent} accepted, ${p.charged} charged (${p.settledLater} after the outage, from the pending queue); ` +
     `${p.lost} lost, ${p.unacknowledged} charged behind an error; ${p.gatewayCalls} gateway calls, one charge per idempotency key`
+  );
+}
+
+/** One line about the shop flood of a run. */
+export function floodLine(f: FloodStats, partnerThrottled: number, label = 'Shop flood'): string {
+  if (f.sent === 0) return `${label}: not in this run`;
+  return (
+    `${label}: ${f.players.length} players sent ${f.sent} purchases, ${f.limited} answered 429 with Retry-After, ${f.accepted} accepted, ${f.other} other; ` +
+    `the payment partner throttled ${partnerThrottled} charges`
   );
 }
 
@@ -178,16 +191,17 @@ async function runOnce(mode: 'resilient' | 'pass-through', o: DrillOptions, cont
     });
     await warmUp(client, players);
     const ledger: PurchaseLedger = { sent: new Set(), accepted: new Set() };
+    const flood = emptyFloodStats();
     const progress = progressReporter({ stream: o.progressStream ?? process.stderr });
     const suite = await runSuite({
       name: `game backend drill (${mode === 'resilient' ? 'with policies' : 'policies off'})`,
       seed,
       wallClock: () => Date.now(),
       progress,
-      experiments: drillExperiments({ server, client, timing, controller, players, seed, progress, only: o.only, ledger }),
+      experiments: drillExperiments({ server, client, timing, controller, players, seed, progress, only: o.only, ledger, flood }),
     });
     await server.shop.settlePending(); // what is still pending after the last experiment
-    return { mode, suite, payments: audit(server, ledger, server.shop.settled) };
+    return { mode, suite, payments: audit(server, ledger, server.shop.settled), flood, partnerThrottled: server.dependencies.payments.throttled };
   } finally {
     client.close();
     await server.close();
@@ -223,10 +237,12 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillResult>
     out.write('MTTR: faults off until the steady state held again; circuits closed: faults off until every breaker was closed again\n\n');
     out.write(`Resilience score: ${s.score === null ? '–' : `${s.score}/100`}   (${Object.entries(s.verdicts).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ')}; ${ms(s.duration)})\n`);
     out.write(`${purchaseLine(resilient.payments)}\n`);
+    out.write(`${floodLine(resilient.flood, resilient.partnerThrottled)}\n`);
     if (passThrough !== undefined) {
       out.write(`\nWith and without the policies (same faults, same load):\n\n${comparisonTable(s, passThrough.suite)}\n`);
       out.write(`\nResilience score: ${s.score ?? '–'} with the policies, ${passThrough.suite.score ?? '–'} without\n`);
       out.write(`${purchaseLine(passThrough.payments, 'Purchases without the policies')}\n`);
+      out.write(`${floodLine(passThrough.flood, passThrough.partnerThrottled, 'Shop flood without the policies')}\n`);
     }
     out.write(`\nReports: ${reports.map((r) => r.replace(`${process.cwd()}/`, '')).join(', ')}\n`);
     return { resilient, passThrough, reports, duration: Date.now() - started };

@@ -1,18 +1,18 @@
 /**
- * The drill's chaos experiments: six scenarios of the catalog, each with real HTTP load on
- * the route it threatens, a steady-state hypothesis written like k6 thresholds, and the
- * circuit breakers whose openings count as detection.
+ * The drill's chaos experiments: six scenarios of the catalog and a shop flood, each with
+ * real HTTP load on the route it threatens, a steady-state hypothesis written like k6
+ * thresholds, and the circuit breakers whose openings count as detection.
  */
 import type { CircuitBreakerPolicy } from '../../src/index';
 import type {
   ChaosController,
+  ExperimentFault,
   ExperimentObserver,
   ExperimentOptions,
   ExperimentSchedule,
-  FaultPolicy,
   SuiteExperiment,
 } from '../../src/chaos/index';
-import type { GameClient, HttpAnswer } from './client';
+import { GameClient, type HttpAnswer } from './client';
 import type { GameServer } from './server';
 
 /** Thrown by a load call whose answer a player would call broken. */
@@ -73,10 +73,106 @@ export interface DrillExperimentOptions {
   readonly players: readonly DrillPlayer[];
   readonly seed?: number | undefined;
   readonly progress?: ExperimentObserver | undefined;
-  /** Keep only these scenario ids. @defaultValue all six */
+  /** Keep only these scenario ids. @defaultValue all seven */
   readonly only?: readonly string[] | undefined;
   /** Filled with every purchase sent and every purchase the shop accepted (200 or 202), by idempotency key. */
   readonly ledger?: PurchaseLedger | undefined;
+  /** Filled with what the flooding players of the shop-flood experiment got back. */
+  readonly flood?: FloodStats | undefined;
+}
+
+/** What the flooding players of the shop-flood experiment sent and got back. */
+export interface FloodStats {
+  /** The flooding players' ids. */
+  players: readonly string[];
+  /** Purchases they sent. */
+  sent: number;
+  /** Answered 429 (with `Retry-After`). */
+  limited: number;
+  /** Answered 200 or 202. */
+  accepted: number;
+  /** Anything else (an error, no answer). */
+  other: number;
+}
+
+/** A fresh {@link FloodStats}. */
+export function emptyFloodStats(): FloodStats {
+  return { players: [], sent: 0, limited: 0, accepted: 0, other: 0 };
+}
+
+/** How many of the players flood the shop, and how fast each one sends (purchases per second). */
+export const FLOOD = { players: 3, ratePerPlayer: 40 } as const;
+
+/**
+ * The "fault" of the shop-flood experiment: a few players whose macro spams purchases,
+ * each at `ratePerPlayer` per second, through their own connections. Switched on and off
+ * by the runner like any fault; it obeys the chaos controller (no purchase is sent while
+ * chaos is not active) and leaves no timer behind once disabled.
+ */
+class ShopFlood implements ExperimentFault {
+  readonly name = 'shop-flood';
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private seq = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly flooders: readonly DrillPlayer[],
+    private readonly ratePerPlayer: number,
+    readonly controller: ChaosController,
+    private readonly stats: FloodStats,
+    private readonly keyPrefix: string,
+    private readonly ledger: PurchaseLedger | undefined,
+    private client: GameClient | undefined = undefined,
+  ) {
+    stats.players = flooders.map((p) => p.id);
+  }
+
+  get injections(): number {
+    return this.stats.sent;
+  }
+
+  enable(): void {
+    if (this.timers.length > 0) return;
+    // Their own client: a flood does not take the sockets of the other players' load.
+    this.client ??= new GameClient(this.url, { maxSockets: 32, timeout: 3_000 });
+    const client = this.client;
+    this.timers = this.flooders.map((player) =>
+      setInterval(() => {
+        if (!this.controller.status().active || this.inFlight.size >= 256) return;
+        const key = `${this.keyPrefix}-${++this.seq}`;
+        this.ledger?.sent.add(key);
+        this.stats.sent++;
+        const sent = client.purchase(player.id, 'gems-100', key).then(
+          (answer) => {
+            if (answer.status === 429) this.stats.limited++;
+            else if (answer.status === 200 || answer.status === 202) {
+              this.stats.accepted++;
+              this.ledger?.accepted.add(key);
+            } else this.stats.other++;
+          },
+          () => {
+            this.stats.other++;
+          },
+        );
+        this.inFlight.add(sent);
+        void sent.finally(() => this.inFlight.delete(sent));
+      }, 1_000 / this.ratePerPlayer),
+    );
+  }
+
+  disable(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** Waits for the purchases still in flight, then closes the flood's connections. */
+  async drain(): Promise<void> {
+    this.disable();
+    await Promise.all([...this.inFlight]);
+    this.client?.close();
+    this.client = undefined;
+  }
 }
 
 /** The drill's own record of purchases, to check the gateway's ledger against. */
@@ -103,7 +199,7 @@ export async function warmUp(client: GameClient, players: readonly DrillPlayer[]
   ]);
 }
 
-/** The six experiments, as suite entries (weights: money first, then login, then the rest). */
+/** The seven experiments, as suite entries (weights: money first, then login, then the rest). */
 export function drillExperiments(o: DrillExperimentOptions): SuiteExperiment[] {
   const { server, client, timing, players } = o;
   const faults = server.resilience.faults;
@@ -136,10 +232,24 @@ export function drillExperiments(o: DrillExperimentOptions): SuiteExperiment[] {
     if (typeof renewed === 'string') player.accessToken = renewed; // the client keeps the refreshed token
   };
 
+  // The shop flood: the first few players flood the shop; the load comes from the others.
+  const flooders = players.slice(0, FLOOD.players);
+  const others = players.slice(FLOOD.players);
+  const floodKeys = `flood-${o.seed ?? 0}-${server.resilience.mode}`;
+  const flood = new ShopFlood(server.url, flooders, FLOOD.ratePerPlayer, o.controller, o.flood ?? emptyFloodStats(), floodKeys, o.ledger);
+  const othersPurchases = async (i: number): Promise<void> => {
+    const player = pick(others, i);
+    const key = `drill-${o.seed ?? 0}-${server.resilience.mode}-${++purchaseSeq}-${i}`;
+    o.ledger?.sent.add(key);
+    // Here a 429 fails the call: the hypothesis is that nobody but the flooders gets one.
+    const answer = expectOk('POST /shop/purchase', await client.purchase(player.id, pick(SKUS, i), key), [429]);
+    if (answer.status === 200 || answer.status === 202) o.ledger?.accepted.add(key);
+  };
+
   const experiment = (
     id: string,
     hypothesis: string,
-    fault: FaultPolicy,
+    fault: ExperimentFault,
     fn: (i: number) => Promise<void>,
     operation: string,
     thresholds: { availability: string; p99: string },
@@ -242,6 +352,21 @@ export function drillExperiments(o: DrillExperimentOptions): SuiteExperiment[] {
         'identity.login',
         { availability: 'rate>0.95', p99: 'p(99)<800' },
         breaker('identity-provider'),
+      ),
+    },
+    {
+      id: 'shop-flood',
+      weight: 2,
+      experiment: experiment(
+        'shop-flood',
+        `While ${FLOOD.players} players' macros flood the shop with ${FLOOD.players * FLOOD.ratePerPlayer} purchases/s, the other players' purchases stay above 95 % available and under 1.5 s (p99): only the flooders get 429s, and the payment partner never throttles us.`,
+        flood,
+        othersPurchases,
+        'shop.purchase',
+        { availability: 'rate>0.95', p99: 'p(99)<1500' },
+        [],
+        // Let the flood's last purchases finish before the next experiment (or the audit).
+        { rollbacks: [async function drainFlood() { await flood.drain(); }] },
       ),
     },
   ];

@@ -8,7 +8,8 @@
  * faults remain), so the drill's `--compare` can show what the policies buy.
  *
  * Order in every pipeline (see docs/composition.md): fallback › retry › circuit breaker ›
- * timeout › bulkhead › chaos.
+ * timeout › bulkhead › rate limiter › chaos. The shop's per-player purchase limit runs
+ * before the payment pipeline (a purchase over it is never charged, nor queued).
  */
 import {
   bulkhead,
@@ -18,6 +19,7 @@ import {
   isTimeoutError,
   lastKnownGood,
   pipeline,
+  rateLimiter,
   retry,
   retryBudget,
   systemClock,
@@ -25,7 +27,9 @@ import {
   type CircuitBreakerPolicy,
   type Clock,
   type LastKnownGood,
+  type PartitionedRateLimiterPolicy,
   type Policy,
+  type RateLimiterPolicy,
   type Random,
   type RecoveryTimeout,
 } from '../../src/index';
@@ -103,6 +107,16 @@ export interface GamePipelines {
   readonly assets: Policy;
   /** The origin's own protection (it is small: never let an edge outage flood it). */
   readonly origin: Policy;
+  /** The shop's per-player purchase limit (labels `player`), run before a purchase is charged. */
+  readonly purchaseLimit: Policy;
+}
+
+/** The rate limiters of the backend (absent in pass-through mode). */
+export interface GameRateLimiters {
+  /** Purchases per player: a macro spamming the shop gets 429s, nobody else notices. */
+  readonly purchasesPerPlayer: PartitionedRateLimiterPolicy;
+  /** The payment partner's quota, kept below what the gateway allows the merchant key. */
+  readonly paymentPartner: RateLimiterPolicy;
 }
 
 /** Everything {@link createResilience} builds. */
@@ -114,6 +128,8 @@ export interface Resilience {
   readonly breakers: readonly CircuitBreakerPolicy[];
   /** Pending purchases: charges accepted while the gateway could not take them. */
   readonly pendingCharges: Map<string, PendingCharge>;
+  /** The rate limiters (`undefined` in pass-through mode). */
+  readonly rateLimiters: GameRateLimiters | undefined;
 }
 
 /** A purchase accepted while the gateway was unavailable, to be charged later with the same idempotency key. */
@@ -135,6 +151,11 @@ export function isTransient(error: unknown): boolean {
 
 const responseFailed = (r: DependencyResponse): boolean => r.status >= 500;
 
+/** A partner's 429: its quota is spent for now (not a fault of the partner, not worth a retry storm). */
+export function isPartnerThrottled(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { status?: unknown }).status === 429;
+}
+
 /**
  * Builds the pipelines and the faults. Faults are created switched off: the drill's
  * experiments switch them on and off; outside a drill they cost one field read per call.
@@ -154,7 +175,7 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
   const window = { kind: 'time', duration: options.breakerWindow ?? 10_000, buckets: 10 } as const;
   // What a fallback takes over: transient failures, and the policies' own refusals (an
   // open breaker, a full bulkhead): they mean "not now", which is the fallback's job.
-  const fallbackWorthy = (e: unknown): boolean => isTransient(e) || isExecutionRejectedError(e);
+  const fallbackWorthy = (e: unknown): boolean => isTransient(e) || isExecutionRejectedError(e) || isPartnerThrottled(e);
 
   // ─── faults (innermost, switched off until an experiment turns them on) ──────────────
   const flap = options.redisFlap ?? { on: 600, off: 900 };
@@ -180,6 +201,7 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
       faults,
       breakers: [],
       pendingCharges,
+      rateLimiters: undefined,
       pipelines: {
         payments: pipeline({ name: 'payments' }, faults.paymentGatewaySlow, faults.paymentGatewayDown),
         login: pipeline({ name: 'login' }, faults.socialLoginTokenExpired),
@@ -189,9 +211,31 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
         database: pipeline({ name: 'database' }, faults.databasePoolExhausted),
         assets: pipeline({ name: 'assets' }, faults.cdnOutage),
         origin: pipeline({ name: 'origin' }),
+        purchaseLimit: pipeline({ name: 'purchase-limit' }),
       },
     };
   }
+
+  // ─── rate limits ──────────────────────────────────────────────────────────────────────
+  // Per player: a human buys a few items a minute; 2 purchases/s with bursts of 4 never
+  // touches a real player (nor the drill's load, 1.7/s per player) and stops a macro
+  // spamming the shop at once, with a 429 whose Retry-After is honest. One state per
+  // player, dropped as soon as the player is idle again: a million one-off players cost nothing.
+  const purchasesPerPlayer = rateLimiter.partitioned({
+    ...common,
+    name: 'purchases-per-player',
+    key: (ctx) => ctx.labels['player'] ?? 'anonymous',
+    rate: 2,
+    per: 1_000,
+    burst: 4,
+    maxPartitions: 1_000_000,
+  });
+  const purchaseLimit = pipeline({ name: 'purchase-limit' }, purchasesPerPlayer);
+  // The payment partner allows the merchant key 100 charges per second (past that it
+  // answers 429). Our own limit stays below it, bursts included (at most 60 + 20 in any
+  // second), so that the partner never throttles us: a call over it waits up to 250 ms
+  // for a slot, else the fallback queues the purchase as pending.
+  const paymentPartner = rateLimiter({ ...common, name: 'payment-partner', rate: 60, per: 1_000, burst: 20, maxWait: 250, maxQueue: 64 });
 
   // ─── payments ─────────────────────────────────────────────────────────────────────────
   // Retrying a charge is only safe because every charge carries the purchase's
@@ -235,6 +279,9 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
     timeout({ ...common, duration: 1_000 }),
     // The gateway allows 32 concurrent requests per merchant key; 64 may wait 250 ms.
     bulkhead({ ...common, name: 'payments-bulkhead', maxConcurrent: 32, maxQueue: 64, queueTimeout: 250 }),
+    // The partner's quota, innermost (every attempt counts, retries included, and nothing
+    // sits between the admission and the gateway): the gateway sees our rate, not a bunch.
+    paymentPartner,
     faults.paymentGatewaySlow,
     faults.paymentGatewayDown,
   );
@@ -377,6 +424,7 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
     faults,
     pendingCharges,
     breakers: [paymentBreaker, identityBreaker, matchBreaker, redisBreaker, dbBreaker, edgeBreaker],
-    pipelines: { payments, login, matchmaking, leaderboard, cache, database, assets, origin },
+    rateLimiters: { purchasesPerPlayer, paymentPartner },
+    pipelines: { payments, login, matchmaking, leaderboard, cache, database, assets, origin, purchaseLimit },
   };
 }

@@ -5,14 +5,15 @@
  * | ----- | ---------- | ------------------------------ |
  * | `POST /login` | social-login provider | retry with token refresh, breaker, cached identity |
  * | `POST /match` | matchmaking | per-region bulkheads, breaker, solo-queue fallback |
- * | `POST /shop/purchase` | payment gateway | idempotency keys, retry budget, breaker, pending queue |
+ * | `POST /shop/purchase` | payment gateway | per-player limit (429), idempotency keys, retry budget, breaker, partner quota, pending queue |
  * | `GET /leaderboard` | Redis, then the database | cache-as-optional, deadline, last known good |
  * | `GET /assets/manifest` | CDN edge | retry, breaker, origin fallback |
  * | `GET /metrics` | — | Prometheus text of every pipeline |
  * | `GET /healthz` | — | liveness, plus the state of every breaker |
  *
- * Policy rejections become honest HTTP answers: an open breaker or a full bulkhead is a
- * 503 with `Retry-After`, a timeout a 504, a failing dependency a 502.
+ * Policy rejections become honest HTTP answers: a player over their limit gets 429 with
+ * `Retry-After`, an open breaker or a full bulkhead is a 503 with `Retry-After`, a timeout
+ * a 504, a failing dependency a 502.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,7 @@ import {
   isBrokenCircuitError,
   isExecutionRejectedError,
   isFallbackExhaustedError,
+  isRateLimitedError,
   isTimeoutError,
   systemClock,
 } from '../../src/index';
@@ -107,10 +109,18 @@ function sendError(res: ServerResponse, error: unknown): void {
   if (isBrokenCircuitError(error)) {
     return send(res, 503, { error: 'dependency unavailable', breaker: error.message }, { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfter / 1000))) });
   }
+  if (isRateLimitedError(error)) {
+    // The limiter's retryAfter is honest: a request sent after it is admitted. HTTP says it in whole seconds.
+    return send(res, 429, { error: 'too many requests', retryAfter: error.retryAfter }, { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfter / 1000))) });
+  }
   if (isExecutionRejectedError(error)) return send(res, 503, { error: 'overloaded, try again' }, { 'retry-after': '1' });
   if (isTimeoutError(error)) return send(res, 504, { error: 'dependency timed out' });
   const status = (error as { status?: unknown } | null)?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) return send(res, status, { error: (error as Error).message ?? `dependency answered ${status}` });
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // A partner's 429 passed on as it is (only without the policies: with them, it is queued).
+    const after = (error as { headers?: Record<string, string> }).headers?.['retry-after'];
+    return send(res, status, { error: (error as Error).message ?? `dependency answered ${status}` }, after === undefined ? {} : { 'retry-after': after });
+  }
   // A dependency's own 503/504 (an error, or a response the policies flagged) is passed on.
   if (status === 503 || status === 504) return send(res, status, { error: `dependency answered ${status}` });
   send(res, 502, { error: 'dependency failed', detail: error instanceof Error ? error.message : String(error) });
@@ -137,7 +147,7 @@ export async function startGameServer(options: GameServerOptions = {}): Promise<
 
   const login = new LoginService(deps.identity, p.login);
   const matchmaking = new MatchmakingClient(deps.matchmaking, p.matchmaking);
-  const shop = new ShopService(new PaymentClient(deps.payments, p.payments), resilience.pendingCharges);
+  const shop = new ShopService(new PaymentClient(deps.payments, p.payments), resilience.pendingCharges, p.purchaseLimit);
   const leaderboard = new LeaderboardService(deps.redis, deps.database, p);
   const assets = new AssetService(deps.cdn, p.assets);
 

@@ -226,6 +226,11 @@ export interface PurchaseRecord {
  * purchase attempt, reused on every retry of it). The shop keeps the answer per key, so a
  * client retrying the HTTP request gets the first answer back, and the gateway client
  * sends the same key on every attempt, so the gateway charges once.
+ *
+ * A new purchase first passes the per-player limit (`limit`, labelled with `player`): over
+ * it, the purchase is refused with the limiter's `RateLimitedError` (the server answers 429
+ * with `Retry-After`), nothing is charged or queued, and the key stays free for a retry.
+ * Replaying a known key costs nothing: its answer is already known.
  */
 export class ShopService {
   private readonly answers = new Map<string, PurchaseRecord | Promise<PurchaseRecord>>();
@@ -236,6 +241,8 @@ export class ShopService {
   constructor(
     private readonly payments: PaymentClient,
     private readonly pending: Map<string, PendingCharge>,
+    /** The per-player purchase limit (a policy reading the `player` label). @defaultValue none */
+    private readonly limit: Policy | undefined = undefined,
     /** Most answers remembered (oldest dropped first). */
     private readonly maxAnswers = 50_000,
   ) {}
@@ -252,7 +259,11 @@ export class ShopService {
     }
     const amountCents = this.prices[sku];
     if (amountCents === undefined) return Promise.resolve({ status: 404, body: { error: 'unknown_sku', sku }, fingerprint });
-    const answer = this.charge({ idempotencyKey, playerId, sku, amountCents }, fingerprint, options);
+    const request = { idempotencyKey, playerId, sku, amountCents };
+    const answer =
+      this.limit === undefined
+        ? this.charge(request, fingerprint, options)
+        : this.limit.execute(() => this.charge(request, fingerprint, options), { ...callOptions(options), operation: 'shop.purchase', labels: { player: playerId } });
     this.remember(idempotencyKey, answer);
     answer.then(
       (r) => {
@@ -284,9 +295,11 @@ export class ShopService {
    * Charges the purchases accepted while the gateway was unavailable, with their original
    * idempotency keys (a worker would run this; the drill runs it as an experiment's
    * rollback and at the end), `concurrency` at a time. Returns how many were charged;
-   * those that still cannot be charged stay pending.
+   * those that still cannot be charged stay pending. Eight at a time is as fast as the
+   * payment partner's limiter lets charges through (60/s): more workers would only wait in
+   * its queue, past its `maxWait`, and be queued as pending again.
    */
-  async settlePending(options?: CallOptions, concurrency = 16): Promise<number> {
+  async settlePending(options?: CallOptions, concurrency = 8): Promise<number> {
     const queue = [...this.pending.values()];
     let settled = 0;
     const settleOne = async (request: PendingCharge): Promise<void> => {
