@@ -8,7 +8,8 @@ import { fallback } from '../fallback/fallback';
 import { retry } from '../retry/retry';
 import { VirtualClock } from '../testing/virtual-clock';
 import { createMetrics } from './aggregator';
-import { CallOutcomes, OVERFLOW_VALUE, type CircuitStateName } from './names';
+import type { CircuitState } from '../core/circuit-states';
+import { CallOutcomes, OVERFLOW_VALUE } from './names';
 import type { CallRecord } from './snapshot';
 import { events, FakeBreaker, FakeBulkhead, populate, ScriptedPolicy } from '../../test/support/metrics-fixtures';
 
@@ -106,7 +107,7 @@ describe('circuit breakers: MTTR, MTBF, time in state, recovery rate', () => {
     const breaker = new FakeBreaker('gateway', clock);
     const m = createMetrics({ clock });
     m.observe(pipeline({ name: 'payments' }, breaker));
-    const at = async (s: number, to: CircuitStateName, reason?: string): Promise<void> => {
+    const at = async (s: number, to: CircuitState, reason?: string): Promise<void> => {
       await clock.advanceTo(s * S);
       breaker.go(to, reason);
     };
@@ -135,7 +136,7 @@ describe('circuit breakers: MTTR, MTBF, time in state, recovery rate', () => {
   });
 
   it('property: match a reference model on random timelines', async () => {
-    const states: CircuitStateName[] = ['closed', 'open', 'half-open', 'isolated'];
+    const states: CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ gap: fc.integer({ min: 0, max: 100_000 }), to: fc.constantFrom(...states) }), { maxLength: 30 }),
@@ -145,7 +146,7 @@ describe('circuit breakers: MTTR, MTBF, time in state, recovery rate', () => {
           const breaker = new FakeBreaker('b', clock);
           const m = createMetrics({ clock });
           m.observe(breaker);
-          const timeline: { t: number; s: CircuitStateName }[] = [{ t: 0, s: 'closed' }];
+          const timeline: { t: number; s: CircuitState }[] = [{ t: 0, s: 'closed' }];
           for (const step of steps) {
             await clock.advance(step.gap);
             if (step.to === breaker.state && step.to !== 'open') continue;
@@ -156,7 +157,7 @@ describe('circuit breakers: MTTR, MTBF, time in state, recovery rate', () => {
           await clock.advance(tail);
           const end = clock.now();
           // Reference model.
-          const time: Record<CircuitStateName, number> = { closed: 0, open: 0, 'half-open': 0, isolated: 0 };
+          const time: Record<CircuitState, number> = { closed: 0, open: 0, 'half-open': 0, isolated: 0 };
           const starts: number[] = [];
           const repairs: number[] = [];
           let ok = 0;

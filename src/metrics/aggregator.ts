@@ -41,7 +41,8 @@ import {
   type LiveRateLimiter,
   type Observable,
 } from './live-views';
-import { CallOutcomes, isCircuitState, type CallOutcome, type CircuitStateName } from './names';
+import { isCircuitState, type CircuitState } from '../core/circuit-states';
+import { CallOutcomes, type CallOutcome } from './names';
 import { validateMetricsOptions, type MetricsOptions } from './options';
 import { renderPrometheus } from './prometheus';
 import { SeriesTable, type Series } from './series';
@@ -289,7 +290,7 @@ export class Metrics {
   }
 
   private onBreaker(e: CircuitBreakerEvent): void {
-    let to: CircuitStateName;
+    let to: CircuitState;
     let reason: string | undefined;
     let from: unknown;
     switch (e.type) {

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { BreakerSnapshot } from './snapshot';
-import type { CircuitStateName } from './names';
+import type { CircuitState } from '../core/circuit-states';
 import { bump, toRecord } from './counts';
 
 /**
@@ -15,9 +15,9 @@ import { bump, toRecord } from './counts';
  * half-open episode ends `closed` (a recovery) or `open` (a failed recovery).
  */
 export class BreakerStats {
-  private state: CircuitStateName;
+  private state: CircuitState;
   private since: number;
-  private readonly time: Record<CircuitStateName, number> = { closed: 0, open: 0, 'half-open': 0, isolated: 0 };
+  private readonly time: Record<CircuitState, number> = { closed: 0, open: 0, 'half-open': 0, isolated: 0 };
   private readonly openings = new Map<string, number>();
   private outages = 0;
   private outageStart: number | undefined = undefined;
@@ -32,7 +32,7 @@ export class BreakerStats {
   /** `state` is the breaker's state when first seen, at `since`. */
   constructor(
     readonly name: string,
-    state: CircuitStateName,
+    state: CircuitState,
     since: number,
   ) {
     this.state = state;
@@ -43,7 +43,7 @@ export class BreakerStats {
    * The breaker moved to `to` at `time`. An opening (to `open` or `isolated`) counts even
    * from the same state; another transition to the current state is ignored.
    */
-  transition(to: CircuitStateName, time: number, reason: string | undefined): void {
+  transition(to: CircuitState, time: number, reason: string | undefined): void {
     const from = this.state;
     const opening = to === 'open' || to === 'isolated';
     if (from === to && !opening) return;
@@ -78,7 +78,7 @@ export class BreakerStats {
    * The statistics at `now`, the current state counted up to `now`. `live` is the state
    * read from the breaker itself when it is observed, else the last state its events told.
    */
-  snapshot(now: number, live: CircuitStateName | undefined): BreakerSnapshot {
+  snapshot(now: number, live: CircuitState | undefined): BreakerSnapshot {
     const timeInState = { ...this.time };
     if (now > this.since) timeInState[this.state] += now - this.since;
     const episodes = this.recovered + this.reopened;

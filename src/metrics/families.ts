@@ -5,7 +5,8 @@
  *
  * @packageDocumentation
  */
-import { CallOutcomes, CircuitStateNames, METRIC_HELP, MetricNames } from './names';
+import { CircuitStates } from '../core/circuit-states';
+import { CallOutcomes, METRIC_HELP, MetricNames } from './names';
 import type { HistogramSample, MetricFamily, MetricSample, MetricsSnapshot, SeriesKey } from './snapshot';
 
 /** @internal A call-duration histogram as exported (ms): cumulative bucket counts without `+Inf`. */
@@ -63,7 +64,7 @@ export function toMetricFamilies(snap: MetricsSnapshot, durations: readonly Expo
   for (const i of snap.injections) add(MetricNames.chaosInjections, { ...base(i), fault: i.fault, fault_kind: i.faultKind }, i.injections);
   for (const b of snap.breakers) {
     const policy = b.name;
-    for (const st of CircuitStateNames) {
+    for (const st of CircuitStates) {
       add(MetricNames.circuitState, { policy, state: st }, b.state === st ? 1 : 0);
       add(MetricNames.circuitStateSeconds, { policy, state: st }, b.timeInState[st] / 1000);
     }

@@ -8,7 +8,7 @@
  */
 export { Metrics, createMetrics } from './aggregator';
 export { type MetricsOptions } from './options';
-export { CallOutcomes, CircuitStateNames, MetricLabels, MetricNames, OVERFLOW_VALUE, type CallOutcome, type CircuitStateName, type MetricType } from './names';
+export { CallOutcomes, MetricLabels, MetricNames, OVERFLOW_VALUE, type CallOutcome, type MetricType } from './names';
 export {
   type AdmissionSeriesSnapshot,
   type BreakerSnapshot,

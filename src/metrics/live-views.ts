@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { ResilienceEvent, Subscription } from '../core/events';
-import { isCircuitState, type CircuitStateName } from './names';
+import { isCircuitState, type CircuitState } from '../core/circuit-states';
 import type { BulkheadSnapshot } from './snapshot';
 
 /**
@@ -62,7 +62,7 @@ export function isObservable(target: unknown): target is Observable {
 }
 
 /** @internal The breaker's state, `undefined` when unreadable or not a circuit state. */
-export function readState(b: LiveBreaker): CircuitStateName | undefined {
+export function readState(b: LiveBreaker): CircuitState | undefined {
   try {
     const s = b.state;
     return isCircuitState(s) ? s : undefined;

@@ -4,7 +4,6 @@
  *
  * @packageDocumentation
  */
-import type { CircuitState } from '../circuit-breaker/events';
 
 /** How a call ended, as counted by `resilience_calls_total{outcome}`. */
 export type CallOutcome = 'success' | 'fallback' | 'failure' | 'rejected' | 'timeout' | 'injected' | 'cancelled';
@@ -17,27 +16,6 @@ export type CallOutcome = 'success' | 'fallback' | 'failure' | 'rejected' | 'tim
  * `TimeoutError`), `failure` (anything else).
  */
 export const CallOutcomes: readonly CallOutcome[] = ['success', 'fallback', 'failure', 'rejected', 'timeout', 'injected', 'cancelled'];
-
-/**
- * States of a circuit breaker, as the `state` label of the circuit metrics: the breaker's
- * own `CircuitState`.
- */
-export type CircuitStateName = CircuitState;
-
-/**
- * Every {@link CircuitStateName}, in exposition order.
- *
- * @example
- * ```ts
- * for (const state of CircuitStateNames) console.log(state); // closed, open, half-open, isolated
- * ```
- */
-export const CircuitStateNames: readonly CircuitStateName[] = ['closed', 'open', 'half-open', 'isolated'];
-
-/** @internal True for a {@link CircuitStateName}. */
-export function isCircuitState(v: unknown): v is CircuitStateName {
-  return v === 'closed' || v === 'open' || v === 'half-open' || v === 'isolated';
-}
 
 /** Value used for an operation or label value that exceeded the cardinality caps. */
 export const OVERFLOW_VALUE = '_other';
@@ -131,7 +109,7 @@ export const MetricLabels = {
   outcome: 'outcome',
   /** Why: rejection reason, retry give-up reason, or circuit opening reason. */
   reason: 'reason',
-  /** A circuit breaker state: a {@link CircuitStateName}. */
+  /** A circuit breaker state: a `CircuitState`. */
   state: 'state',
   /** How a half-open episode ended: `closed` or `reopened`. */
   result: 'result',

@@ -7,7 +7,8 @@
  */
 import type { Labels } from '../core/context';
 import type { HistogramSnapshot } from './histogram';
-import type { CallOutcome, CircuitStateName } from './names';
+import type { CircuitState } from '../core/circuit-states';
+import type { CallOutcome } from './names';
 
 /** Labels identifying a call series. */
 export interface SeriesKey {
@@ -121,9 +122,9 @@ export interface BreakerSnapshot {
   /** Breaker name. */
   readonly name: string;
   /** Current state (read live from the breaker when it was observed directly or in a pipeline). */
-  readonly state: CircuitStateName;
+  readonly state: CircuitState;
   /** Time spent in each state since first seen, the current state up to now. */
-  readonly timeInState: Readonly<Record<CircuitStateName, number>>;
+  readonly timeInState: Readonly<Record<CircuitState, number>>;
   /** Openings (closed→open, half-open→open, →isolated), by reason. */
   readonly openings: Readonly<Record<string, number>>;
   /** Outages: times the breaker left `closed`. */

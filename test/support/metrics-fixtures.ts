@@ -7,7 +7,7 @@ import { BrokenCircuitError, BulkheadRejectedError, ChaosInjectedError, TimeoutE
 import type { EventPayload, ExecutedEvent, ResilienceEvent } from '../../src/core/events';
 import { StrategyPolicy, type Done, type Link } from '../../src/core/policy';
 import type { Metrics } from '../../src/metrics/aggregator';
-import type { CircuitStateName } from '../../src/metrics/names';
+import type { CircuitState } from '../../src/core/circuit-states';
 import type { VirtualClock } from '../../src/testing/virtual-clock';
 
 /** What a scripted strategy does for one call. */
@@ -36,12 +36,12 @@ export class ScriptedPolicy extends StrategyPolicy<ResilienceEvent> {
 
 /** A breaker-shaped scripted policy: `state` is read live by metrics. */
 export class FakeBreaker extends ScriptedPolicy {
-  state: CircuitStateName = 'closed';
+  state: CircuitState = 'closed';
   constructor(name: string, clock: VirtualClock, script?: Script) {
     super('circuit-breaker', name, clock, script);
   }
   /** Moves to `to` and emits the matching event, as a real breaker would. */
-  go(to: CircuitStateName, reason?: string): void {
+  go(to: CircuitState, reason?: string): void {
     const from = this.state;
     this.state = to;
     if (to === 'open' || to === 'isolated') this.emitNow({ type: 'opened', reason: reason ?? (to === 'isolated' ? 'isolated' : 'failures'), from, retryAfter: 1000 });
