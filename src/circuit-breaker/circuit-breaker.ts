@@ -15,8 +15,8 @@ import { CircuitStates } from '../core/circuit-states';
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import { BrokenCircuitError, type RejectingCircuitState } from '../core/errors';
-import type { EventPayload, ExecutedEvent, Listener, Subscription } from '../core/events';
-import { StrategyPolicy, type Done, type EventOfType, type Link, type Outcome } from '../core/policy';
+import type { EventPayload } from '../core/events';
+import { StrategyPolicy, type Done, type Link, type Outcome } from '../core/policy';
 import { reportInternalError } from '../core/report';
 import { validateOptions } from '../core/validation';
 import type { CircuitBreakerEvent, CircuitCloseReason, CircuitOpenReason, CircuitState } from './events';
@@ -59,8 +59,11 @@ const CODES: Readonly<Record<CircuitState, StateCode>> = { closed: CLOSED, open:
  * that instant (an open breaker whose `recoveryTimeout` has elapsed reads `half-open`)
  * without applying the transition, so a health check or a metrics scrape never changes
  * what the breaker does next nor when its events are emitted. While the breaker is open
- * and someone listens to `half-opened` (see {@link CircuitBreakerPolicy.on}), an unref'd
- * timer emits it when the recovery timeout elapses.
+ * and someone can hear `half-opened` (`on('half-opened')` or `onEvent` on the breaker, or
+ * any listener of a pipeline that contains it), an unref'd timer emits it when the
+ * recovery timeout elapses, even with no calls; it is cleared when the breaker leaves open
+ * or the last such listener is disposed. A listener added after the timeout elapsed does
+ * not hear that past transition (it is applied before the listener is added).
  *
  * @example
  * ```ts
@@ -205,36 +208,20 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     };
   }
 
-  /** @internal Keeps a breaker assignable to `Policy` (whose `on` accepts any event type); accepts nothing. */
-  override on(type: never, listener: Listener<never>): Subscription;
   /**
-   * Listens to one event type (see {@link Policy.on}). While someone listens to
-   * `half-opened` (here, with `onEvent`, or on the pipeline whose call opened the breaker),
-   * an open breaker keeps one unref'd timer that emits `half-opened` when the recovery
-   * timeout elapses, so a listener hears it on time even when no call comes. The timer is
-   * cleared when the breaker leaves open or the last such breaker listener is disposed.
-   * A listener added after the recovery timeout elapsed does not hear that past
-   * transition (it is applied, for the earlier listeners, before the new one is added).
-   *
-   * @example
-   * ```ts
-   * const sub = breaker.on('half-opened', () => void drainPendingPurchases());
-   * sub.dispose(); // no listener left: no timer
-   * ```
+   * @internal Its own listeners changed. A listener that can hear `half-opened` (of that
+   * event, or of every event) counts: while one exists, an open breaker keeps its recovery
+   * timer. Before one is added, a transition already due is applied for the earlier
+   * listeners, so the new one never hears a `half-opened` older than what it can read.
    */
-  override on<K extends (CircuitBreakerEvent | ExecutedEvent)['type']>(
-    type: K,
-    listener: Listener<EventOfType<CircuitBreakerEvent | ExecutedEvent, K>>,
-  ): Subscription;
-  override on(type: (CircuitBreakerEvent | ExecutedEvent)['type'], listener: Listener<never>): Subscription {
-    const l = listener as Listener<unknown>;
-    if (type !== 'half-opened') return super.on(type, l);
-    return this.hear(() => super.on(type, l));
-  }
-
-  /** Listens to every event (see {@link Policy.onEvent}); hears `half-opened` on time, like {@link CircuitBreakerPolicy.on}. */
-  override onEvent(listener: Listener<CircuitBreakerEvent | ExecutedEvent>): Subscription {
-    return this.hear(() => super.onEvent(listener));
+  protected override listenersChanged(type: string | undefined, delta: -1 | 0 | 1): void {
+    if (type !== undefined && type !== 'half-opened') return;
+    if (delta === 0) {
+      this.refresh();
+      return;
+    }
+    this.hearers += delta;
+    this.syncTimer();
   }
 
   /** @internal A pipeline containing the breaker gained or lost listeners: arm or clear the recovery timer. */
@@ -243,24 +230,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     this.syncTimer();
   }
 
-  private hear(subscribe: () => Subscription): Subscription {
-    // A due transition happened before this listener came: apply it for the earlier
-    // listeners now, so the new one never hears a `half-opened` older than what it can read.
-    this.refresh();
-    const sub = subscribe();
-    this.hearers++;
-    this.syncTimer();
-    let active = true;
-    return {
-      dispose: () => {
-        if (!active) return;
-        active = false;
-        sub.dispose();
-        this.hearers--;
-        this.syncTimer();
-      },
-    };
-  }
+
 
   // ---------------------------------------------------------------- the strategy
 

@@ -238,8 +238,13 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
    */
   enclosingListenersChanged(): void {}
 
-  /** @internal Called when this policy's own listeners change. */
-  protected listenersChanged(): void {}
+  /**
+   * @internal Called around every change of this policy's own listeners: with `0` just
+   * before a listener of event `type` (`undefined`: every event) is added, so what became
+   * due before it came is settled without it; with `1` once it is added; with `-1` when it
+   * is disposed. Does nothing by default.
+   */
+  protected listenersChanged(_type: string | undefined, _delta: -1 | 0 | 1): void {}
 
   private enclosingPipelines(): Policy[] {
     const refs = this.enclosing;
@@ -284,7 +289,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
    * ```
    */
   on<K extends (E | ExecutedEvent)['type']>(type: K, listener: Listener<EventOfType<E | ExecutedEvent, K>>): Subscription {
-    return this.watched(() =>
+    return this.watched(type, () =>
       this.events.on((event) => {
         if (event.type === type) listener(event as unknown as EventOfType<E | ExecutedEvent, K>);
       }),
@@ -296,24 +301,21 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
    * `executed` event of calls run by this object's own `execute()`.
    */
   onEvent(listener: Listener<E | ExecutedEvent>): Subscription {
-    return this.watched(() => this.events.on(listener as Listener<ResilienceEvent>));
+    return this.watched(undefined, () => this.events.on(listener as Listener<ResilienceEvent>));
   }
 
-  /**
-   * Subscribes, telling {@link Policy.listenersChanged} just before (so what became due
-   * before the listener came is settled without it) and after, and again on dispose.
-   */
-  private watched(subscribe: () => Subscription): Subscription {
-    this.listenersChanged();
+  /** Subscribes, telling {@link Policy.listenersChanged} before, after, and on dispose. */
+  private watched(type: string | undefined, subscribe: () => Subscription): Subscription {
+    this.listenersChanged(type, 0);
     const sub = subscribe();
-    this.listenersChanged();
+    this.listenersChanged(type, 1);
     let active = true;
     return {
       dispose: () => {
         if (!active) return;
         active = false;
         sub.dispose();
-        this.listenersChanged();
+        this.listenersChanged(type, -1);
       },
     };
   }
