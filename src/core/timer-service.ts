@@ -183,8 +183,6 @@ export class TimerService {
 
 
 /** Largest delay platform timers accept (2^31 - 1 ms, about 24.8 days). */
-/** @internal Kept for importers; the rule lives in `./report`. */
-export { reportInternalError } from './report';
 
 const MAX_TIMER_DELAY = 2_147_483_647;
 

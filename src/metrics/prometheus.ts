@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { reportInternalError } from '../core/timer-service';
+import { reportInternalError } from '../core/report';
 import type { HistogramSample, MetricFamily, MetricSample } from './snapshot';
 
 /** Content type of the Prometheus text format served by {@link createMetricsHandler}. */

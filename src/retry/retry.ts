@@ -12,7 +12,7 @@ import { isExecutionRejectedError } from '../core/errors';
 import type { Outcome } from '../core/outcome';
 import { StrategyPolicy, type Done, type Link } from '../core/policy';
 import { systemRandom, type Random } from '../core/random';
-import { reportInternalError } from '../core/timer-service';
+import { reportInternalError } from '../core/report';
 import { validateOptions } from '../core/validation';
 import { waitFor, type WaitEnd } from '../core/wait';
 import { Backoff } from './backoff';
