@@ -31,6 +31,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   decorators: ['core', ...POLICIES],
   testing: ['core', ...POLICIES, 'chaos'],
   index: ['core', ...POLICIES],
+  redis: ['core'],
 };
 
 /**
@@ -40,6 +41,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
  */
 const MAY_IMPORT_TYPES: Readonly<Record<string, readonly string[]>> = {
   metrics: [...POLICIES, 'chaos'],
+  // breakwater/redis implements the seams the policies and chaos declare (the rate-limit
+  // store, the breaker's fleet link, chaos's fleet switch) by their types, loading no policy code.
+  redis: [...POLICIES, 'chaos'],
 };
 
 /**
