@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'chaos/index': 'src/chaos/index.ts',
     'metrics/index': 'src/metrics/index.ts',
+    'redis/index': 'src/redis/index.ts',
     'decorators/index': 'src/decorators/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/arbitraries': 'src/testing/arbitraries.ts',

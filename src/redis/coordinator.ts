@@ -1,0 +1,378 @@
+/**
+ * The Redis coordinator: one object per process that holds the user's Redis client and gives
+ * the fleet features (the fleet rate limit, the fleet-aware breaker, fleet chaos) what they
+ * share: scripts, pub/sub with a defensive codec, key names, an instance id and a view of
+ * the connection.
+ *
+ * ## How to build on the coordinator
+ *
+ * A fleet feature takes a {@link RedisCoordinator} (the user passes `coordinator` in its
+ * options) and uses only this surface:
+ *
+ * - **State in Redis: scripts only.** `coordinator.eval(script, keys, args)` runs a Lua
+ *   script by EVALSHA (the SHA is cached once known; a `NOSCRIPT` reply, e.g. after a
+ *   restart or on another Cluster node, falls back to EVAL, which reloads it). Every read
+ *   and write is one script, so it is atomic and one round trip. Keys come from
+ *   `coordinator.key(tag, ...rest)`: `<prefix>:{<tag>}:<rest…>`, where the hash tag puts
+ *   every key of one `tag` in one Cluster slot; give a script only keys of one tag. Parts are
+ *   escaped (`%`, `:`, `{`, `}`), so distinct parts never make the same key. Scripts read the
+ *   time with `redis.call('TIME')`, never the caller's clock: every instance then agrees.
+ *   Decode every value a script returns defensively (another version or a hand edit may
+ *   have written it).
+ * - **Messages: pub/sub.** `coordinator.publish(channel, kind, payload)` sends an envelope
+ *   (see `codec.ts`) on `<prefix>:<channel>`; `coordinator.subscribe(channel, handler)`
+ *   hears them on the second connection (the `subscriber` option, else a duplicate of the
+ *   client made on the first subscribe). Malformed, oversized and foreign messages never
+ *   reach a handler: they are counted by a `message-rejected` event. The payload is still
+ *   untrusted JSON: validate it in the handler. Messages from this instance come back too
+ *   (compare `message.instanceId` with `coordinator.instanceId`).
+ * - **Connection state.** `coordinator.connected`, and the events `down` (the client
+ *   closed, is reconnecting, or a command failed for a reason other than a server reply) and
+ *   `up` (ready again, or a command answered): degrade to local state on `down`, resync on
+ *   `up`. Slowness is not `down`: bound your own waits (the rate-limit store has
+ *   `storeTimeout`).
+ * - **Identity.** `coordinator.instanceId` (random unless given) names this process in
+ *   messages and in fleet state.
+ * - **Lifecycle.** `coordinator.close()` unsubscribes, closes what the coordinator made (never
+ *   the user's clients) and makes further `eval`/`publish` reject. A feature that keeps
+ *   listeners on the coordinator disposes them in its own `close()`/`dispose()`.
+ *
+ * @packageDocumentation
+ */
+import { systemClock, type Clock } from '../core/clock';
+import type { ValidationIssue } from '../core/errors';
+import { Emitter, type Subscription } from '../core/events';
+import { systemRandom } from '../core/random';
+import { rules, validateOptions, type Schema } from '../core/validation';
+import { clientFlavor, connectionOf, isReplyError, type Connection, type RedisClientLike } from './client';
+import { DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, isInstanceId } from './codec';
+import type { CoordinatorEventPayload, RedisCoordinatorEvent } from './events';
+import { FleetPubSub, type FleetMessageHandler, type FleetSubscription } from './pubsub';
+
+/**
+ * Options of {@link redisCoordinator}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisCoordinatorOptions = { client: new Redis(), prefix: 'shop', instanceId: process.env.HOSTNAME };
+ * ```
+ */
+export interface RedisCoordinatorOptions {
+  /**
+   * The user's Redis client: ioredis (`new Redis()`, `new Redis.Cluster()`) or node-redis
+   * v4+ (`createClient()`, `createCluster()`, connected). Required. The coordinator never
+   * closes it.
+   */
+  readonly client: RedisClientLike;
+  /**
+   * A second connection for pub/sub (a subscribed connection can send nothing else). When
+   * absent, the coordinator duplicates `client` on the first `subscribe` and closes that
+   * duplicate in `close()`; a given `subscriber` is the user's and stays open.
+   * @defaultValue `client.duplicate()`, made on first use
+   */
+  readonly subscriber?: RedisClientLike | undefined;
+  /**
+   * First part of every key and channel name, and the envelope's `bw` field: fleets with
+   * different prefixes ignore each other. 1–64 characters, no `{`, `}`, `:` or whitespace.
+   * @defaultValue `'breakwater'`
+   */
+  readonly prefix?: string | undefined;
+  /**
+   * This process's id in messages and fleet state: 1–128 printable characters (a host name,
+   * a pod name). @defaultValue a random 16-hex-digit id
+   */
+  readonly instanceId?: string | undefined;
+  /** Largest message (UTF-8 bytes) accepted from pub/sub; larger ones are rejected unread. @defaultValue `65536` */
+  readonly maxMessageBytes?: number | undefined;
+  /** Clock of event times. @defaultValue `systemClock` */
+  readonly clock?: Clock | undefined;
+}
+
+const PREFIX = /^[^\s{}:]{1,64}$/;
+
+const clientRule = {
+  expected: 'an ioredis client (new Redis() or new Redis.Cluster()) or a node-redis v4+ client (createClient() or createCluster())',
+  check: (v: unknown): boolean => clientFlavor(v) !== undefined,
+};
+
+const coordinatorSchema: Schema = {
+  client: rules.required(clientRule),
+  subscriber: clientRule,
+  prefix: { expected: 'a string of 1–64 characters without whitespace, `{`, `}` or `:`', check: (v) => typeof v === 'string' && PREFIX.test(v) },
+  instanceId: { expected: 'a string of 1–128 printable characters', check: isInstanceId },
+  maxMessageBytes: rules.integer(64, 512 * 1024 * 1024),
+  clock: rules.clock(),
+};
+
+const ESCAPE = /[%:{}]/g;
+const NEEDS_ESCAPE = /[%:{}]/;
+const escapes: Record<string, string> = { '%': '%25', ':': '%3A', '{': '%7B', '}': '%7D' };
+
+/** Escapes a key part so that parts never run into each other or into the hash tag. */
+function part(p: string): string {
+  return NEEDS_ESCAPE.test(p) ? p.replace(ESCAPE, (c) => escapes[c] as string) : p;
+}
+
+function randomId(): string {
+  const cryptoLike = (globalThis as { crypto?: { getRandomValues?(a: Uint8Array): Uint8Array } }).crypto;
+  const bytes = new Uint8Array(8);
+  if (cryptoLike?.getRandomValues !== undefined) cryptoLike.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(systemRandom() * 256);
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * The coordinator of one process's fleet features on Redis. Make one with
+ * {@link redisCoordinator}; see this module's documentation for how features build on it.
+ *
+ * @example
+ * ```ts
+ * const coordinator = redisCoordinator({ client: new Redis(process.env.REDIS_URL) });
+ * const partner = rateLimiter({ name: 'partner', rate: 500, store: coordinator.rateLimitStore({ name: 'partner' }) });
+ * process.on('SIGTERM', () => void coordinator.close());
+ * ```
+ */
+export class RedisCoordinator {
+  /** The `prefix` option. */
+  readonly prefix: string;
+  /** This process's id in the fleet (the `instanceId` option, else random). */
+  readonly instanceId: string;
+  /** Which client library the coordinator detected. */
+  readonly flavor: 'ioredis' | 'node-redis';
+  /** The `maxMessageBytes` option. */
+  readonly maxMessageBytes: number;
+  /** @internal The clock of event times. */
+  readonly clock: Clock;
+  private readonly connection: Connection;
+  private readonly pubsub: FleetPubSub;
+  private readonly events = new Emitter<RedisCoordinatorEvent>();
+  private readonly shas = new Map<string, string>();
+  private readonly loading = new Set<string>();
+  private readonly unwatch: () => void;
+  private up: boolean;
+  private isClosed = false;
+
+  /** @internal Use {@link redisCoordinator}. */
+  constructor(options: RedisCoordinatorOptions) {
+    const o = validateOptions<RedisCoordinatorOptions>('redisCoordinator', options, coordinatorSchema, (opts, issues: ValidationIssue[]) => {
+      if (opts.subscriber !== undefined && opts.subscriber === opts.client) {
+        issues.push({ path: 'subscriber', value: '(the client itself)', expected: 'a second connection (a subscribed connection can send no other command), or absent' });
+      }
+    });
+    this.flavor = clientFlavor(o.client) as 'ioredis' | 'node-redis';
+    this.prefix = o.prefix ?? 'breakwater';
+    this.instanceId = o.instanceId ?? randomId();
+    this.maxMessageBytes = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.clock = o.clock ?? systemClock;
+    this.connection = connectionOf(o.client, this.flavor);
+    this.pubsub = new FleetPubSub(this.connection, o.subscriber, this.prefix, this.maxMessageBytes, (e) => this.emit(e));
+    this.up = this.connection.looksUp();
+    this.unwatch = this.connection.watch({ up: () => this.setUp(), down: (reason) => this.setDown(reason) });
+  }
+
+  /** True while the connection is believed up (see the `down` / `up` events). */
+  get connected(): boolean {
+    return this.up && !this.isClosed;
+  }
+
+  /** True once {@link RedisCoordinator.close} was called. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /**
+   * Listens to one type of event; returns a subscription to dispose.
+   *
+   * @example
+   * ```ts
+   * coordinator.on('message-rejected', (e) => metrics.increment('fleet_message_rejected', { reason: e.reason }));
+   * ```
+   */
+  on<T extends RedisCoordinatorEvent['type']>(type: T, listener: (event: Extract<RedisCoordinatorEvent, { type: T }>) => void): Subscription {
+    return this.events.on((e) => {
+      if (e.type === type) listener(e as Extract<RedisCoordinatorEvent, { type: T }>);
+    });
+  }
+
+  /**
+   * A key name: `<prefix>:{<tag>}:<rest…>`. `tag` (or the parts of an array tag, joined
+   * with `:`) is the Cluster hash tag: every key of one tag lives in one slot, so one script
+   * may touch them all. Each part is escaped (`%` `:` `{` `}` → `%25` `%3A` `%7B` `%7D`).
+   *
+   * @example
+   * ```ts
+   * coordinator.key(['rl', 'partner', 'p-42']);      // 'breakwater:{rl:partner:p-42}'
+   * coordinator.key(['cb', 'gateway'], 'lease');     // 'breakwater:{cb:gateway}:lease'
+   * ```
+   */
+  key(tag: string | readonly string[], ...rest: readonly string[]): string {
+    const t = typeof tag === 'string' ? part(tag) : tag.map(part).join(':');
+    let k = `${this.prefix}:{${t}}`;
+    for (const r of rest) k += `:${part(r)}`;
+    return k;
+  }
+
+  /**
+   * The full name of a pub/sub channel: `<prefix>:<name>` (what `redis-cli PUBLISH` needs).
+   *
+   * @example
+   * ```ts
+   * coordinator.channel('chaos'); // 'breakwater:chaos'
+   * ```
+   */
+  channel(name: string): string {
+    return `${this.prefix}:${name}`;
+  }
+
+  /**
+   * Runs a Lua script: EVALSHA once the SHA is known, EVAL the first time (while SCRIPT LOAD
+   * fetches the SHA in the background) and whenever the server answers `NOSCRIPT`. One
+   * round trip. Numbers in `args` are sent as strings. Rejects with the client's error
+   * (a connection failure also emits `down`); never times out by itself.
+   *
+   * @example
+   * ```ts
+   * const n = await coordinator.eval("return redis.call('INCR', KEYS[1])", [coordinator.key('demo')], []);
+   * ```
+   */
+  async eval(script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    if (this.isClosed) throw new Error('redisCoordinator: closed');
+    const a = args.map(String);
+    const sha = this.shas.get(script);
+    let result: unknown;
+    try {
+      if (sha === undefined) {
+        this.loadInBackground(script);
+        result = await this.connection.eval(script, keys, a);
+      } else {
+        try {
+          result = await this.connection.evalsha(sha, keys, a);
+        } catch (e) {
+          if (!/^NOSCRIPT/.test(errorMessage(e))) throw e;
+          result = await this.connection.eval(script, keys, a);
+        }
+      }
+    } catch (e) {
+      if (isReplyError(e)) this.setUp();
+      else this.setDown(errorMessage(e));
+      throw e;
+    }
+    this.setUp();
+    return result;
+  }
+
+  /**
+   * Publishes a message of `kind` with `payload` (JSON) on `<prefix>:<channel>`, from this
+   * instance. Resolves with the number of connections that received it.
+   *
+   * @example
+   * ```ts
+   * await coordinator.publish('chaos', 'halt', { reason: 'error budget spent' });
+   * ```
+   */
+  async publish(channel: string, kind: string, payload: unknown): Promise<number> {
+    if (this.isClosed) throw new Error('redisCoordinator: closed');
+    const message = encodeMessage(this.prefix, kind, this.instanceId, payload);
+    try {
+      const n = await this.connection.publish(this.channel(channel), message);
+      this.setUp();
+      return n;
+    } catch (e) {
+      if (isReplyError(e)) this.setUp();
+      else this.setDown(errorMessage(e));
+      throw e;
+    }
+  }
+
+  /**
+   * Calls `handler` with every well-formed message on `<prefix>:<channel>` (this instance's
+   * own included) until the subscription is disposed. The first subscription makes the
+   * pub/sub connection. Handlers that throw are reported (`onCallbackError`) and the others
+   * still run.
+   *
+   * @example
+   * ```ts
+   * const sub = coordinator.subscribe('breaker', (m) => {
+   *   if (m.instanceId !== coordinator.instanceId && m.kind === 'opened') peersOpen.add(m.instanceId);
+   * });
+   * ```
+   */
+  subscribe(channel: string, handler: FleetMessageHandler): FleetSubscription {
+    if (this.isClosed) throw new Error('redisCoordinator: closed');
+    if (typeof handler !== 'function') throw new TypeError(`subscribe() expects a handler function, got ${typeof handler}`);
+    return this.pubsub.subscribe(this.channel(channel), handler);
+  }
+
+  private setUp(): void {
+    if (this.up || this.isClosed) return;
+    this.up = true;
+    this.emit({ type: 'up' });
+  }
+
+  private setDown(reason: string): void {
+    if (!this.up || this.isClosed) return;
+    this.up = false;
+    this.emit({ type: 'down', reason });
+  }
+
+  private loadInBackground(script: string): void {
+    if (this.loading.has(script)) return;
+    this.loading.add(script);
+    this.connection.scriptLoad(script).then(
+      (sha) => {
+        this.loading.delete(script);
+        if (/^[0-9a-f]{40}$/.test(sha)) this.shas.set(script, sha);
+      },
+      () => this.loading.delete(script), // the next eval tries again
+    );
+  }
+
+  private emit(payload: CoordinatorEventPayload): void {
+    if (this.events.size === 0) return;
+    this.events.emit({ ...payload, kind: 'redis-coordinator', time: this.clock.now() } as RedisCoordinatorEvent);
+  }
+
+  /**
+   * Releases everything the coordinator made: unsubscribes its channels, closes the pub/sub
+   * connection it duplicated (a `subscriber` you gave stays open, unsubscribed), stops
+   * following the client's events and drops every handler. The `client` stays open: it is
+   * yours. Further `eval`, `publish` and `subscribe` throw. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await coordinator.close();
+   * await client.quit();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.unwatch();
+    await this.pubsub.close();
+  }
+}
+
+/**
+ * Creates a {@link RedisCoordinator} over your ioredis or node-redis (v4+) client: the
+ * shared piece of the fleet rate limit, the fleet-aware breaker and fleet chaos.
+ *
+ * Options are validated at once: an `OptionsValidationError` names every bad field (a
+ * `client` that is neither library's client says what was expected).
+ *
+ * @example
+ * ```ts
+ * import Redis from 'ioredis';
+ * import { rateLimiter } from 'breakwater';
+ * import { redisCoordinator } from 'breakwater/redis';
+ *
+ * const coordinator = redisCoordinator({ client: new Redis(process.env.REDIS_URL), instanceId: process.env.HOSTNAME });
+ * const partnerQuota = rateLimiter({ name: 'partner', rate: 500, store: coordinator });
+ * ```
+ */
+export function redisCoordinator(options: RedisCoordinatorOptions): RedisCoordinator {
+  return new RedisCoordinator(options);
+}

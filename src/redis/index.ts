@@ -1,0 +1,27 @@
+/**
+ * `breakwater/redis`: fleet coordination on Redis. One {@link RedisCoordinator} per process
+ * over your ioredis or node-redis client; the fleet rate limit, the fleet-aware breaker and
+ * fleet chaos build on it.
+ *
+ * @packageDocumentation
+ */
+export { RedisCoordinator, redisCoordinator, type RedisCoordinatorOptions } from './coordinator';
+export {
+  RedisCoordinatorEvents,
+  type CoordinatorDownEvent,
+  type CoordinatorErrorEvent,
+  type CoordinatorUpEvent,
+  type MessageRejectedEvent,
+  type RedisCoordinatorEvent,
+} from './events';
+export type { FleetMessageHandler, FleetSubscription } from './pubsub';
+export type { IoRedisLike, NodeRedisLike, RedisClientLike } from './client';
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MESSAGE_VERSION,
+  decodeMessage,
+  encodeMessage,
+  type DecodeResult,
+  type FleetMessage,
+  type MessageRejection,
+} from './codec';
