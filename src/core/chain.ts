@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { observing } from './call-observer';
 import { callWithContext, type ExecutionContext } from './context';
 import type { Emitter, EventPayload, ResilienceEvent } from './events';
 import { isThenable, type Done, type Outcome } from './outcome';
@@ -33,7 +34,8 @@ export interface ChainEntry {
 export function invoke(ctx: ExecutionContext, done: Done): void {
   let result: unknown;
   try {
-    result = callWithContext(ctx, ctx.call.fn as (ctx: ExecutionContext) => unknown);
+    const observer = ctx.call.observer;
+    result = observer === undefined ? callWithContext(ctx, ctx.call.fn as (ctx: ExecutionContext) => unknown) : observer.attempt(ctx, runFunction);
   } catch (error) {
     done({ ok: false, error });
     return;
@@ -46,6 +48,11 @@ export function invoke(ctx: ExecutionContext, done: Done): void {
   } else {
     done({ ok: true, value: result });
   }
+}
+
+/** Runs the call's function in the view `ctx` (what an observer's `attempt` calls). */
+function runFunction(ctx: ExecutionContext): unknown {
+  return callWithContext(ctx, ctx.call.fn as (ctx: ExecutionContext) => unknown);
 }
 
 /**
@@ -81,8 +88,12 @@ export class Link {
     else f.strategy.run(ctx, f, done);
   }
 
-  /** True when someone listens to this strategy's events (check it before building one). */
+  /**
+   * True when someone listens to this strategy's events (check it before building one): a
+   * listener, or an observed call somewhere (see `core/call-observer.ts`).
+   */
   get listening(): boolean {
+    if (observing()) return true;
     const es = this.emitters;
     for (let i = 0; i < es.length; i++) if ((es[i] as Emitter<ResilienceEvent>).size > 0) return true;
     return false;
@@ -101,6 +112,14 @@ export class Link {
     } as unknown as ResilienceEvent;
     const es = this.emitters;
     for (let i = 0; i < es.length; i++) (es[i] as Emitter<ResilienceEvent>).emit(event);
+    const observer = ctx.call.observer;
+    if (observer !== undefined) {
+      try {
+        observer.event(event, ctx);
+      } catch (error) {
+        reportInternalError(error);
+      }
+    }
   }
 }
 

@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import type { CallObserver } from './call-observer';
 import type { Clock } from './clock';
 import type { Outcome } from './outcome';
 
@@ -268,6 +269,8 @@ export class ExecutionContext {
   finish: ((outcome: Outcome) => void) | undefined = undefined;
   /** @internal Whether the call's signals abort when the call settles (on the call's first view). */
   abortOnSettle = false;
+  /** @internal The call's observer (on the call's first view): see `core/call-observer.ts`. */
+  observer: CallObserver | undefined = undefined;
 
   /** @internal Use `policy.execute()`; contexts are created by the library. */
   constructor(
