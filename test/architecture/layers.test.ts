@@ -32,6 +32,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   testing: ['core', ...POLICIES, 'chaos'],
   index: ['core', ...POLICIES],
   redis: ['core'],
+  tracing: ['core'],
 };
 
 /**
@@ -44,6 +45,8 @@ const MAY_IMPORT_TYPES: Readonly<Record<string, readonly string[]>> = {
   // breakwater/redis implements the seams the policies and chaos declare (the rate-limit
   // store, the breaker's fleet link, chaos's fleet switch) by their types, loading no policy code.
   redis: [...POLICIES, 'chaos'],
+  // Tracing reads the typed events of the policies and of chaos to annotate spans.
+  tracing: [...POLICIES, 'chaos'],
 };
 
 /**
