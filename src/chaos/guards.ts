@@ -1,6 +1,7 @@
 /**
- * Chaos safety guards: arming, the kill switch, maximum duration and the declarative
- * chaos rules. Fault policies are inert unless their controller is armed.
+ * Chaos safety guards: arming, the kill switch, maximum duration, the declarative chaos
+ * rules (written in `chaos-rules.ts`, re-exported here) and, with a `coordinator`, the
+ * fleet (`fleet.ts`). Fault policies are inert unless their controller is armed.
  *
  * The default controller ({@link chaos}) is the one piece of global state in breakwater:
  * a kill switch that only stops what it knows about is no kill switch. Tests and
@@ -10,115 +11,13 @@
  * @packageDocumentation
  */
 import { systemClock, unrefTimer, type Clock } from '../core/clock';
-import { OptionsValidationError, ResilienceError, isResilienceError, type ValidationIssue } from '../core/errors';
-import { collectIssues, isPlainObject, rules, validateOptions, type Rule } from '../core/validation';
+import { ResilienceError, isResilienceError } from '../core/errors';
+import { rules, validateOptions } from '../core/validation';
 import { reportInternalError } from '../core/report';
+import { inWindows, validateChaosRules, type ChaosRules } from './chaos-rules';
+import { FleetMembership, checkFleetOptions, fleetArmSchema, type ChaosFleet, type ChaosFleetSwitch, type FleetFault, type FleetHost } from './fleet';
 
-/** Days of the week, as used by {@link ChaosTimeWindow.days} (UTC). */
-export type ChaosDay = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
-
-const DAYS: readonly ChaosDay[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-
-/**
- * A time window (UTC) in which injection is allowed, e.g. weekdays 09:00–17:00 UTC when
- * the team is at its desks: `{ days: ['mon','tue','wed','thu','fri'], fromHour: 9, toHour: 17 }`.
- */
-export interface ChaosTimeWindow {
-  /** Days (UTC) the window applies to. @defaultValue every day */
-  readonly days?: readonly ChaosDay[] | undefined;
-  /** First hour (UTC, 0–23) inside the window. @defaultValue 0 */
-  readonly fromHour?: number | undefined;
-  /** Hour (UTC, 1–24) at which the window ends (exclusive); greater than `fromHour`. @defaultValue 24 */
-  readonly toHour?: number | undefined;
-}
-
-/**
- * A declarative set of chaos rules: the limits a team keeps in a config file (plain JSON).
- * Validated strictly by {@link validateChaosRules}: unknown keys, wrong types and
- * prototype-pollution keys are errors.
- *
- * @example
- * ```ts
- * const rules = parseChaosRules(readFileSync('chaos-rules.json', 'utf8'));
- * chaos.arm({ environment: 'staging', rules });
- * ```
- */
-export interface ChaosRules {
-  /** Format version. @defaultValue 1 */
-  readonly version?: 1 | undefined;
-  /** Environments where arming is allowed at all. @defaultValue any */
-  readonly environments?: readonly string[] | undefined;
-  /** Injection happens only inside one of these windows (UTC). @defaultValue always */
-  readonly windows?: readonly ChaosTimeWindow[] | undefined;
-  /** Cap on every fault's `rate` (a higher rate is lowered to it). @defaultValue 1 */
-  readonly maxRate?: number | undefined;
-  /** Cap on every cohort's `percent`. @defaultValue 100 */
-  readonly maxCohortPercent?: number | undefined;
-  /** Cap on the armed duration (ms). @defaultValue `Infinity` */
-  readonly maxDuration?: number | undefined;
-}
-
-const windowSchema = {
-  days: rules.arrayOf(rules.oneOf(DAYS), { minLength: 1 }),
-  fromHour: rules.integer(0, 23),
-  toHour: rules.integer(1, 24),
-};
-
-const policySchema = {
-  version: rules.oneOf([1]),
-  environments: rules.arrayOf(rules.string(), { minLength: 1 }),
-  windows: { expected: 'an array of time windows', check: (v: unknown) => Array.isArray(v) && v.length > 0 } satisfies Rule,
-  maxRate: rules.number(0, 1),
-  maxCohortPercent: rules.number(0, 100),
-  maxDuration: rules.duration(0, { exclusiveMin: true }),
-};
-
-/**
- * Validates a declarative set of chaos rules and returns a frozen copy. Throws one
- * `OptionsValidationError` naming every bad field (unknown keys, wrong types,
- * `__proto__` / `constructor` keys, windows whose `toHour` is not after `fromHour`).
- *
- * @example
- * ```ts
- * validateChaosRules({ environments: ['staging'], maxRate: 0.2, windows: [{ fromHour: 9, toHour: 17 }] });
- * ```
- */
-export function validateChaosRules(input: unknown): ChaosRules {
-  if (!isPlainObject(input)) {
-    throw new OptionsValidationError('chaos rules', [{ path: '(rules)', value: input, expected: 'a plain object' }]);
-  }
-  const policy = validateOptions<ChaosRules>('chaos rules', input, policySchema, (p, issues: ValidationIssue[]) => {
-    (p.windows ?? []).forEach((w, i) => {
-      const before = issues.length;
-      collectIssues(w, windowSchema, `windows[${i}].`, issues);
-      if (w === undefined) issues.push({ path: `windows[${i}]`, value: w, expected: 'a plain object' });
-      if (issues.length === before && (w.toHour ?? 24) <= (w.fromHour ?? 0)) {
-        issues.push({ path: `windows[${i}].toHour`, value: w.toHour, expected: `greater than fromHour (${w.fromHour ?? 0})` });
-      }
-    });
-  });
-  return Object.freeze({
-    ...policy,
-    ...(policy.environments !== undefined ? { environments: Object.freeze([...policy.environments]) } : {}),
-    ...(policy.windows !== undefined
-      ? { windows: Object.freeze(policy.windows.map((w) => Object.freeze({ ...w, ...(w.days !== undefined ? { days: Object.freeze([...w.days]) } : {}) }))) }
-      : {}),
-  });
-}
-
-/**
- * Parses chaos rules from JSON text and validates them ({@link validateChaosRules}).
- * `JSON.parse` keeps a `"__proto__"` key as an own property; it is rejected here.
- */
-export function parseChaosRules(json: string): ChaosRules {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (error) {
-    throw new OptionsValidationError('chaos rules', [{ path: '(json)', value: String(error), expected: 'valid JSON' }]);
-  }
-  return validateChaosRules(value);
-}
+export { parseChaosRules, validateChaosRules, type ChaosDay, type ChaosRules, type ChaosTimeWindow } from './chaos-rules';
 
 /** Options of {@link ChaosController.arm}. */
 export interface ArmOptions {
@@ -134,6 +33,20 @@ export interface ArmOptions {
   readonly rules?: ChaosRules | undefined;
   /** The clock `maxDuration` is measured on. @defaultValue the controller's clock */
   readonly clock?: Clock | undefined;
+  /**
+   * Joins a fleet ({@link ChaosFleet}, e.g. a `redisCoordinator` of `breakwater/redis`): a
+   * `halt()` here halts every instance, this instance halts when any other does, and its
+   * state shows in the fleet's view. The fleet can never arm it: this `arm()` and the
+   * environment switch still decide. It injects only once the fleet confirms it is not
+   * halted. @defaultValue none (this process only)
+   */
+  readonly coordinator?: ChaosFleet | undefined;
+  /**
+   * Faults that fleet experiments (`runExperiment({ fleet: true })` on any instance) may
+   * switch on here while this controller is armed; build them with `enabled: false`. Needs
+   * `coordinator`. @defaultValue none
+   */
+  readonly fleetFaults?: readonly FleetFault[] | undefined;
 }
 
 /** A snapshot of a controller's state, with the reason when injection is off. */
@@ -156,6 +69,8 @@ export interface ChaosStatus {
   readonly maxRate: number;
   /** Cap on every cohort's `percent`: the `maxCohortPercent` of the policy given to the last successful `arm()`, else 100. */
   readonly maxCohortPercent: number;
+  /** In a fleet: `arm()` was given a `coordinator` (and no `disarm()` since). */
+  readonly fleet: boolean;
 }
 
 /** Options of {@link createChaosController}. */
@@ -206,6 +121,7 @@ const armSchema = {
   maxDuration: rules.duration(0, { exclusiveMin: true, allowInfinity: true }),
   rules: rules.any('a chaos rules object'),
   clock: rules.clock(),
+  ...fleetArmSchema,
 };
 
 const HOUR = 3_600_000;
@@ -214,8 +130,10 @@ const HOUR = 3_600_000;
  * Arms and disarms fault injection. Get an isolated one with {@link createChaosController};
  * the global one is {@link chaos}.
  */
-export class ChaosController {
+export class ChaosController implements FleetHost {
   private armed = false;
+  private fleet: FleetMembership | undefined = undefined;
+  private fleetHold: string | undefined = undefined;
   private environment: string | undefined = undefined;
   private armedAt: number | undefined = undefined;
   private expiresAt = Number.POSITIVE_INFINITY;
@@ -256,7 +174,9 @@ export class ChaosController {
    *   {@link ChaosArmingError} (a misconfiguration should fail loudly);
    * - the policy is validated (`OptionsValidationError`).
    *
-   * Re-arming replaces the previous arming (and clears a halt).
+   * Re-arming replaces the previous arming (and clears a local halt; a fleet that is halted
+   * halts it again as it joins). With a `coordinator` the controller joins that fleet, even
+   * when the environment switch is off (it then shows as `off` and relays halts).
    *
    * @example
    * ```ts
@@ -265,7 +185,7 @@ export class ChaosController {
    * ```
    */
   arm(options: ArmOptions): ChaosStatus {
-    const o = validateOptions<ArmOptions>('chaos.arm()', options, armSchema);
+    const o = validateOptions<ArmOptions>('chaos.arm()', options, armSchema, checkFleetOptions);
     const policy = o.rules === undefined ? undefined : validateChaosRules(o.rules);
     const production = o.productionEnvironments ?? ['production', 'prod'];
     if (production.includes(o.environment) && o.allowProduction !== true) {
@@ -278,14 +198,17 @@ export class ChaosController {
         `chaos.arm(): the chaos rules allow only ${policy.environments.map((e) => `"${e}"`).join(', ')}, not "${o.environment}"`,
       );
     }
+    this.leaveFleet();
     this.stop(undefined);
+    const clock = o.clock ?? this.clock;
+    const fleet = o.coordinator && (this.fleet = new FleetMembership(this, o.coordinator, o.fleetFaults ?? [], o.environment, clock));
     const env = this.env ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
     const flag = env?.[CHAOS_ENV_SWITCH];
     if (flag !== '1' && flag !== 'true') {
       this.offReason = `not armed: the environment switch ${CHAOS_ENV_SWITCH} is ${flag === undefined ? 'not set' : `"${flag}"`} (set it to 1 to allow chaos in this process)`;
+      fleet?.join(false);
       return this.status();
     }
-    const clock = o.clock ?? this.clock;
     const maxDuration = Math.min(o.maxDuration ?? Number.POSITIVE_INFINITY, policy?.maxDuration ?? Number.POSITIVE_INFINITY);
     this.armClock = clock;
     this.policy = policy;
@@ -307,19 +230,25 @@ export class ChaosController {
       unrefTimer(this.expiryTimer);
     }
     this.armed = true;
+    fleet?.join(true);
     return this.status();
   }
 
-  /** Disarms (no effect when not armed). Ongoing hangs and held permits are released. */
+  /**
+   * Disarms (no effect when not armed). Ongoing hangs and held permits are released. Leaves
+   * the fleet, if any: the other instances go on (a halt is what stops them all).
+   */
   disarm(): ChaosStatus {
     if (this.armed) this.stop('not armed: disarmed by chaos.disarm()');
+    this.leaveFleet();
     return this.status();
   }
 
   /**
    * The kill switch: synchronously stops every injection. The very next call through any
    * fault of this controller runs untouched; hung calls go on to the real dependency,
-   * injected delays end, held permits are released. Stays off until `arm()` again.
+   * injected delays end, held permits are released. Stays off until `arm()` again. In a
+   * fleet (`arm({ coordinator })`) every instance halts too.
    *
    * @example
    * ```ts
@@ -329,7 +258,33 @@ export class ChaosController {
   halt(reason = 'halted'): ChaosStatus {
     if (this.armed) this.haltReason = reason;
     this.stop(`halted: ${reason}`);
+    this.fleet?.halted(reason);
     return this.status();
+  }
+
+  /** @internal A halt from the fleet: stops like `halt()` without telling the fleet again. */
+  haltedByFleet(reason: string): void {
+    if (this.armed) this.haltReason = reason;
+    this.stop(`halted: ${reason}`);
+  }
+
+  /** @internal The fleet holds injection (`reason`) or releases it (`undefined`). Never arms. */
+  holdForFleet(reason: string | undefined): void {
+    this.fleetHold = reason;
+  }
+
+  /**
+   * Switches faults on or off on every other instance of the fleet this controller joined
+   * (each acts on the faults it offered in `fleetFaults`, while armed). Used by
+   * `runExperiment({ fleet: true })`; returns false when not in a fleet.
+   *
+   * @example
+   * ```ts
+   * chaos.switchFleetFaults({ on: false, faults: ['gateway-down'], experiment: 'manual', duration: 0 });
+   * ```
+   */
+  switchFleetFaults(request: ChaosFleetSwitch): boolean {
+    return this.fleet?.broadcast(request) ?? false;
   }
 
   /** Armed right now (not halted, not expired). Does not consider time windows. */
@@ -348,10 +303,11 @@ export class ChaosController {
       environment: this.environment,
       armedAt: this.armedAt,
       expiresAt: armed ? this.expiresAt : undefined,
-      reason: active ? undefined : armed ? 'armed, but outside the time windows of the chaos rules' : this.offReason,
+      reason: active ? undefined : armed ? (this.fleetHold ?? 'armed, but outside the time windows of the chaos rules') : this.offReason,
       haltReason: this.haltReason,
       maxRate: this.rateCap,
       maxCohortPercent: this.cohortCap,
+      fleet: this.fleet !== undefined,
     };
   }
 
@@ -371,7 +327,7 @@ export class ChaosController {
    * boundary with time windows.
    */
   isActive(): boolean {
-    if (!this.armed) return false;
+    if (!this.armed || this.fleetHold !== undefined) return false;
     if (this.expiresAt !== Number.POSITIVE_INFINITY && this.armClock.now() >= this.expiresAt) {
       this.stop(`not armed: maxDuration elapsed (disarmed by itself at ${this.expiresAt})`);
       return false;
@@ -395,6 +351,12 @@ export class ChaosController {
     this.busy.delete(fault);
   }
 
+  private leaveFleet(): void {
+    const f = this.fleet;
+    this.fleet = this.fleetHold = undefined;
+    f?.leave();
+  }
+
   private stop(reason: string | undefined): void {
     this.armed = false;
     if (reason !== undefined) this.offReason = reason;
@@ -414,18 +376,8 @@ export class ChaosController {
         }
       }
     }
+    this.fleet?.stopped();
   }
-}
-
-function inWindows(windows: readonly ChaosTimeWindow[], wall: number): boolean {
-  const d = new Date(wall);
-  const day = DAYS[d.getUTCDay()] as ChaosDay;
-  const hour = d.getUTCHours();
-  for (const w of windows) {
-    if (w.days !== undefined && !w.days.includes(day)) continue;
-    if (hour >= (w.fromHour ?? 0) && hour < (w.toHour ?? 24)) return true;
-  }
-  return false;
 }
 
 /**

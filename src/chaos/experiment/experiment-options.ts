@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import type { Clock } from '../../core/clock';
+import type { ChaosFleetSwitch } from '../fleet';
 import type { FaultIntensity } from './intensity';
 import type { ExperimentJournal, ExperimentPhase, SeriesPoint } from './journal';
 import type { LoadOptions } from './load';
@@ -33,9 +34,13 @@ export interface ChaosGate {
     readonly active: boolean;
     /** Why injection is off (`undefined` when active). */
     readonly reason: string | undefined;
+    /** In a fleet (armed with a `coordinator`); needed by `fleet: true`. */
+    readonly fleet?: boolean | undefined;
   };
   /** The kill switch: stops every injection (used when a fault cannot be disabled). */
   halt(reason?: string): unknown;
+  /** Switches faults on or off on the other instances of its fleet; false when in none. Needed by `fleet: true`. */
+  switchFleetFaults?(request: ChaosFleetSwitch): boolean;
 }
 
 /**
@@ -207,6 +212,16 @@ export interface ExperimentOptions {
   readonly wallClock?: (() => number) | undefined;
   /** The chaos controller that must be armed. @defaultValue the faults' controllers (the global `chaos` for faults without one) */
   readonly controller?: ChaosGate | undefined;
+  /**
+   * Switch the faults on every instance of the fleet, not only here: the controller(s) must
+   * be in a fleet (`arm({ coordinator })`). When the faults go on, the other instances are
+   * asked to switch on their faults of the same names (those they offered in `fleetFaults`,
+   * while armed) until the inject phase's planned end plus one evaluation interval (at
+   * least 1 s) — their own timers switch them off if the "off" never comes; when the faults
+   * go off (recovery, or any ending), they are asked to switch them off. The experiment's
+   * load and checks stay on this instance. @defaultValue false
+   */
+  readonly fleet?: boolean | undefined;
   /** Circuit breakers whose state is recorded over time and counts for time to detect. @defaultValue none */
   readonly circuitBreakers?: readonly WatchedCircuit[] | undefined;
   /** Consecutive evaluations in which the steady state holds that count as "recovered". @defaultValue 3 */

@@ -26,6 +26,8 @@ export class FaultSwitch {
     private readonly faults: readonly ExperimentFault[],
     private readonly controller: ChaosGate | undefined,
     private readonly experiment: string,
+    /** `fleet: true`: the faults are switched on every instance of the controllers' fleet. */
+    private readonly fleet = false,
   ) {
     const gates = new Set<ChaosGate>();
     if (controller !== undefined) gates.add(controller);
@@ -34,25 +36,34 @@ export class FaultSwitch {
     this.startInjections = faults.map((f) => f.injections);
   }
 
-  /** The status of the first controller that is not active, or `undefined` when all are. */
+  /** The status of the first controller that is not active (or, with `fleet`, in no fleet), or `undefined` when all are. */
   inactive(): { readonly reason: string | undefined } | undefined {
     for (const gate of this.gates) {
       const status = gate.status();
       if (!status.active) return status;
+      if (this.fleet && (status.fleet !== true || typeof gate.switchFleetFaults !== 'function')) {
+        return { reason: 'fleet: true, but the controller is in no fleet (arm it with a coordinator)' };
+      }
     }
     return undefined;
   }
 
-  /** Before the baseline: every fault off (a fault starts switched on unless built with `enabled: false`). Throws what a fault throws. */
+  /** Before the baseline: every fault off (a fault starts switched on unless built with `enabled: false`), on every instance with `fleet`. Throws what a fault throws. */
   reset(): void {
     for (const f of this.faults) f.disable();
+    this.tellFleet(false, 0);
   }
 
-  /** Switches every fault on, the first time only. Throws what a fault throws. */
-  on(at: number): void {
+  /**
+   * Switches every fault on, the first time only; with `fleet`, on every instance for at
+   * most `lease` ms. Throws what a fault throws, or when the fleet cannot be told.
+   */
+  on(at: number, lease = 0): void {
     if (this.onAt !== null) return;
     this.onAt = at;
     for (const f of this.faults) f.enable();
+    const missed = this.tellFleet(true, lease);
+    if (missed !== undefined) throw new Error(missed);
   }
 
   /** Switches every fault off, once, if they went on; a fault that refuses is stopped by its controller's kill switch. Returns the first problem. */
@@ -72,7 +83,24 @@ export class FaultSwitch {
         }
       }
     }
-    return problem;
+    const missed = this.tellFleet(false, 0);
+    return problem ?? (missed === undefined ? undefined : `${missed}; they go off by themselves when their lease ends`);
+  }
+
+  /** With `fleet`: asks every controller's fleet to switch the faults; returns a problem, if any. */
+  private tellFleet(on: boolean, duration: number): string | undefined {
+    if (!this.fleet) return undefined;
+    const request = { on, faults: this.faults.map((f) => f.name), experiment: this.experiment, duration };
+    for (const gate of this.gates) {
+      let told = false;
+      try {
+        told = gate.switchFleetFaults?.(request) === true;
+      } catch (error) {
+        reportInternalError(error, `chaos controller switchFleetFaults (experiment "${this.experiment}")`);
+      }
+      if (!told) return `could not ask the fleet to switch the faults ${on ? 'on' : 'off'} (the controller is in no fleet)`;
+    }
+    return undefined;
   }
 
   /** Injections per fault since the experiment was created (0 for a fault whose counter throws). */

@@ -54,6 +54,7 @@ const experimentSchema = {
   clock: rules.clock(),
   wallClock: rules.func(),
   controller: { expected: 'a chaos controller', check: isGate } satisfies Rule,
+  fleet: rules.boolean(),
   circuitBreakers: rules.arrayOf({ expected: 'a circuit breaker ({ name, state })', check: isCircuit }),
   recoveryStreak: rules.integer(1, 1000),
   intensity: { expected: 'a FaultIntensity (from faultIntensity())', check: (v: unknown) => v instanceof FaultIntensity } satisfies Rule,

@@ -96,7 +96,7 @@ class ExperimentRun {
   ) {
     this.o = p.o;
     this.clock = this.o.clock ?? systemClock;
-    this.faults = new FaultSwitch(this.o.faults, this.o.controller, this.o.name);
+    this.faults = new FaultSwitch(this.o.faults, this.o.controller, this.o.name, this.o.fleet === true);
     this.detection = new Detection(this.faults);
     this.circuits = new CircuitWatch(this.o.circuitBreakers ?? [], this.clock, (at, what) => this.detection.note(at, what));
     this.progress = initialProgress(p.streak, this.o.schedule.recovery);
@@ -186,12 +186,18 @@ class ExperimentRun {
         const ramp = this.p.phases.find((ph) => ph.phase === 'ramp') as { start: number; end: number };
         intensity?.ramp(this.clock, this.t0 + ramp.start, this.t0 + ramp.end);
       } else intensity?.set(1);
-      this.faults.on(at);
+      this.faults.on(at, this.fleetLease(at));
     } else {
       if (w.phase === 'recovery') this.faults.off(at);
       intensity?.set(0);
     }
     this.notify((obs) => obs.onPhase?.({ experiment: this.o.name, phase: w.phase, elapsed: at, duration: this.p.total }));
+  }
+
+  /** How long the other instances of a fleet keep the faults on if the "off" never comes: to the inject phase's planned end, plus one window (≥ 1 s). */
+  private fleetLease(at: number): number {
+    const inject = this.p.phases.find((ph) => ph.phase === 'inject');
+    return Math.max(1, (inject?.end ?? at) - at) + Math.max(1_000, this.o.schedule.evaluationInterval);
   }
 
   /** Ends the current window: evaluates it, records it, and does what `decide` says. */
