@@ -4,6 +4,8 @@ import { circuitBreaker, type CircuitBreakerPolicy } from './circuit-breaker';
 import type { CircuitBreakerStats } from './stats';
 import type { CircuitBreakerEvent, CircuitOpenReason, CircuitState } from './events';
 import type { CircuitBreakerSnapshot } from './snapshot';
+import type { BreakerFleet, BreakerFleetMember } from './fleet';
+import type { CircuitFleetStats } from './fleet-link';
 
 describe('circuitBreaker types', () => {
   it('returns a CircuitBreakerPolicy that is a StrategyPolicy of its events', () => {
@@ -53,5 +55,28 @@ describe('circuitBreaker types', () => {
     circuitBreaker({ window: { kind: 'sliding', size: 3 } });
     // @ts-expect-error recoveryTimeout is a number or a function of the open count
     circuitBreaker({ recoveryTimeout: '1s' });
+  });
+
+  it('types the fleet options, events and stats', () => {
+    const fleet: BreakerFleet = {
+      joinBreaker: (): BreakerFleetMember => ({ instanceId: 'a', publish: () => {}, acquireLease: async () => true, releaseLease: () => {}, leave: () => {} }),
+    };
+    const b = circuitBreaker({ name: 'gw', coordinator: fleet, quorum: 0.5 });
+    expectTypeOf(b.stats.fleet).toEqualTypeOf<CircuitFleetStats | undefined>();
+    expectTypeOf(b.leaveFleet).toEqualTypeOf<() => void>();
+    b.on('fleet-degraded', (e) => {
+      expectTypeOf(e.error).toEqualTypeOf<unknown>();
+    });
+    b.on('fleet-synced', (e) => {
+      expectTypeOf(e.restored).toEqualTypeOf<boolean>();
+      expectTypeOf(e.instances).toEqualTypeOf<number>();
+    });
+    b.on('opened', (e) => {
+      expectTypeOf(e.reason).extract<'fleet'>().toEqualTypeOf<'fleet'>();
+    });
+    // @ts-expect-error a coordinator needs joinBreaker
+    circuitBreaker({ name: 'gw', coordinator: { consume: () => 0 } });
+    // @ts-expect-error quorum is a number
+    circuitBreaker({ name: 'gw', coordinator: fleet, quorum: '2' });
   });
 });

@@ -1,12 +1,7 @@
 /**
  * The circuit breaker: CLOSED → OPEN → HALF_OPEN → CLOSED, plus ISOLATED (held open by
- * hand). Transitions are computed from the clock. Reading the breaker (`state`, `stats`,
- * `snapshot()`) reports the state at that instant and changes nothing: the due
- * OPEN → HALF_OPEN transition is applied by the next call, `isolate()`, `reset()`, or the
- * recovery timer. That timer is the breaker's only one: it runs only while the breaker is
- * open and someone can hear `half-opened` (a breaker listener of `half-opened`, an
- * `onEvent` listener, or a listener of the pipeline whose call opened it), and it is
- * unref'd, so it never keeps a process alive.
+ * hand), transitions computed from the clock. {@link CircuitBreakerPolicy} says how reads,
+ * the recovery timer and the fleet (`coordinator`) behave.
  *
  * @packageDocumentation
  */
@@ -17,9 +12,8 @@ import type { ExecutionContext } from '../core/context';
 import { BrokenCircuitError, type RejectingCircuitState } from '../core/errors';
 import type { EventPayload } from '../core/events';
 import { StrategyPolicy, type Done, type Link, type Outcome } from '../core/policy';
-import { reportInternalError } from '../core/report';
 import { validateOptions } from '../core/validation';
-import type { CircuitBreakerEvent, CircuitCloseReason, CircuitOpenReason, CircuitState } from './events';
+import { outcomePayload, type CircuitBreakerEvent, type CircuitCloseReason, type CircuitOpenReason, type CircuitState } from './events';
 import {
   checkCircuitBreakerOptions,
   circuitBreakerDefaults as D,
@@ -27,9 +21,10 @@ import {
   type CircuitBreakerOptions,
   type RecoveryTimeout,
 } from './options';
+import { FleetLink, type FleetHost } from './fleet-link';
 import { ProbePermits, type ProbePermit } from './probe-permits';
-import { RecoveryTimer } from './recovery-timer';
-import type { CircuitBreakerStats } from './stats';
+import { recoveryTimeoutFor, RecoveryTimer } from './recovery-timer';
+import { statsOf, type CircuitBreakerStats } from './stats';
 import type { CircuitBreakerSnapshot } from './snapshot';
 import { createTripRule, type TripRule } from './trip-rule';
 
@@ -64,6 +59,13 @@ const CODES: Readonly<Record<CircuitState, StateCode>> = { closed: CLOSED, open:
  * recovery timeout elapses, even with no calls; it is cleared when the breaker leaves open
  * or the last such listener is disposed. A listener added after the timeout elapsed does
  * not hear that past transition (it is applied before the listener is added).
+ *
+ * With `coordinator`, the breaker is one of a fleet: it publishes its own opens and closes,
+ * opens (reason `fleet`) when `quorum` other instances report theirs, probes only under the
+ * fleet's lease (other calls in half-open are rejected as `half-open`), and closes or reopens
+ * with the fleet's probe. Calls never wait on the fleet: its reports change the breaker
+ * when they arrive. See `stats.fleet`, the `fleet-synced` / `fleet-degraded` events and
+ * {@link CircuitBreakerPolicy.leaveFleet}.
  *
  * @example
  * ```ts
@@ -102,6 +104,8 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   private readonly timeCalls: boolean;
   /** Probes need their end time (a probe timeout or a slow-call rule). */
   private readonly timeProbes: boolean;
+  /** The fleet, when `coordinator` is given. */
+  private readonly fleet: FleetLink | undefined;
 
   /** @internal Use {@link circuitBreaker}. */
   constructor(options?: CircuitBreakerOptions<never>) {
@@ -119,6 +123,9 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     this.timeCalls = this.rule.timesCalls;
     this.timeProbes = this.timeCalls || this.probes.expires;
     if (o.restore !== undefined) this.restoreFrom(o.restore);
+    const f = o.coordinator;
+    const probeTimeout = this.probes.probeTimeout;
+    this.fleet = f === undefined ? undefined : new FleetLink(this.fleetHost(), f, o.quorum ?? D.quorum, probeTimeout, this.st === OPEN || this.st === HALF_OPEN);
   }
 
   // ---------------------------------------------------------------- public surface
@@ -142,20 +149,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
   get stats(): CircuitBreakerStats {
     const now = this.clock.now();
     const st = this.current(now);
-    const { consecutiveFailures, calls, failures, slowCalls } = this.rule.counts(now);
-    return {
-      state: STATE_NAMES[st] as CircuitState,
-      rule: this.rule.kind,
-      consecutiveFailures,
-      calls,
-      failures,
-      slowCalls,
-      failureRate: calls === 0 ? 0 : failures / calls,
-      slowCallRate: calls === 0 ? 0 : slowCalls / calls,
-      consecutiveOpens: this.opens,
-      activeProbes: st === HALF_OPEN ? this.probes.active(now) : 0,
-      probeSuccesses: this.probes.successes,
-    };
+    return statsOf(STATE_NAMES[st] as CircuitState, this.rule, this.probes, this.opens, now, this.fleet);
   }
 
   /**
@@ -173,6 +167,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     if (this.st === ISOLATED) return;
     const from = this.st;
     this.enter(ISOLATED);
+    this.fleet?.opened('isolated');
     this.emitTransition(undefined, undefined, { type: 'opened', reason: 'isolated', from: STATE_NAMES[from] as CircuitState, retryAfter: Number.POSITIVE_INFINITY });
   }
 
@@ -206,6 +201,21 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
       probeSuccesses: st === HALF_OPEN ? this.probes.successes : 0,
       window,
     };
+  }
+
+  /**
+   * Leaves the fleet given as `coordinator` (this instance's report is withdrawn, the fleet
+   * no longer calls it back); the breaker goes on alone, in the state it is in. Does nothing
+   * for a breaker without `coordinator`, or when called again. The coordinator's `close()`
+   * does the same for every breaker that joined it.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => { breaker.leaveFleet(); void coordinator.close(); });
+   * ```
+   */
+  leaveFleet(): void {
+    this.fleet?.leave();
   }
 
   /**
@@ -259,11 +269,14 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
       this.reject(ctx, link, done, 'isolated', Number.POSITIVE_INFINITY);
       return;
     }
-    const permit = this.probes.acquire(now);
+    const fleet = this.fleet;
+    // A fleet-aware breaker probes only under the fleet's lease (asked for here, answered later).
+    const permit = fleet === undefined || fleet.mayProbe(now) ? this.probes.acquire(now) : undefined;
     if (permit === undefined) {
       this.reject(ctx, link, done, 'half-open', 0);
       return;
     }
+    if (fleet !== undefined) fleet.probeStarted(now);
     link.next(ctx, (o) => this.settleProbe(ctx, link, done, o, permit));
   }
 
@@ -287,7 +300,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     if (timed) {
       end = this.clock.now();
       slow = end - start >= rule.slowCallDuration;
-      if (link.listening) this.emitOutcome(ctx, link, o, failed, end - start, slow);
+      if (link.listening) link.emit<CircuitBreakerEvent>(ctx, outcomePayload(o, failed, end - start, slow));
     }
     if (epoch === this.epoch) {
       // A call admitted in an earlier closed period no longer counts.
@@ -310,7 +323,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     }
     const failed = verdict === Handling.Failure;
     const slow = duration >= this.rule.slowCallDuration;
-    if (link.listening) this.emitOutcome(ctx, link, o, failed, duration, slow);
+    if (link.listening) link.emit<CircuitBreakerEvent>(ctx, outcomePayload(o, failed, duration, slow));
     if (counts) {
       if (failed || slow) this.open('probe-failed', link, ctx);
       else if (this.probes.recordSuccess()) this.close('probes-succeeded', link, ctx);
@@ -353,17 +366,46 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     this.emitDetached({ type: 'half-opened' });
   }
 
-  private open(reason: CircuitOpenReason, link: Link | undefined, ctx: ExecutionContext | undefined): void {
+  /** Opens for `recoveryTimeout` (or for `breakFor` ms when the fleet says how long). */
+  private open(reason: CircuitOpenReason, link: Link | undefined, ctx: ExecutionContext | undefined, breakFor?: number): void {
     const from = this.st;
-    const recovery = this.recoveryFor(++this.opens);
+    const opens = ++this.opens;
+    const recovery = breakFor ?? recoveryTimeoutFor(this.recoveryTimeout, opens, this.name);
     const now = this.clock.now();
     this.enter(OPEN);
     this.openedAt = now;
     this.recovery = recovery;
     this.openUntil = now + recovery;
+    // Before the event: a listener of `opened` may move the breaker on, which the fleet must hear after this.
+    this.fleet?.opened(reason);
     this.emitTransition(link, ctx, { type: 'opened', reason, from: STATE_NAMES[from] as CircuitState, retryAfter: recovery });
     // After the event: a listener of `opened` may already have moved the breaker on.
     if (this.st === OPEN) this.syncTimer();
+  }
+
+  /** What the fleet link may do to this breaker: the fleet's transitions, applied when its reports arrive. */
+  private fleetHost(): FleetHost {
+    return {
+      name: this.name,
+      clock: this.clock,
+      stateAt: (now) => STATE_NAMES[this.current(now)] as CircuitState,
+      breakLeft: (now) => (this.st === OPEN ? Math.max(0, this.openUntil - now) : 0),
+      openByFleet: (retryAfter) => {
+        this.refresh();
+        if (this.st === CLOSED || this.st === HALF_OPEN) this.open('fleet', undefined, undefined, retryAfter);
+      },
+      holdOpenUntil: (until) => {
+        if (this.st !== OPEN || until <= this.openUntil) return;
+        this.openUntil = until;
+        this.recovery = until - this.openedAt;
+        this.fleet?.breakExtended();
+      },
+      closeByFleet: () => {
+        this.refresh();
+        if (this.st === OPEN || this.st === HALF_OPEN) this.close('fleet', undefined, undefined);
+      },
+      emitFleet: (payload) => this.emitDetached(payload),
+    };
   }
 
   // ---------------------------------------------------------------- the recovery timer
@@ -392,19 +434,8 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     this.enter(CLOSED);
     this.opens = 0;
     this.rule.clear();
+    this.fleet?.closed(reason);
     if (from !== CLOSED) this.emitTransition(link, ctx, { type: 'closed', reason, from: STATE_NAMES[from] as CircuitState });
-  }
-
-  private recoveryFor(opens: number): number {
-    const r = this.recoveryTimeout;
-    if (typeof r === 'number') return r;
-    let v: unknown;
-    try {
-      v = r(opens);
-    } catch (error) {
-      reportInternalError(error, `circuit breaker "${this.name}" recoveryTimeout`);
-    }
-    return typeof v === 'number' && v >= 0 && Number.isFinite(v) ? v : D.recoveryTimeout;
   }
 
   private emitTransition(link: Link | undefined, ctx: ExecutionContext | undefined, payload: EventPayload<CircuitBreakerEvent>): void {
@@ -412,12 +443,6 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     // through here; `half-opened` has its own two paths above.
     if (link === undefined || ctx === undefined) this.emitDetached(payload);
     else if (link.listening) link.emit<CircuitBreakerEvent>(ctx, payload);
-  }
-
-  private emitOutcome(ctx: ExecutionContext, link: Link, o: Outcome, failed: boolean, duration: number, slow: boolean): void {
-    if (!failed) link.emit<CircuitBreakerEvent>(ctx, { type: 'success', duration, slow });
-    else if (o.ok) link.emit<CircuitBreakerEvent>(ctx, { type: 'failure', duration, slow, error: undefined, result: o.value });
-    else link.emit<CircuitBreakerEvent>(ctx, { type: 'failure', duration, slow, error: o.error });
   }
 
   // ---------------------------------------------------------------- snapshots

@@ -1,21 +1,29 @@
 /**
  * Events of the circuit breaker: one per state transition (`opened`, `half-opened`,
  * `closed`), one per rejected call (`rejected`) and one per counted call (`success`,
- * `failure`).
+ * `failure`); a fleet-aware breaker adds `fleet-synced` and `fleet-degraded`.
  *
  * @packageDocumentation
  */
-import type { ResilienceEvent } from '../core/events';
+import type { EventPayload, ResilienceEvent } from '../core/events';
+import type { Outcome } from '../core/outcome';
 
 import type { CircuitState, RejectingCircuitState } from '../core/circuit-states';
 
 export type { CircuitState };
 
-/** Why a breaker opened. */
-export type CircuitOpenReason = 'failures' | 'failure-rate' | 'slow-call-rate' | 'probe-failed' | 'isolated';
+/**
+ * Why a breaker opened: its own calls (`failures`, `failure-rate`, `slow-call-rate`,
+ * `probe-failed`), by hand (`isolated`), or by its fleet (`fleet`: `quorum` instances report
+ * it open, or the fleet's probe failed on another instance).
+ */
+export type CircuitOpenReason = 'failures' | 'failure-rate' | 'slow-call-rate' | 'probe-failed' | 'isolated' | 'fleet';
 
-/** Why a breaker closed. */
-export type CircuitCloseReason = 'probes-succeeded' | 'reset';
+/**
+ * Why a breaker closed: its own probes succeeded (`probes-succeeded`), by hand (`reset`), or
+ * the fleet's probe succeeded on another instance (`fleet`).
+ */
+export type CircuitCloseReason = 'probes-succeeded' | 'reset' | 'fleet';
 
 interface CircuitBreakerEventBase extends ResilienceEvent {
   readonly kind: 'circuit-breaker';
@@ -24,7 +32,7 @@ interface CircuitBreakerEventBase extends ResilienceEvent {
 /** The breaker opened (or was isolated). */
 export interface CircuitOpenedEvent extends CircuitBreakerEventBase {
   readonly type: 'opened';
-  /** What tripped it: `failures` (consecutive), `failure-rate`, `slow-call-rate`, `probe-failed` or `isolated` (by hand). */
+  /** What tripped it: `failures` (consecutive), `failure-rate`, `slow-call-rate`, `probe-failed`, `isolated` (by hand) or `fleet`. */
   readonly reason: CircuitOpenReason;
   /** The state it left. */
   readonly from: CircuitState;
@@ -40,7 +48,7 @@ export interface CircuitHalfOpenedEvent extends CircuitBreakerEventBase {
 /** The breaker closed. */
 export interface CircuitClosedEvent extends CircuitBreakerEventBase {
   readonly type: 'closed';
-  /** `probes-succeeded` (enough probes succeeded) or `reset` (by hand). */
+  /** `probes-succeeded` (enough probes succeeded), `reset` (by hand) or `fleet` (the fleet's probe succeeded elsewhere). */
   readonly reason: CircuitCloseReason;
   /** The state it left. */
   readonly from: CircuitState;
@@ -77,6 +85,31 @@ export interface CircuitFailureEvent extends CircuitBreakerEventBase {
   readonly result?: unknown;
 }
 
+/**
+ * A fleet-aware breaker has the fleet's picture: after joining (`restored: false`) or after
+ * the fleet was unreachable (`restored: true`, a resync: the breaker follows the fleet again).
+ */
+export interface CircuitFleetSyncedEvent extends CircuitBreakerEventBase {
+  readonly type: 'fleet-synced';
+  /** Live instances of this breaker, this one included. */
+  readonly instances: number;
+  /** Live instances whose own breaker is open, this one included. */
+  readonly open: number;
+  /** True after a loss of the fleet (`fleet-degraded`), false on joining. */
+  readonly restored: boolean;
+}
+
+/**
+ * A fleet-aware breaker lost its fleet (the coordinator's connection dropped, a command
+ * failed or timed out): it works alone (its own trip rule, its own probes) until
+ * `fleet-synced`.
+ */
+export interface CircuitFleetDegradedEvent extends CircuitBreakerEventBase {
+  readonly type: 'fleet-degraded';
+  /** What the coordinator reported. */
+  readonly error: unknown;
+}
+
 /** Every event a circuit breaker emits. */
 export type CircuitBreakerEvent =
   | CircuitOpenedEvent
@@ -84,7 +117,9 @@ export type CircuitBreakerEvent =
   | CircuitClosedEvent
   | CircuitRejectedEvent
   | CircuitSuccessEvent
-  | CircuitFailureEvent;
+  | CircuitFailureEvent
+  | CircuitFleetSyncedEvent
+  | CircuitFleetDegradedEvent;
 
 /**
  * Names of the circuit breaker's events.
@@ -107,4 +142,14 @@ export const CircuitBreakerEvents = {
   success: 'success',
   /** {@link CircuitFailureEvent} */
   failure: 'failure',
+  /** {@link CircuitFleetSyncedEvent} */
+  fleetSynced: 'fleet-synced',
+  /** {@link CircuitFleetDegradedEvent} */
+  fleetDegraded: 'fleet-degraded',
 } as const;
+
+/** @internal The `success` / `failure` event of a counted call that ended with `o`. */
+export function outcomePayload(o: Outcome, failed: boolean, duration: number, slow: boolean): EventPayload<CircuitBreakerEvent> {
+  if (!failed) return { type: 'success', duration, slow };
+  return o.ok ? { type: 'failure', duration, slow, error: undefined, result: o.value } : { type: 'failure', duration, slow, error: o.error };
+}

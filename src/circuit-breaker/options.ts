@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock';
 import { handleRules, type HandleOptions } from '../core/classify';
 import type { ValidationIssue } from '../core/errors';
 import { isPlainObject, rules, type Rule } from '../core/validation';
+import { isBreakerFleet, isFleetQuorum, type BreakerFleet, type FleetQuorum } from './fleet';
 import type { CircuitBreakerSnapshot } from './snapshot';
 import { isCircuitBreakerSnapshot } from './snapshot';
 
@@ -125,6 +126,30 @@ export interface CircuitBreakerOptions<T = unknown> extends HandleOptions<T> {
    * @defaultValue none (start closed)
    */
   readonly restore?: CircuitBreakerSnapshot | undefined;
+  /**
+   * Makes the breaker fleet-aware: breakers of the same `name` on every instance that joins
+   * this fleet (e.g. `redisCoordinator()` from `breakwater/redis`) share what they see. Each
+   * instance keeps its own breaker and a call never waits on the fleet. An instance whose
+   * breaker opens by its own calls says so; a closed instance opens (reason `fleet`) when at
+   * least `quorum` live instances report it open; half-open probing is fleet-wide (one
+   * instance at a time holds the probe lease; a probe that succeeds closes the breaker
+   * everywhere, one that fails reopens it everywhere); when the fleet is unreachable the
+   * breaker works alone (`fleet-degraded`) until it resyncs (`fleet-synced`). Requires
+   * `name` and a finite `halfOpen.probeTimeout` (the lease's time to live).
+   * @defaultValue none (a breaker of this process only)
+   */
+  readonly coordinator?: BreakerFleet | undefined;
+  /**
+   * With `coordinator`: how many instances must report the breaker open, each by its own
+   * calls, before the others open it. An integer ≥ 1 is a count; a number in (0, 1) is a
+   * fraction of the live instances (this one included), rounded up. The default, 2, is the
+   * smallest count that no single instance reaches alone: one sick instance (a bad route, a
+   * stuck pool) opens only itself, while a second instance seeing the same failures is
+   * enough for the whole fleet to stop calling. Use 1 when any instance's view should stop
+   * everyone, a fraction when a failing subset (one zone of a large fleet) must not.
+   * @defaultValue 2
+   */
+  readonly quorum?: FleetQuorum | undefined;
 }
 
 /** Defaults of {@link CircuitBreakerOptions}. */
@@ -155,6 +180,8 @@ export const circuitBreakerDefaults = {
   successThreshold: 1,
   /** Default of {@link HalfOpenOptions.probeTimeout}, in ms. */
   probeTimeout: 60_000,
+  /** Default of {@link CircuitBreakerOptions.quorum} (used with `coordinator`): two instances. */
+  quorum: 2,
 } as const;
 
 /** @internal Largest count window and largest number of buckets or probes. */
@@ -191,10 +218,16 @@ export const circuitBreakerSchema = {
   handle: handleRules.handle,
   handleResult: handleRules.handleResult,
   restore: { expected: 'a snapshot returned by snapshot() (version 1)', check: isCircuitBreakerSnapshot } satisfies Rule,
+  coordinator: {
+    expected: 'a breaker fleet (an object with a joinBreaker(name, peer) function, e.g. redisCoordinator({ client }))',
+    check: isBreakerFleet,
+  } satisfies Rule,
+  quorum: { expected: 'an integer ≥ 1 (a count of instances) or a number > 0 and < 1 (a fraction of the live instances)', check: isFleetQuorum } satisfies Rule,
 };
 
 /** @internal Cross-field checks. */
 export function checkCircuitBreakerOptions(o: CircuitBreakerOptions<never>, issues: ValidationIssue[]): void {
+  checkFleetOptions(o, issues);
   const w = o.window;
   if (w === undefined) {
     for (const key of ['minimumThroughput', 'failureRateThreshold', 'slowCallDuration', 'slowCallRateThreshold'] as const) {
@@ -223,5 +256,20 @@ export function checkCircuitBreakerOptions(o: CircuitBreakerOptions<never>, issu
   }
   if (o.slowCallRateThreshold !== undefined && o.slowCallDuration === undefined) {
     issues.push({ path: 'slowCallRateThreshold', value: o.slowCallRateThreshold, expected: 'given only together with `slowCallDuration`' });
+  }
+}
+
+/** Cross-field checks of the fleet options. */
+function checkFleetOptions(o: CircuitBreakerOptions<never>, issues: ValidationIssue[]): void {
+  if (o.coordinator === undefined) {
+    if (o.quorum !== undefined) issues.push({ path: 'quorum', value: o.quorum, expected: 'given only together with `coordinator`' });
+    return;
+  }
+  if (o.name === undefined) {
+    issues.push({ path: 'name', value: undefined, expected: 'a non-empty string (required with `coordinator`: instances share a breaker by name)' });
+  }
+  const probeTimeout = o.halfOpen?.probeTimeout;
+  if (probeTimeout === Number.POSITIVE_INFINITY) {
+    issues.push({ path: 'halfOpen.probeTimeout', value: probeTimeout, expected: 'a finite duration in ms with `coordinator` (the fleet\'s probe lease expires after it)' });
   }
 }

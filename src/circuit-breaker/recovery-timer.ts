@@ -8,6 +8,23 @@
  */
 import { unrefTimer, type Clock } from '../core/clock';
 import { reportInternalError } from '../core/report';
+import { circuitBreakerDefaults, type RecoveryTimeout } from './options';
+
+/**
+ * @internal The break of the `opens`-th consecutive open: the `recoveryTimeout` option, or
+ * what its function returns. A function that throws (reported) or returns anything but a
+ * finite number ≥ 0 counts as the default.
+ */
+export function recoveryTimeoutFor(r: RecoveryTimeout, opens: number, breaker: string): number {
+  if (typeof r === 'number') return r;
+  let v: unknown;
+  try {
+    v = r(opens);
+  } catch (error) {
+    reportInternalError(error, `circuit breaker "${breaker}" recoveryTimeout`);
+  }
+  return typeof v === 'number' && v >= 0 && Number.isFinite(v) ? v : circuitBreakerDefaults.recoveryTimeout;
+}
 
 /** Longest delay a platform timer takes (Node fires longer ones after 1 ms). */
 const MAX_TIMER_DELAY = 2_147_483_647;

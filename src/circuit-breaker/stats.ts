@@ -4,6 +4,9 @@
  * @packageDocumentation
  */
 import type { CircuitState } from './events';
+import type { CircuitFleetStats, FleetLink } from './fleet-link';
+import type { ProbePermits } from './probe-permits';
+import type { TripRule } from './trip-rule';
 
 /**
  * What a breaker's `stats` getter reports: the state and the trip rule's counts at the
@@ -38,4 +41,25 @@ export interface CircuitBreakerStats {
   readonly activeProbes: number;
   /** Probes that succeeded in the current half-open period. */
   readonly probeSuccesses: number;
+  /** A fleet-aware breaker's view of its fleet (absent without `coordinator`). */
+  readonly fleet?: CircuitFleetStats;
+}
+
+/** @internal The stats of a breaker in state `state` at `now`. */
+export function statsOf(state: CircuitState, rule: TripRule, probes: ProbePermits, opens: number, now: number, fleet: FleetLink | undefined): CircuitBreakerStats {
+  const { consecutiveFailures, calls, failures, slowCalls } = rule.counts(now);
+  return {
+    state,
+    rule: rule.kind,
+    consecutiveFailures,
+    calls,
+    failures,
+    slowCalls,
+    failureRate: calls === 0 ? 0 : failures / calls,
+    slowCallRate: calls === 0 ? 0 : slowCalls / calls,
+    consecutiveOpens: opens,
+    activeProbes: state === 'half-open' ? probes.active(now) : 0,
+    probeSuccesses: probes.successes,
+    ...(fleet === undefined ? {} : { fleet: fleet.stats(now) }),
+  };
 }
