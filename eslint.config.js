@@ -1,6 +1,20 @@
 // @ts-check
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+// The platform-neutral entry points, i.e. every source file of src/ (core, the policies, chaos,
+// metrics, decorators, testing, redis), run on Node, Bun, Deno and browsers: none may load a
+// Node built-in, by `node:` specifier or by bare name ('fs', 'events', 'http', 'fs/promises'…),
+// not even for types. The runtime suite (test/runtimes/) runs them on all four.
+const nodeBuiltinNames = builtinModules.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+const nodeBuiltinSource = `^(node:.*|(${nodeBuiltinNames})(/.*)?)$`;
+const nodeBuiltinMessage =
+  'breakwater runs on Node, Bun, Deno and browsers: library code must not import a Node built-in (type Node APIs structurally, take them from the caller, or read globals defensively).';
+/** For no-restricted-imports: static imports, `import type` and `export … from`. */
+const noNodeBuiltins = { regex: nodeBuiltinSource, message: nodeBuiltinMessage };
+/** The same pattern as an esquery regex literal, whose body may not contain a slash. */
+const nodeBuiltinSelectorRegex = `/${nodeBuiltinSource.replaceAll('/', '\\x2F')}/`;
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'reports/**', 'docs/api/**', 'coverage/**', '.tmp/**', '**/*.js', '**/*.cjs'] },
@@ -59,6 +73,7 @@ export default tseslint.config(
               regex: '(^|/)test(/|$)',
               message: 'Library code must not import test code; move the helper to test/support/ and import it from tests only.',
             },
+            noNodeBuiltins,
           ],
         },
       ],
@@ -70,8 +85,30 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '(^|/)test(/|$)', message: 'Library code must not import test code.' }] },
+        { patterns: [{ regex: '(^|/)test(/|$)', message: 'Library code must not import test code.' }, noNodeBuiltins] },
       ],
+    },
+  },
+  {
+    // No Node built-in in library code, in the forms no-restricted-imports does not see:
+    // import('…'), `import x = require('…')`, `typeof import('…')` types, and require() itself.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts', 'src/**/*.test-d.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: `ImportExpression > Literal.source[value=${nodeBuiltinSelectorRegex}]`, message: nodeBuiltinMessage },
+        { selector: `TSExternalModuleReference > Literal[value=${nodeBuiltinSelectorRegex}]`, message: nodeBuiltinMessage },
+        { selector: `TSImportType > Literal.source[value=${nodeBuiltinSelectorRegex}]`, message: nodeBuiltinMessage },
+        { selector: "CallExpression[callee.type='Identifier'][callee.name='require']", message: `Library code is an ES module: no require(). ${nodeBuiltinMessage}` },
+      ],
+    },
+  },
+  {
+    // The runtime suite's checks run inside Bun, Deno and browsers too: the same rule.
+    files: ['test/runtimes/checks*.ts', 'test/runtimes/library.ts', 'test/support/runtime-assert.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [noNodeBuiltins] }],
     },
   },
 );
