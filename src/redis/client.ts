@@ -13,9 +13,9 @@
 
 /** @internal An event source (both clients are Node `EventEmitter`s). */
 interface Emits {
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  removeListener?(event: string, listener: (...args: never[]) => void): unknown;
-  off?(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener?(event: string, listener: (...args: unknown[]) => void): unknown;
+  off?(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 /**
@@ -59,8 +59,8 @@ export interface NodeRedisLike extends Emits {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   scriptLoad(script: string): Promise<unknown>;
   publish(channel: string, message: string): Promise<unknown>;
-  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
-  unsubscribe(channel: string, listener?: (message: string, channel: string) => void): Promise<unknown>;
+  subscribe(channel: string, listener: (message: unknown, channel: unknown) => void): Promise<unknown>;
+  unsubscribe(channel: string, listener?: (message: unknown, channel: unknown) => void): Promise<unknown>;
   duplicate(): NodeRedisLike;
   connect(): Promise<unknown>;
   /** Present on a single-node client. */
@@ -121,12 +121,12 @@ export interface Connection {
   close(): void;
 }
 
-function off(client: Emits, event: string, listener: (...args: never[]) => void): void {
+function off(client: Emits, event: string, listener: (...args: unknown[]) => void): void {
   if (typeof client.off === 'function') client.off(event, listener);
   else if (typeof client.removeListener === 'function') client.removeListener(event, listener);
 }
 
-function listen(client: Emits, pairs: readonly [string, (...args: never[]) => void][]): () => void {
+function listen(client: Emits, pairs: readonly [string, (...args: unknown[]) => void][]): () => void {
   for (const [event, listener] of pairs) client.on(event, listener);
   return () => {
     for (const [event, listener] of pairs) off(client, event, listener);
@@ -144,7 +144,7 @@ class IoConnection implements Connection {
   ) {
     if (onMessage !== undefined) {
       // ioredis emits 'message' (channel, message) for every subscribed channel.
-      this.unlistenMessages = listen(client, [['message', ((channel: string, message: unknown) => onMessage(channel, message)) as never]]);
+      this.unlistenMessages = listen(client, [['message', (channel: unknown, message: unknown) => onMessage(String(channel), message)]]);
     }
   }
   looksUp(): boolean {
@@ -171,9 +171,9 @@ class IoConnection implements Connection {
   }
   watch(w: ConnectionWatcher): () => void {
     return listen(this.client, [
-      ['ready', (() => w.up()) as never],
-      ['close', (() => w.down('connection closed')) as never],
-      ['end', (() => w.down('connection ended')) as never],
+      ['ready', () => w.up()],
+      ['close', () => w.down('connection closed')],
+      ['end', () => w.down('connection ended')],
     ]);
   }
   async duplicate(onMessage: (channel: string, message: unknown) => void): Promise<Connection> {
@@ -196,12 +196,12 @@ class IoConnection implements Connection {
 
 class NodeConnection implements Connection {
   readonly flavor = 'node-redis' as const;
-  private readonly listener: ((message: string, channel: string) => void) | undefined;
+  private readonly listener: ((message: unknown, channel: unknown) => void) | undefined;
   constructor(
     private readonly client: NodeRedisLike,
     onMessage?: (channel: string, message: unknown) => void,
   ) {
-    if (onMessage !== undefined) this.listener = (message, channel) => onMessage(channel, message);
+    if (onMessage !== undefined) this.listener = (message, channel) => onMessage(String(channel), message);
   }
   looksUp(): boolean {
     if (this.client.isOpen === false) return false;
@@ -228,9 +228,9 @@ class NodeConnection implements Connection {
   }
   watch(w: ConnectionWatcher): () => void {
     return listen(this.client, [
-      ['ready', (() => w.up()) as never],
-      ['reconnecting', (() => w.down('reconnecting')) as never],
-      ['end', (() => w.down('connection ended')) as never],
+      ['ready', () => w.up()],
+      ['reconnecting', () => w.down('reconnecting')],
+      ['end', () => w.down('connection ended')],
     ]);
   }
   async duplicate(onMessage: (channel: string, message: unknown) => void): Promise<Connection> {

@@ -52,7 +52,7 @@ const flavors: Flavor[] = [
       const c = createClient({ url: redis().url });
       c.on('error', () => undefined);
       await c.connect();
-      return c as unknown as RedisClientLike & { quit(): Promise<unknown> };
+      return c;
     },
   },
 ];
@@ -224,7 +224,7 @@ describe('connection state', () => {
     nr.on('error', () => undefined);
     await nr.connect();
     await until(() => io.status === 'ready');
-    const coordinators = [redisCoordinator({ client: io }), redisCoordinator({ client: nr as unknown as RedisClientLike })];
+    const coordinators = [redisCoordinator({ client: io }), redisCoordinator({ client: nr })];
     const seen: string[][] = coordinators.map(() => []);
     coordinators.forEach((c, i) => {
       c.on('down', () => seen[i]?.push('down'));

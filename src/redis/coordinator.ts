@@ -48,6 +48,10 @@ import { clientFlavor, connectionOf, isReplyError, type Connection, type RedisCl
 import { DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, isInstanceId } from './codec';
 import type { CoordinatorEventPayload, RedisCoordinatorEvent } from './events';
 import { FleetPubSub, type FleetMessageHandler, type FleetSubscription } from './pubsub';
+import { FleetPresence } from './presence';
+import type { RedisRateLimitStoreOptions } from './rate-limit-options';
+import { RedisRateLimitStore } from './rate-limit-store';
+import type { RateLimitRule, RateLimitStore, StoreDecision } from '../rate-limiter/store';
 
 /**
  * Options of {@link redisCoordinator}.
@@ -123,6 +127,9 @@ function randomId(): string {
   return s;
 }
 
+/** Interval (ms) of the fleet heartbeat. */
+const FLEET_HEARTBEAT = 5_000;
+
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
@@ -136,7 +143,7 @@ const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : S
  * process.on('SIGTERM', () => void coordinator.close());
  * ```
  */
-export class RedisCoordinator {
+export class RedisCoordinator implements RateLimitStore {
   /** The `prefix` option. */
   readonly prefix: string;
   /** This process's id in the fleet (the `instanceId` option, else random). */
@@ -155,6 +162,9 @@ export class RedisCoordinator {
   private readonly unwatch: () => void;
   private up: boolean;
   private isClosed = false;
+  private presence: FleetPresence | undefined;
+  private readonly stores = new Set<RedisRateLimitStore>();
+  private defaultStore: RedisRateLimitStore | undefined;
 
   /** @internal Use {@link redisCoordinator}. */
   constructor(options: RedisCoordinatorOptions) {
@@ -337,6 +347,60 @@ export class RedisCoordinator {
   }
 
   /**
+   * A fleet rate-limit store: pass it as a rate limiter's `store`, and every instance whose
+   * limiter uses a store of the same `name` (and prefix) shares one budget per key. Options
+   * are validated at once.
+   *
+   * @example
+   * ```ts
+   * const partner = rateLimiter({ name: 'partner', rate: 500, store: coordinator.rateLimitStore({ name: 'partner', localBatch: 10 }) });
+   * const perPlayer = rateLimiter.partitioned({ key: (ctx) => ctx.labels.player ?? '', rate: 5, store: coordinator.rateLimitStore({ name: 'chat' }) });
+   * ```
+   */
+  rateLimitStore(options?: RedisRateLimitStoreOptions): RedisRateLimitStore {
+    if (this.isClosed) throw new Error('redisCoordinator: closed');
+    const store = new RedisRateLimitStore(this, options);
+    this.stores.add(store);
+    return store;
+  }
+
+  /**
+   * The coordinator is a rate-limit store itself: `rateLimiter({ ..., store: coordinator })`
+   * uses its default store (`rateLimitStore()` with the defaults, named `'default'`, made on
+   * the first call). Limiters sharing it share one budget per key, so give distinct limits
+   * their own named store instead.
+   */
+  consume(key: string, cost: number, now: number, rule: RateLimitRule): StoreDecision | PromiseLike<StoreDecision> {
+    if (this.defaultStore === undefined) this.defaultStore = this.rateLimitStore();
+    return this.defaultStore.consume(key, cost, now, rule);
+  }
+
+  /**
+   * Instances seen by fleet tracking (this one included): `1` until {@link RedisCoordinator.trackFleet}
+   * started and Redis first answered, then the count of heartbeats younger than 15 s.
+   */
+  get fleetSize(): number {
+    return this.presence?.size ?? 1;
+  }
+
+  /**
+   * Starts fleet tracking (idempotent): a heartbeat every 5 s into
+   * `<prefix>:{fleet}:instances` (an unref'd timer), from which {@link RedisCoordinator.fleetSize}
+   * counts the live instances. The rate-limit stores start it for their default `localShare`.
+   *
+   * @example
+   * ```ts
+   * coordinator.trackFleet();
+   * const quorum = Math.ceil(coordinator.fleetSize / 2);
+   * ```
+   */
+  trackFleet(): void {
+    if (this.presence !== undefined || this.isClosed) return;
+    this.presence = new FleetPresence(this, this.key('fleet', 'instances'), this.clock, FLEET_HEARTBEAT);
+    this.presence.start();
+  }
+
+  /**
    * Releases everything the coordinator made: unsubscribes its channels, closes the pub/sub
    * connection it duplicated (a `subscriber` you gave stays open, unsubscribed), stops
    * following the client's events and drops every handler. The `client` stays open: it is
@@ -350,6 +414,9 @@ export class RedisCoordinator {
    */
   async close(): Promise<void> {
     if (this.isClosed) return;
+    for (const store of this.stores) store.close();
+    this.stores.clear();
+    this.presence?.stop(); // leaves the fleet set while eval still works
     this.isClosed = true;
     this.unwatch();
     await this.pubsub.close();

@@ -25,3 +25,15 @@ export {
   type FleetMessage,
   type MessageRejection,
 } from './codec';
+export { RedisRateLimitStore } from './rate-limit-store';
+export {
+  RedisRateLimitStoreEvents,
+  redisRateLimitStoreDefaults,
+  type DegradedReason,
+  type RedisRateLimitStoreEvent,
+  type RedisRateLimitStoreOptions,
+  type RedisRateLimitStoreStats,
+  type StoreDegradedEvent,
+  type StoreErrorMode,
+  type StoreRecoveredEvent,
+} from './rate-limit-options';

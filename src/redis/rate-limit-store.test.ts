@@ -1,0 +1,266 @@
+/**
+ * The fleet rate-limit store against a real redis-server, with both clients: GCRA and the
+ * sliding window in Lua, key layout and TTLs, the admission bound (fast-check, a few seeds),
+ * local batches and their overshoot bound, remembered refusals, corrupt values, validation.
+ */
+import fc from 'fast-check';
+import Redis from 'ioredis';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isOptionsValidationError, isRateLimitedError } from '../core/errors';
+import { rateLimiter } from '../rate-limiter/rate-limiter';
+import type { RateLimitRule, StoreDecision } from '../rate-limiter/store';
+import { redisCoordinator, type RedisCoordinator } from './coordinator';
+import { decodeReply } from './rate-limit-scripts';
+import type { RedisClientLike } from './client';
+import { useRedisServer } from '../../test/support/redis-server';
+
+const redis = useRedisServer({ beforeAll, afterAll });
+
+const gcra = (rate: number, burst: number, per = 1_000, maxWait = 0): RateLimitRule => ({ algorithm: 'gcra', rate, per, burst, maxWait });
+const sliding = (rate: number, per = 1_000, maxWait = 0): RateLimitRule => ({ algorithm: 'sliding-window', rate, per, burst: rate, maxWait });
+
+let seq = 0;
+const fresh = (): string => `k${++seq}-${Date.now()}`;
+
+const clients: { name: string; make(): Promise<RedisClientLike & { quit(): Promise<unknown> }> }[] = [
+  {
+    name: 'ioredis',
+    make: async () => {
+      const c = new Redis(redis().port, '127.0.0.1', { lazyConnect: true });
+      await c.connect();
+      return c;
+    },
+  },
+  {
+    name: 'node-redis',
+    make: async () => {
+      const c = createClient({ url: redis().url });
+      c.on('error', () => undefined);
+      await c.connect();
+      return c;
+    },
+  },
+];
+
+const opened: { c: RedisCoordinator; client: { quit(): Promise<unknown> } }[] = [];
+afterAll(async () => {
+  for (const { c, client } of opened) {
+    await c.close();
+    await client.quit().catch(() => undefined);
+  }
+});
+
+async function coordinatorFor(flavor: (typeof clients)[number]): Promise<RedisCoordinator> {
+  const client = await flavor.make();
+  const c = redisCoordinator({ client, prefix: 'test' });
+  // These tests are about decisions, not timeouts: a busy CI machine must not push them local.
+  const make = c.rateLimitStore.bind(c);
+  c.rateLimitStore = (o = {}) => make({ storeTimeout: 5_000, ...o });
+  opened.push({ c, client });
+  return c;
+}
+
+describe.each(clients)('fleet rate-limit store with $name', (flavor) => {
+  it('GCRA: a burst, then refusals with an honest retryAfter; one hash-tagged key with a TTL of its time to refill', async () => {
+    const c = await coordinatorFor(flavor);
+    const store = c.rateLimitStore({ name: 'gcra' });
+    const key = fresh();
+    const rule = gcra(10, 5); // T = 100 ms, L = 500 ms
+    const ds: StoreDecision[] = [];
+    for (let i = 0; i < 6; i++) ds.push(await store.consume(key, 1, 0, rule));
+    expect(ds.slice(0, 5).every((d) => d.allowed)).toBe(true);
+    expect(ds.map((d) => d.remaining).slice(0, 5)).toEqual([4, 3, 2, 1, 0]);
+    expect(ds[5]).toMatchObject({ allowed: false });
+    expect(ds[5]?.retryAfter).toBeGreaterThan(50);
+    expect(ds[5]?.retryAfter).toBeLessThanOrEqual(100);
+    const redisKey = `test:{rl:gcra:${key}}`;
+    const pttl = Number((await redis().command('PTTL', redisKey)).slice(1));
+    expect(pttl).toBeGreaterThan(400);
+    expect(pttl).toBeLessThanOrEqual(500);
+    // More than the burst: refused for ever, without asking.
+    expect(store.consume(key, 6, 0, rule)).toMatchObject({ allowed: false, retryAfter: Number.POSITIVE_INFINITY });
+  });
+
+  it('sliding window: at most rate per window, then refusals until the oldest admission leaves', async () => {
+    const c = await coordinatorFor(flavor);
+    const store = c.rateLimitStore({ name: 'sw' });
+    const key = fresh();
+    const rule = sliding(5, 400);
+    const results: boolean[] = [];
+    for (let i = 0; i < 5; i++) results.push((await store.consume(key, 1, 0, rule)).allowed);
+    expect(results).toEqual([true, true, true, true, true]);
+    const refused = await store.consume(key, 2, 0, rule);
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfter).toBeGreaterThan(300);
+    expect(refused.retryAfter).toBeLessThanOrEqual(400);
+    expect(Number((await redis().command('ZCARD', `test:{rl:sw:${key}}:sw`)).slice(1))).toBe(5);
+    await new Promise((r) => setTimeout(r, refused.retryAfter + 5));
+    expect((await store.consume(key, 2, 0, rule)).allowed).toBe(true);
+  });
+
+  it('serves a rate limiter with the coordinator itself as store, maxWait reserving a later slot', async () => {
+    const c = await coordinatorFor(flavor);
+    const limiter = rateLimiter({ name: `lim-${fresh()}`, rate: 20, burst: 1, maxWait: 200, store: c });
+    const t0 = Date.now();
+    await limiter.execute(() => 1);
+    await limiter.execute(() => 2); // waits ~50 ms for its reserved slot
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(40);
+    const strict = rateLimiter({ rate: 1, per: 60_000, store: c.rateLimitStore({ name: `strict-${fresh()}` }) });
+    await strict.execute(() => 1);
+    const e = await strict.execute(() => 2).catch((x: unknown) => x);
+    expect(isRateLimitedError(e)).toBe(true);
+  });
+
+  it('admits no more than burst + elapsed / T under concurrent calls (fast-check, a few seeds)', async () => {
+    const c = await coordinatorFor(flavor);
+    const store = c.rateLimitStore({ name: 'bound' });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 20, max: 400 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 20, maxLength: 120 }),
+        async (rate, burst, costs) => {
+          const key = fresh();
+          const rule = gcra(rate, burst);
+          const t0 = performance.now();
+          const ds = await Promise.all(costs.map((cost) => store.consume(key, cost, 0, rule)));
+          const elapsed = performance.now() - t0;
+          let admitted = 0;
+          ds.forEach((d, i) => (admitted += d.allowed ? (costs[i] as number) : 0));
+          expect(admitted).toBeLessThanOrEqual(burst + Math.floor((elapsed * rate) / 1_000) + 1);
+          // Never refuses while the bucket is full: the first call that fits is admitted.
+          const firstFit = costs.findIndex((x) => x <= burst);
+          if (firstFit >= 0) expect(admitted).toBeGreaterThanOrEqual(Math.min(burst, costs[firstFit] as number));
+        },
+      ),
+      { numRuns: 6, seed: 1818 },
+    );
+  });
+});
+
+describe('local batches (localBatch)', () => {
+  it('takes N per round trip and stays within burst + elapsed / T + instances · (N − 1)', async () => {
+    const instances = 3;
+    const batch = 8;
+    const stores = await Promise.all(
+      Array.from({ length: instances }, async () => (await coordinatorFor(clients[0] as (typeof clients)[number])).rateLimitStore({ name: 'batch', localBatch: batch, localBatchTtl: 1_000 })),
+    );
+    const key = fresh();
+    const rule = gcra(200, 20);
+    const t0 = performance.now();
+    let admitted = 0;
+    const deadline = t0 + 300;
+    await Promise.all(
+      stores.map(async (s) => {
+        while (performance.now() < deadline) {
+          const d = await s.consume(key, 1, 0, rule);
+          if (d.allowed) admitted++;
+          else await new Promise((r) => setTimeout(r, 1));
+        }
+      }),
+    );
+    const elapsed = performance.now() - t0;
+    const bound = 20 + Math.floor((elapsed * 200) / 1_000) + 1 + instances * (batch - 1);
+    expect(admitted).toBeLessThanOrEqual(bound);
+    expect(admitted).toBeGreaterThan(20);
+    // Saturated, a take finds only what refilled since the last one: few tokens to batch.
+    expect(stores.reduce((n, s) => n + s.stats.batchHits, 0)).toBeGreaterThan(0);
+  });
+
+  it('under the limit, one round trip serves N calls', async () => {
+    const stores = await Promise.all(
+      Array.from({ length: 2 }, async () => (await coordinatorFor(clients[1] as (typeof clients)[number])).rateLimitStore({ name: 'batch-free', localBatch: 8, localBatchTtl: 5_000 })),
+    );
+    const key = fresh();
+    const rule = gcra(10_000, 10_000, 60_000); // refills 1 unit per 6 ms
+    for (const s of stores) for (let i = 0; i < 80; i++) expect((await s.consume(key, 1, 0, rule)).allowed).toBe(true);
+    for (const s of stores) expect(s.stats).toMatchObject({ roundTrips: 10, batchHits: 70 });
+    // Redis counted every token taken: 160 of the 10 000.
+    const plain = (await coordinatorFor(clients[1] as (typeof clients)[number])).rateLimitStore({ name: 'batch-free' });
+    const { remaining } = await plain.consume(key, 1, 0, rule);
+    expect(remaining).toBeGreaterThanOrEqual(10_000 - 161 - 2); // a couple refilled meanwhile
+    expect(remaining).toBeLessThanOrEqual(10_000 - 161 + 20);
+  });
+
+  it('a batch expires after localBatchTtl: unspent tokens are not spent later', async () => {
+    const c = await coordinatorFor(clients[0] as (typeof clients)[number]);
+    const store = c.rateLimitStore({ name: 'ttl', localBatch: 5, localBatchTtl: 30 });
+    const key = fresh();
+    const rule = gcra(1, 5, 60_000);
+    expect((await store.consume(key, 1, 0, rule)).allowed).toBe(true); // takes 5
+    expect(await store.consume(key, 1, 0, rule)).toMatchObject({ allowed: true, remaining: 3 }); // local
+    expect(store.stats.batchHits).toBe(1);
+    await new Promise((r) => setTimeout(r, 40));
+    expect((await store.consume(key, 1, 0, rule)).allowed).toBe(false); // the 3 left expired; Redis holds none
+  });
+});
+
+describe('remembered refusals', () => {
+  it('refuses an equal or larger cost locally until retryAfter, and asks Redis for a smaller one', async () => {
+    const c = await coordinatorFor(clients[0] as (typeof clients)[number]);
+    const store = c.rateLimitStore({ name: 'refusals' });
+    const key = fresh();
+    const rule = gcra(1, 3, 60_000);
+    expect((await store.consume(key, 2, 0, rule)).allowed).toBe(true);
+    const refused = await store.consume(key, 2, 0, rule);
+    expect(refused.allowed).toBe(false);
+    const trips = store.stats.roundTrips;
+    const again = store.consume(key, 3, 0, rule);
+    expect(again).toMatchObject({ allowed: false }); // synchronous: no round trip
+    expect((again as StoreDecision).retryAfter).toBeLessThanOrEqual(refused.retryAfter);
+    expect(store.stats).toMatchObject({ roundTrips: trips, cachedRefusals: 1 });
+    expect((await store.consume(key, 1, 0, rule)).allowed).toBe(true); // a smaller cost still fits
+    expect(store.stats.roundTrips).toBe(trips + 1);
+  });
+});
+
+describe('untrusted stored values and replies', () => {
+  it('a corrupt or hostile stored value reads as an absent key', async () => {
+    const c = await coordinatorFor(clients[0] as (typeof clients)[number]);
+    const store = c.rateLimitStore({ name: 'corrupt' });
+    for (const value of ['garbage', '1e300', 'inf', 'nan', '-5']) {
+      const key = fresh();
+      await redis().command('SET', `test:{rl:corrupt:${key}}`, value);
+      expect((await store.consume(key, 1, 0, gcra(1, 2, 60_000))).allowed).toBe(true);
+    }
+    const key = fresh();
+    await redis().command('ZADD', `test:{rl:corrupt:${key}}:sw`, '1', 'not-a-member');
+    expect((await store.consume(key, 1, 0, sliding(2, 60_000))).allowed).toBe(true);
+    await redis().command('SET', `test:{rl:corrupt:${fresh()}}:sw`, 'x');
+  });
+
+  it('decodeReply accepts only four integers that fit the request', () => {
+    expect(decodeReply([1, 1, 0, 4], 1, 1)).toEqual({ allowed: true, granted: 1, delayOrRetry: 0, remaining: 4 });
+    expect(decodeReply([0, 0, -1, 0], 1, 1)).toEqual({ allowed: false, granted: 0, delayOrRetry: Number.POSITIVE_INFINITY, remaining: 0 });
+    fc.assert(
+      fc.property(fc.anything(), fc.integer({ min: 1, max: 5 }), (reply, cost) => {
+        const r = decodeReply(reply, cost, cost + 3);
+        if (r !== undefined) {
+          expect(Array.isArray(reply)).toBe(true);
+          if (r.allowed) expect(r.granted).toBeGreaterThanOrEqual(cost);
+        }
+      }),
+      { numRuns: 500, seed: 3 },
+    );
+    expect(decodeReply([1, 0, 0, 0], 1, 1)).toBeUndefined(); // granted < cost
+    expect(decodeReply([1, 9, 0, 0], 1, 4)).toBeUndefined(); // granted > want
+    expect(decodeReply([2, 1, 0, 0], 1, 1)).toBeUndefined();
+    expect(decodeReply(['1', '1', '0', '0', '9'], 1, 1)).toBeUndefined();
+  });
+});
+
+describe('rateLimitStore options', () => {
+  it('names every bad field at once', async () => {
+    const c = await coordinatorFor(clients[0] as (typeof clients)[number]);
+    let error: unknown;
+    try {
+      c.rateLimitStore({ name: '', localBatch: 0, storeTimeout: -1, onStoreError: 'explode', localShare: 2, batch: 3 } as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(isOptionsValidationError(error)).toBe(true);
+    const message = (error as Error).message;
+    for (const field of ['name', 'localBatch', 'storeTimeout', 'onStoreError', 'localShare', 'batch']) expect(message).toContain(`\`${field}\``);
+  });
+});

@@ -1,0 +1,338 @@
+/**
+ * The fleet rate limit: a {@link RateLimitStore} on Redis, so every instance's
+ * `rateLimiter({ ..., store })` draws on one budget per key.
+ *
+ * - **One atomic round trip per decision**: GCRA (or the sliding window) in one Lua script
+ *   on one key (`<prefix>:{rl:<name>:<key>}`, `…:sw` for the sliding window), hash-tagged
+ *   so each key lives in one Cluster slot, with a `PX` TTL equal to its time to refill.
+ *   See `rate-limit-scripts.ts`.
+ * - **Server time**: the shared schedule runs on Redis's clock (`TIME` in the script); the
+ *   `now` the limiter passes to `consume` is not used for it, so instances whose clocks
+ *   disagree still share one schedule. Local state (batches, refusals, the degraded limit,
+ *   `storeTimeout`) runs on the store's clock.
+ * - **Fewer round trips, never more admissions**: a refusal from Redis says the key cannot
+ *   admit `cost` before `retryAfter` ms; the store remembers it and refuses equal or
+ *   larger costs locally until then (Redis state only moves forward, so this never refuses
+ *   a call Redis would admit, except after a manual reset of the key). With `localBatch`,
+ *   admissions are batched too (see its bound).
+ * - **Redis down or slow**: a decision waits at most `storeTimeout`; then, and at once while
+ *   the coordinator reports the connection down, calls are decided as `onStoreError` says,
+ *   with event `degraded`; a background probe (at most one per `probeInterval`, only while
+ *   calls come) brings decisions back to Redis, with event `recovered`.
+ *
+ * @packageDocumentation
+ */
+import { unrefTimer, type Clock } from '../core/clock';
+import { Emitter, type Subscription } from '../core/events';
+import { timerServiceFor, type TimerService } from '../core/timer-service';
+import { validateOptions } from '../core/validation';
+import type { RateLimitRule, RateLimitStore, StoreDecision } from '../rate-limiter/store';
+import { ExpiringMap, LocalLimit, knowledgeExpiry, type KeyKnowledge } from './local-state';
+import {
+  redisRateLimitStoreDefaults as defaults,
+  redisRateLimitStoreSchema,
+  type DegradedReason,
+  type RedisRateLimitStoreEvent,
+  type RedisRateLimitStoreOptions,
+  type RedisRateLimitStoreStats,
+  type StoreErrorMode,
+} from './rate-limit-options';
+import { GCRA_SCRIPT, SLIDING_WINDOW_SCRIPT, decodeReply } from './rate-limit-scripts';
+
+/** @internal What the store needs from the coordinator. */
+export interface RateLimitStoreHost {
+  readonly clock: Clock;
+  readonly connected: boolean;
+  key(tag: string | readonly string[], ...rest: readonly string[]): string;
+  eval(script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
+  on(type: 'down' | 'up', listener: () => void): Subscription;
+  /** Instances of the fleet, for the default `localShare`. */
+  readonly fleetSize: number;
+  /** Starts the fleet heartbeat (idempotent). */
+  trackFleet(): void;
+}
+
+/** A probe: any script that answers proves the round trip. KEYS[1] routes it to the key's node. */
+const PROBE_SCRIPT = 'return 1';
+
+type EventPayload = RedisRateLimitStoreEvent extends infer E ? (E extends RedisRateLimitStoreEvent ? Omit<E, 'kind' | 'store' | 'time'> : never) : never;
+
+/**
+ * A {@link RateLimitStore} on Redis, shared by every instance that uses the same prefix and
+ * `name`. Make one with {@link RedisCoordinator.rateLimitStore}, or pass the coordinator
+ * itself as `store` (it uses its default store, named `'default'`).
+ *
+ * @example
+ * ```ts
+ * const store = coordinator.rateLimitStore({ name: 'partner', localBatch: 10 });
+ * store.on('degraded', (e) => log.warn(`partner quota decided locally (${e.reason})`));
+ * const partner = rateLimiter({ name: 'partner', rate: 500, store });
+ * ```
+ */
+export class RedisRateLimitStore implements RateLimitStore {
+  /** The `name` option. */
+  readonly name: string;
+  /** The `localBatch` option. */
+  readonly localBatch: number;
+  /** The `localBatchTtl` option (ms). */
+  readonly localBatchTtl: number;
+  /** The `onStoreError` option. */
+  readonly onStoreError: StoreErrorMode;
+  /** The `storeTimeout` option (ms). */
+  readonly storeTimeout: number;
+  /** The `probeInterval` option (ms). */
+  readonly probeInterval: number;
+  private readonly fixedShare: number | undefined;
+  private readonly clock: Clock;
+  private readonly timers: TimerService;
+  private readonly known = new ExpiringMap<KeyKnowledge>(knowledgeExpiry);
+  private readonly local = new LocalLimit();
+  private readonly events = new Emitter<RedisRateLimitStoreEvent>();
+  private readonly subscriptions: Subscription[];
+  private isDegraded = false;
+  private degradedAt = 0;
+  private degradedDecisions = 0;
+  private probing = false;
+  private nextProbeAt = 0;
+  private counts = { roundTrips: 0, batchHits: 0, cachedRefusals: 0, localDecisions: 0 };
+
+  /** @internal Use {@link RedisCoordinator.rateLimitStore}. */
+  constructor(
+    private readonly host: RateLimitStoreHost,
+    options: RedisRateLimitStoreOptions = {},
+  ) {
+    const o = validateOptions<RedisRateLimitStoreOptions>('rateLimitStore', options, redisRateLimitStoreSchema);
+    this.name = o.name ?? defaults.name;
+    this.localBatch = o.localBatch ?? defaults.localBatch;
+    this.localBatchTtl = o.localBatchTtl ?? defaults.localBatchTtl;
+    this.onStoreError = o.onStoreError ?? defaults.onStoreError;
+    this.storeTimeout = o.storeTimeout ?? defaults.storeTimeout;
+    this.probeInterval = o.probeInterval ?? defaults.probeInterval;
+    this.fixedShare = o.localShare;
+    this.clock = o.clock ?? host.clock;
+    this.timers = timerServiceFor(this.clock);
+    if (this.fixedShare === undefined && this.onStoreError === 'local') host.trackFleet();
+    this.subscriptions = [
+      host.on('down', () => this.degrade('connection-down', undefined)),
+      host.on('up', () => this.probeSoon()),
+    ];
+    if (!host.connected) this.degrade('connection-down', undefined);
+  }
+
+  /** True while decisions are made without Redis (see `onStoreError`). */
+  get degraded(): boolean {
+    return this.isDegraded;
+  }
+
+  /** The share of the limit applied locally while degraded: `localShare`, else `1 / fleet size`. */
+  get localShare(): number {
+    return this.fixedShare ?? 1 / Math.max(1, this.host.fleetSize);
+  }
+
+  /** Counters since the store was made. */
+  get stats(): RedisRateLimitStoreStats {
+    return { ...this.counts };
+  }
+
+  /**
+   * Listens to one type of event (`degraded`, `recovered`); returns a subscription to dispose.
+   *
+   * @example
+   * ```ts
+   * store.on('recovered', (e) => log.info(`back on redis after ${e.downtime} ms, ${e.localDecisions} local decisions`));
+   * ```
+   */
+  on<T extends RedisRateLimitStoreEvent['type']>(type: T, listener: (event: Extract<RedisRateLimitStoreEvent, { type: T }>) => void): Subscription {
+    return this.events.on((e) => {
+      if (e.type === type) listener(e as Extract<RedisRateLimitStoreEvent, { type: T }>);
+    });
+  }
+
+  /**
+   * The store seam of the rate limiter: one decision. Answers synchronously when it can
+   * decide locally (a batch token, a remembered refusal, degraded mode), else with a
+   * promise that settles within `storeTimeout`.
+   */
+  consume(key: string, cost: number, _now: number, rule: RateLimitRule): StoreDecision | Promise<StoreDecision> {
+    // A cost over the burst (over the window's rate) is never admitted: no need to ask.
+    if (cost > rule.burst) return { allowed: false, retryAfter: Number.POSITIVE_INFINITY, remaining: 0, delay: 0 };
+    const t = this.clock.now();
+    const redisKey = rule.algorithm === 'gcra' ? this.host.key(['rl', this.name, key]) : this.host.key(['rl', this.name, key], 'sw');
+    const k = this.known.get(redisKey, t);
+    if (k !== undefined) {
+      if (k.tokens >= cost && t < k.leaseUntil) {
+        k.tokens -= cost;
+        this.counts.batchHits++;
+        return { allowed: true, retryAfter: 0, remaining: k.tokens, delay: 0 };
+      }
+      if (cost >= k.refusedCost && t < k.refusedUntil) {
+        const wait = Math.ceil(k.refusedUntil - t);
+        if (wait > rule.maxWait) {
+          this.counts.cachedRefusals++;
+          return { allowed: false, retryAfter: wait, remaining: 0, delay: 0 };
+        }
+      }
+    }
+    if (this.isDegraded) {
+      this.maybeProbe(redisKey, t);
+      return this.fallback(redisKey, cost, t, rule);
+    }
+    return this.roundTrip(redisKey, cost, t, rule);
+  }
+
+  private roundTrip(redisKey: string, cost: number, t: number, rule: RateLimitRule): Promise<StoreDecision> {
+    const want = rule.maxWait > 0 ? cost : Math.max(cost, this.localBatch);
+    const args =
+      rule.algorithm === 'gcra'
+        ? [cost, want, rule.per / rule.rate, (rule.burst * rule.per) / rule.rate, rule.maxWait]
+        : [cost, want, rule.per, rule.rate, rule.maxWait];
+    this.counts.roundTrips++;
+    return new Promise<StoreDecision>((resolve) => {
+      let settled = false;
+      const timer = this.timers.schedule(t + this.storeTimeout, () => {
+        if (settled) return;
+        settled = true;
+        this.degrade('timeout', undefined);
+        resolve(this.fallback(redisKey, cost, this.clock.now(), rule));
+      });
+      const fail = (reason: DegradedReason, error: unknown): void => {
+        if (settled) return;
+        settled = true;
+        timer.cancel();
+        this.degrade(reason, error);
+        resolve(this.fallback(redisKey, cost, this.clock.now(), rule));
+      };
+      let pending: Promise<unknown>;
+      try {
+        pending = this.host.eval(rule.algorithm === 'gcra' ? GCRA_SCRIPT : SLIDING_WINDOW_SCRIPT, [redisKey], args);
+      } catch (error) {
+        fail('error', error);
+        return;
+      }
+      pending.then(
+        (raw) => {
+          if (settled) return; // answered after storeTimeout: the call was decided locally
+          const r = decodeReply(raw, cost, want);
+          if (r === undefined) {
+            fail('bad-reply', undefined);
+            return;
+          }
+          settled = true;
+          timer.cancel();
+          resolve(this.learn(redisKey, cost, t, r.allowed, r.granted, r.delayOrRetry, r.remaining));
+        },
+        (error: unknown) => fail('error', error),
+      );
+    });
+  }
+
+  /** Records what a reply teaches about the key, and turns it into the limiter's decision. */
+  private learn(redisKey: string, cost: number, sentAt: number, allowed: boolean, granted: number, d: number, remaining: number): StoreDecision {
+    if (allowed) {
+      const extra = granted - cost;
+      if (extra > 0) {
+        // The batch's tokens count from when the request left (before Redis took them).
+        this.known.set(redisKey, { tokens: extra, leaseUntil: sentAt + this.localBatchTtl, refusedUntil: 0, refusedCost: 0 }, sentAt);
+      }
+      return { allowed: true, retryAfter: 0, remaining: extra > 0 ? extra : remaining, delay: d };
+    }
+    // Redis cannot admit `cost` before `d` ms from its own now, which is no earlier than the
+    // request's departure: refusing until sentAt + d never refuses what Redis would admit.
+    if (Number.isFinite(d) && d > 0) {
+      const prev = this.known.get(redisKey, sentAt);
+      const tokens = prev !== undefined && sentAt < prev.leaseUntil ? prev.tokens : 0;
+      this.known.set(redisKey, { tokens, leaseUntil: prev?.leaseUntil ?? 0, refusedUntil: sentAt + d, refusedCost: cost }, sentAt);
+    }
+    return { allowed: false, retryAfter: d, remaining, delay: 0 };
+  }
+
+  /** A decision without Redis, as `onStoreError` says. */
+  private fallback(redisKey: string, cost: number, t: number, rule: RateLimitRule): StoreDecision {
+    this.counts.localDecisions++;
+    if (this.isDegraded) this.degradedDecisions++;
+    switch (this.onStoreError) {
+      case 'allow':
+        return { allowed: true, retryAfter: 0, remaining: 0, delay: 0 };
+      case 'deny':
+        return { allowed: false, retryAfter: Math.max(1, Math.ceil(this.nextProbeAt - t)), remaining: 0, delay: 0 };
+      default:
+        return this.local.consume(redisKey, cost, t, rule.rate, rule.per, rule.burst, rule.maxWait, this.localShare);
+    }
+  }
+
+  private degrade(reason: DegradedReason, error: unknown): void {
+    if (this.isDegraded) return;
+    const t = this.clock.now();
+    this.isDegraded = true;
+    this.degradedAt = t;
+    this.degradedDecisions = 0;
+    this.nextProbeAt = t + this.probeInterval;
+    if (this.events.size > 0) this.emit({ type: 'degraded', reason, error });
+  }
+
+  private recover(): void {
+    if (!this.isDegraded) return;
+    const t = this.clock.now();
+    this.isDegraded = false;
+    this.local.clear(); // the shared budget is authoritative again
+    if (this.events.size > 0) this.emit({ type: 'recovered', downtime: t - this.degradedAt, localDecisions: this.degradedDecisions });
+  }
+
+  /** The coordinator says the connection is back: probe on the next call. */
+  private probeSoon(): void {
+    this.nextProbeAt = 0;
+  }
+
+  /** Sends one probe if none is in flight and the last was `probeInterval` ago. */
+  private maybeProbe(redisKey: string, t: number): void {
+    if (this.probing || t < this.nextProbeAt || this.closed) return;
+    this.probing = true;
+    this.nextProbeAt = t + this.probeInterval;
+    let done = false;
+    // A background wait: unref'd, it never keeps the process alive.
+    const timer = this.clock.setTimeout(() => {
+      if (done) return;
+      done = true;
+      this.probing = false;
+    }, this.storeTimeout);
+    unrefTimer(timer);
+    let pending: Promise<unknown>;
+    try {
+      pending = this.host.eval(PROBE_SCRIPT, [redisKey], []);
+    } catch {
+      this.clock.clearTimeout(timer);
+      this.probing = false;
+      return;
+    }
+    pending.then(
+      () => {
+        if (done) return; // answered, but later than storeTimeout: still too slow
+        done = true;
+        this.clock.clearTimeout(timer);
+        this.probing = false;
+        this.recover();
+      },
+      () => {
+        if (done) return;
+        done = true;
+        this.clock.clearTimeout(timer);
+        this.probing = false;
+      },
+    );
+  }
+
+  private closed = false;
+
+  /** Stops following the coordinator and drops local state. Further calls decide as `onStoreError` says. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.subscriptions) s.dispose();
+    this.known.clear();
+    this.local.clear();
+  }
+
+  private emit(payload: EventPayload): void {
+    this.events.emit({ ...payload, kind: 'redis-rate-limit-store', store: this.name, time: this.clock.now() } as RedisRateLimitStoreEvent);
+  }
+}
