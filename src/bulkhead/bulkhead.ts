@@ -61,6 +61,12 @@ export class BulkheadPolicy extends StrategyPolicy<BulkheadEvent> {
     this.compartment = new Compartment(this.maxConcurrent, this.maxQueue, this.queueTimeout, this.name, undefined, undefined);
   }
 
+  /** @internal Alone and unheard, with a free slot: the call awaited in place (core/alone.ts). */
+  protected override runAlone(ctx: ExecutionContext): Promise<unknown> | undefined {
+    const compartment = this.compartment;
+    return compartment.admitsNow && !ctx.aborted ? compartment.runAdmitted(ctx) : undefined;
+  }
+
   /** @internal */
   run(ctx: ExecutionContext, link: Link, done: Done): void {
     if (ctx.aborted) {

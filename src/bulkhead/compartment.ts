@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { callFunction } from '../core/alone';
 import type { ExecutionContext } from '../core/context';
 import { BulkheadRejectedError } from '../core/errors';
 import type { Done, Outcome } from '../core/outcome';
@@ -159,7 +160,7 @@ export class Compartment {
   /** Admits, queues or rejects a call whose scope is not aborted. */
   enter(ctx: ExecutionContext, link: Link, done: Done): void {
     const queue = this.queue;
-    if (this.active < this.maxConcurrent && queue.size === 0) {
+    if (this.admitsNow) {
       this.admit(ctx, link, done);
       return;
     }
@@ -184,6 +185,30 @@ export class Compartment {
   }
 
   /** Runs the call in a slot; the slot is freed when the inner chain settles. */
+  /** True when a call arriving now runs at once (a free slot and nobody waiting before it). */
+  get admitsNow(): boolean {
+    return this.active < this.maxConcurrent && this.queue.size === 0;
+  }
+
+  /**
+   * @internal The promise-native path of a call that {@link Compartment.admitsNow}: takes a
+   * slot, awaits the function, gives the slot back (see core/alone.ts).
+   */
+  async runAdmitted(ctx: ExecutionContext): Promise<unknown> {
+    this.active++;
+    let value: unknown;
+    try {
+      value = await callFunction(ctx);
+    } catch (error) {
+      this.release(1);
+      ctx.dispose();
+      throw error;
+    }
+    this.release(1);
+    ctx.dispose();
+    return value;
+  }
+
   private admit(ctx: ExecutionContext, link: Link, done: Done): void {
     this.active++;
     let finished = false;

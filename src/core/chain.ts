@@ -5,8 +5,9 @@
  *
  * @packageDocumentation
  */
+import { callFunction } from './alone';
 import { observing } from './call-observer';
-import { callWithContext, type ExecutionContext } from './context';
+import type { ExecutionContext } from './context';
 import type { Emitter, EventPayload, ResilienceEvent } from './events';
 import { isThenable, type Done, type Outcome } from './outcome';
 import { reportInternalError } from './report';
@@ -34,8 +35,7 @@ export interface ChainEntry {
 export function invoke(ctx: ExecutionContext, done: Done): void {
   let result: unknown;
   try {
-    const observer = ctx.call.observer;
-    result = observer === undefined ? callWithContext(ctx, ctx.call.fn as (ctx: ExecutionContext) => unknown) : observer.attempt(ctx, runFunction);
+    result = callFunction(ctx);
   } catch (error) {
     done({ ok: false, error });
     return;
@@ -48,11 +48,6 @@ export function invoke(ctx: ExecutionContext, done: Done): void {
   } else {
     done({ ok: true, value: result });
   }
-}
-
-/** Runs the call's function in the view `ctx` (what an observer's `attempt` calls). */
-function runFunction(ctx: ExecutionContext): unknown {
-  return callWithContext(ctx, ctx.call.fn as (ctx: ExecutionContext) => unknown);
 }
 
 /**

@@ -368,6 +368,11 @@ export class ExecutionContext {
    * signal and, with `abortOnSettle`, aborts every signal the call handed out.
    */
   dispose(): void {
+    // Most calls hand out no signal and open no root scope: nothing to release.
+    if (this.signals !== undefined || this.root !== undefined) this.release();
+  }
+
+  private release(): void {
     const signals = this.signals;
     if (signals !== undefined) {
       this.signals = undefined;

@@ -10,6 +10,7 @@
  *
  * @packageDocumentation
  */
+import { callFunction } from './alone';
 import { compile, invoke, Link, type ChainEntry, type Strategy } from './chain';
 import { isSystemClock, systemClock, type Clock } from './clock';
 import { oneClock } from './clock-rule';
@@ -118,15 +119,14 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
     this.pinnedClock = base.keepsTime === true || !isSystemClock(base.clock) ? base.clock : undefined;
     this.defaultOperation = base.operation ?? 'default';
     this.abortOnSettle = base.abortOnSettle === true;
+    this.pipelineName = base.kind === 'pipeline' ? base.name : undefined;
   }
 
   /** @internal The strategies of this policy, outermost first. */
   abstract entries(): readonly ChainEntry[];
 
-  /** @internal Name reported as `pipeline` in events of calls executed by this policy. */
-  protected get pipelineName(): string | undefined {
-    return undefined;
-  }
+  /** @internal Name reported as `pipeline` in events of calls executed by this policy (a pipeline's own name). */
+  private readonly pipelineName: string | undefined;
 
   /**
    * Runs `fn` through this policy. `fn` receives the {@link ExecutionContext}.
@@ -150,8 +150,21 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
     if (options?.abortOnSettle ?? this.abortOnSettle) ctx.abortOnSettle = true;
     // The `executed` event is timed only when someone listens (decided at the start).
     const timed = this.events.size > 0;
+    if (!timed) {
+      // Nobody listens: a lone policy may run the call promise-natively (core/alone.ts).
+      const alone = this.runAlone(ctx, head);
+      if (alone !== undefined) return alone as Promise<Executed<T, R>>;
+    }
+    return this.runChain(ctx, head, timed) as Promise<Executed<T, R>>;
+  }
+
+  /**
+   * Runs a call through the compiled chain (continuation-passing). Kept out of `execute()`
+   * so that the promise-native path allocates none of the closures' shared state.
+   */
+  private runChain(ctx: ExecutionContext, head: Link | undefined, timed: boolean): Promise<unknown> {
     const start = timed ? this.clock.now() : 0;
-    return new Promise<Executed<T, R>>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       let settled = false;
       let synchronous = true;
       const done = (o: Outcome): void => {
@@ -159,7 +172,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
         settled = true;
         ctx.dispose();
         if (timed) this.emitExecuted(ctx, start, o);
-        if (o.ok) resolve(o.value as Executed<T, R>);
+        if (o.ok) resolve(o.value);
         // A rejection decided before execute() returns (an open circuit, a full bulkhead) is
         // delivered one microtask later, once the caller's await has attached its handler:
         // rejecting a promise that has no handler yet costs V8 ~0.4 µs of bookkeeping.
@@ -171,6 +184,17 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
       else head.strategy.run(ctx, head, done);
       synchronous = false;
     });
+  }
+
+  /**
+   * @internal The promise-native path of a call (see `core/alone.ts`), offered by a policy
+   * that runs alone; `undefined` (the default) runs the call through the chain. Called only
+   * when nobody listens to this policy's events. The promise it returns must settle exactly
+   * once, with the call's value or error, and must dispose of `ctx` (`ctx.dispose()`) when
+   * the call ends.
+   */
+  protected runAlone(_ctx: ExecutionContext, _head: Link | undefined): Promise<unknown> | undefined {
+    return undefined;
   }
 
   private emitExecuted(ctx: ExecutionContext, start: number, o: Outcome): void {
@@ -393,8 +417,9 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent, R = unknown> 
     return this.chain;
   }
 
-  protected override get pipelineName(): string | undefined {
-    return this.name;
+  /** @internal A pipeline of no policy runs the function promise-natively. */
+  protected override runAlone(ctx: ExecutionContext, head: Link | undefined): Promise<unknown> | undefined {
+    return head === undefined ? runBare(ctx) : undefined;
   }
 
   protected override listenersChanged(): void {
@@ -404,6 +429,19 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent, R = unknown> 
   describe(): PolicyDescription {
     return { kind: this.kind, name: this.name, options: {}, policies: this.policies.map((p) => p.describe()) };
   }
+}
+
+/** The call of an empty pipeline: the function alone, awaited. */
+async function runBare(ctx: ExecutionContext): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = await callFunction(ctx);
+  } catch (error) {
+    ctx.dispose();
+    throw error;
+  }
+  ctx.dispose();
+  return value;
 }
 
 const NO_POLICIES: Policy[] = [];

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { callFunction, continueChain, unwrap } from '../core/alone';
 import { compileClassifier, Handling, type Classifier, type HandleOptions } from '../core/classify';
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
@@ -54,16 +55,39 @@ export class FallbackPolicy<T = unknown> extends StrategyPolicy<FallbackEvent, T
   /** @internal */
   run(ctx: ExecutionContext, link: Link, done: Done): void {
     link.next(ctx, (o) => {
-      const verdict = this.classifier.classify(o, ctx);
-      if (verdict === Handling.Success) {
-        if (this.caches.length > 0 && o.ok) this.record(ctx, o.value);
-        done(o);
-      } else if (verdict === Handling.Ignored || ctx.cancelledByCaller) {
-        done(o);
-      } else {
-        new TierRun(this.tiers, this.name, ctx, link, done, o.ok ? o.value : o.error).step(0);
-      }
+      if (this.stands(ctx, o)) done(o);
+      else new TierRun(this.tiers, this.name, ctx, link, done, o.ok ? o.value : o.error).step(0);
     });
+  }
+
+  /** @internal Alone and unheard: the function awaited in place, the tiers only on a failure (core/alone.ts). */
+  protected override async runAlone(ctx: ExecutionContext, link: Link): Promise<unknown> {
+    let o: Outcome;
+    try {
+      o = { ok: true, value: await callFunction(ctx) };
+    } catch (error) {
+      o = { ok: false, error };
+    }
+    if (!this.stands(ctx, o)) {
+      const failure = o.ok ? o.value : o.error;
+      o = await continueChain((done) => new TierRun(this.tiers, this.name, ctx, link, done, failure).step(0));
+    }
+    ctx.dispose();
+    return unwrap(o);
+  }
+
+  /**
+   * True when the function's outcome is the call's (a success, recorded by the
+   * `lastKnownGood` tiers; or a failure the fallback does not handle); false when the tiers
+   * must answer.
+   */
+  private stands(ctx: ExecutionContext, o: Outcome): boolean {
+    const verdict = this.classifier.classify(o, ctx);
+    if (verdict === Handling.Success) {
+      if (this.caches.length > 0 && o.ok) this.record(ctx, o.value);
+      return true;
+    }
+    return verdict === Handling.Ignored || ctx.cancelledByCaller;
   }
 
   private record(ctx: ExecutionContext, value: unknown): void {

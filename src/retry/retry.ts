@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { compileClassifier, errorPredicate, Handling, type Classifier, type ResultFilter } from '../core/classify';
+import { callFunction, continueChain, unwrap } from '../core/alone';
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import { isExecutionRejectedError } from '../core/errors';
@@ -115,6 +116,22 @@ export class RetryPolicy extends StrategyPolicy<RetryEvent> {
           ? 'none'
           : { ratio: this.budget.ratio, minPerSecond: this.budget.minPerSecond, window: this.budget.window },
     };
+  }
+
+  /** @internal Alone and unheard: the first attempt awaited in place (core/alone.ts). */
+  protected override async runAlone(ctx: ExecutionContext, link: Link): Promise<unknown> {
+    const start = this.maxDuration === Number.POSITIVE_INFINITY ? 0 : ctx.clock.now();
+    if (this.budget !== undefined) this.budget.recordCall();
+    let o: Outcome;
+    try {
+      o = { ok: true, value: await callFunction(ctx) };
+    } catch (error) {
+      o = { ok: false, error };
+    }
+    // As in run(): a first outcome retry does not handle goes through as it is.
+    if (this.classifier.classify(o, ctx) === Handling.Failure) o = await continueChain((done) => new RetryCall(this, ctx, link, done, start).failed(o));
+    ctx.dispose();
+    return unwrap(o);
   }
 
   /** @internal */
