@@ -371,7 +371,12 @@ export class RedisCoordinator implements RateLimitStore {
    * their own named store instead.
    */
   consume(key: string, cost: number, now: number, rule: RateLimitRule): StoreDecision | PromiseLike<StoreDecision> {
-    if (this.defaultStore === undefined) this.defaultStore = this.rateLimitStore();
+    if (this.defaultStore === undefined) {
+      // Never throws into a limiter: after close(), the store decides as onStoreError says.
+      this.defaultStore = new RedisRateLimitStore(this);
+      if (this.isClosed) this.defaultStore.close();
+      else this.stores.add(this.defaultStore);
+    }
     return this.defaultStore.consume(key, cost, now, rule);
   }
 
