@@ -16,6 +16,8 @@ import { CallTally, round } from './window-stats';
 export interface CompiledCheck {
   readonly record: CheckRecord;
   readonly threshold: Threshold;
+  /** For a `burn_rate` threshold: the objective of the SLO of the check's operation (set by `planExperiment`). */
+  readonly objective?: number | undefined;
 }
 
 /** A check that broke in a window, with the value it measured. */
@@ -154,7 +156,7 @@ export function evaluateChecks(checks: readonly CompiledCheck[], tallies: Readon
   let hardBreach: BrokenCheck | undefined;
   for (const c of checks) {
     const t = tallies.get(c.record.operation) ?? EMPTY;
-    const r = evaluateThreshold(c.record.metric, c.threshold, { calls: t.calls, failures: t.failures, durations: t.durations, length: at.length });
+    const r = evaluateThreshold(c.record.metric, c.threshold, { calls: t.calls, failures: t.failures, durations: t.durations, length: at.length, objective: c.objective });
     const value = r.value === null ? null : round(r.value);
     records.push({ time: at.time, phase: at.phase, window: at.window, check: c.record.id, threshold: c.record.threshold, value, pass: r.pass });
     if (r.pass === false) {

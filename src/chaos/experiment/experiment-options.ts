@@ -7,9 +7,12 @@
  */
 import type { Clock } from '../../core/clock';
 import type { ChaosFleetSwitch } from '../fleet';
+import type { BlastRadiusOptions } from './blast-radius';
+import type { ExperimentImpact } from './impact';
 import type { FaultIntensity } from './intensity';
 import type { ExperimentJournal, ExperimentPhase, SeriesPoint } from './journal';
 import type { LoadOptions } from './load';
+import type { SloSpec } from './slo';
 import type { ThresholdMetric } from './thresholds';
 
 /** What the runner needs of a fault: a name, a switch and a counter. Every `FaultPolicy` fits. */
@@ -164,8 +167,8 @@ export interface ExperimentObserver {
   onStart?(info: ExperimentStartInfo): void;
   /** A phase starts. */
   onPhase?(info: { readonly experiment: string; readonly phase: ExperimentPhase; readonly elapsed: number; readonly duration: number }): void;
-  /** A window was evaluated. */
-  onEvaluation?(info: { readonly experiment: string; readonly elapsed: number; readonly duration: number; readonly point: SeriesPoint }): void;
+  /** A window was evaluated; `impact` is the blast radius and SLO usage so far. */
+  onEvaluation?(info: { readonly experiment: string; readonly elapsed: number; readonly duration: number; readonly point: SeriesPoint; readonly impact?: ExperimentImpact | undefined }): void;
   /** The experiment ended (after its rollbacks). */
   onEnd?(journal: ExperimentJournal): void;
 }
@@ -230,4 +233,17 @@ export interface ExperimentOptions {
   readonly intensity?: FaultIntensity | undefined;
   /** Progress receiver (see `progressReporter`). @defaultValue none */
   readonly progress?: ExperimentObserver | undefined;
+  /**
+   * Availability SLOs per operation (`'*'`: every call together): the journal reports the
+   * error budget each consumed and its burn rate (overall, under fault, peak window), and
+   * checks may read the burn rate (`errorRate: ['burn_rate<14.4']`).
+   * @defaultValue none
+   */
+  readonly slos?: Readonly<Record<string, SloSpec>> | undefined;
+  /**
+   * What counts as an affected call besides a failed one (a slow or degraded answer), and
+   * how many users are counted exactly. Users come from `load.userKey`.
+   * @defaultValue only failed calls are affected; 10 000 users counted exactly
+   */
+  readonly blastRadius?: BlastRadiusOptions | undefined;
 }

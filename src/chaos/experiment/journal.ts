@@ -8,6 +8,8 @@
  *
  * @packageDocumentation
  */
+import type { BlastRadius } from './blast-radius';
+import type { SloRecord } from './slo';
 import type { ThresholdMetric } from './thresholds';
 
 /** How an experiment ended. See the docs page for the exact rules. */
@@ -89,6 +91,8 @@ export interface SeriesPoint {
   readonly circuits: Readonly<Record<string, RecordedCircuitState>>;
   /** Whether every steady-state check held (`null`: no data for at least one, and none broke). */
   readonly steady: boolean | null;
+  /** With `slos`: each SLO's burn rate over the window, by operation (`null`: no call of it completed). */
+  readonly burnRates?: Readonly<Record<string, number | null>>;
 }
 
 /** What a rollback did. */
@@ -200,6 +204,13 @@ export interface ExperimentJournal {
     /** Load calls not started because too many were in flight (rate mode). */
     readonly dropped: number;
   };
+  /**
+   * Distinct users and operations whose calls failed or were degraded, under fault and
+   * overall. Written by `runExperiment`; absent from journals of other sources.
+   */
+  readonly blastRadius?: BlastRadius;
+  /** Each declared SLO's error budget consumed and burn rate (empty without `slos`). Written by `runExperiment`. */
+  readonly slos?: readonly SloRecord[];
   /** Share (0–1) of ramp + inject evaluations with data in which the steady state held; `null` when none. */
   readonly heldDuringInjection: number | null;
   /** Share (0–1) of recovery evaluations with data in which the steady state held; `null` when none. */

@@ -25,6 +25,10 @@ export interface LoadCallResult {
   readonly ok: boolean;
   /** The error, when it failed. */
   readonly error: unknown;
+  /** What the call resolved with, when it succeeded. */
+  readonly value?: unknown;
+  /** The call's user (`userKey(index)`), when `userKey` was given and returned a non-empty string. */
+  readonly user?: string | undefined;
 }
 
 /** Options of {@link startLoad}. Give exactly one of `rate` and `concurrency`. */
@@ -46,6 +50,13 @@ export interface LoadOptions {
   readonly maxInFlight?: number | undefined;
   /** Concurrency mode: pause (ms) of a worker between two calls. @defaultValue 0 */
   readonly thinkTime?: number | undefined;
+  /**
+   * The user (player, tenant…) of call number `index`, reported with its result and
+   * counted in an experiment's blast radius. Give the same function the user key that
+   * `fn` uses for the call. An error it throws is reported (`onCallbackError`) and the call
+   * carries no user. @defaultValue none (calls carry no user)
+   */
+  readonly userKey?: ((index: number) => string) | undefined;
   /** The clock the schedule runs on. @defaultValue the system clock */
   readonly clock?: Clock | undefined;
   /** Called when each call settles (also for calls that settle after the run stopped). Errors it throws are ignored. */
@@ -88,6 +99,7 @@ const loadSchema = {
   duration: rules.duration(0, { allowInfinity: true }),
   maxInFlight: rules.integer(1, 1_000_000),
   thinkTime: rules.duration(0),
+  userKey: rules.func('a function (index) => string'),
   clock: rules.clock(),
   onResult: rules.func(),
 };
@@ -184,21 +196,35 @@ abstract class LoadDriver implements LoadRun {
     const index = this.started++;
     this.inFlight++;
     const start = this.clock.now();
+    const user = this.userOf(index);
     const fn = this.o.fn;
     let result: unknown;
     try {
       result = fn(index);
     } catch (error) {
-      this.settle(index, start, false, error, after);
+      this.settle({ index, start, ok: false, error, user }, after);
       return;
     }
     if (isThenable(result)) {
       result.then(
-        () => this.settle(index, start, true, undefined, after),
-        (error: unknown) => this.settle(index, start, false, error, after),
+        (value) => this.settle({ index, start, ok: true, error: undefined, value, user }, after),
+        (error: unknown) => this.settle({ index, start, ok: false, error, user }, after),
       );
     } else {
-      this.settle(index, start, true, undefined, after);
+      this.settle({ index, start, ok: true, error: undefined, value: result, user }, after);
+    }
+  }
+
+  /** The user of call `index` (`undefined` without `userKey`, or when it throws or gives no name). */
+  private userOf(index: number): string | undefined {
+    const key = this.o.userKey;
+    if (key === undefined) return undefined;
+    try {
+      const user = key(index);
+      return typeof user === 'string' && user !== '' ? user : undefined;
+    } catch (error) {
+      reportInternalError(error, 'load.userKey');
+      return undefined;
     }
   }
 
@@ -207,15 +233,15 @@ abstract class LoadDriver implements LoadRun {
     return this.started >= this.maxCalls || this.clock.now() >= this.endAt;
   }
 
-  private settle(index: number, start: number, ok: boolean, error: unknown, after: (() => void) | undefined): void {
+  private settle(r: Omit<LoadCallResult, 'end'>, after: (() => void) | undefined): void {
     this.inFlight--;
     this.settled++;
-    if (ok) this.succeeded++;
+    if (r.ok) this.succeeded++;
     else this.failed++;
     const onResult = this.o.onResult;
     if (onResult !== undefined) {
       try {
-        onResult({ index, start, end: this.clock.now(), ok, error });
+        onResult({ ...r, end: this.clock.now() });
       } catch (thrown) {
         reportInternalError(thrown, 'load.onResult');
         // a failing listener must not stop the load

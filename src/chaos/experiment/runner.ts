@@ -18,9 +18,10 @@ import { CircuitWatch } from './circuit-watch';
 import { decide, faultsOnIn, initialProgress, type Ending, type Progress } from './decide';
 import type { ExperimentObserver, ExperimentOptions } from './experiment-options';
 import { Detection, FaultSwitch } from './fault-switch';
+import { ImpactMeter, planExperiment, type ExperimentPlan } from './impact';
 import type { EvaluationRecord, ExperimentJournal, ExperimentPhase, RollbackRecord, SeriesPoint, Verdict } from './journal';
 import { startLoad, type LoadRun } from './load';
-import { PhaseLog, plan, type Plan } from './plan';
+import { PhaseLog } from './plan';
 import { runRollbacks } from './rollbacks';
 import { describeError, safely, safeIso, safeOperation } from './user-callbacks';
 import { Measurements, round, seriesPoint, summarize } from './window-stats';
@@ -62,7 +63,7 @@ export function runExperiment(options: ExperimentOptions): Promise<ExperimentJou
 
 /** @internal Plans and runs an experiment, `position` of `of` in a suite. */
 export async function runPlanned(options: ExperimentOptions, position: number, of: number): Promise<ExperimentJournal> {
-  return new ExperimentRun(plan(options), position, of).run();
+  return new ExperimentRun(planExperiment(options), position, of).run();
 }
 
 /** One run of a planned experiment. */
@@ -75,6 +76,8 @@ class ExperimentRun {
   private readonly detection: Detection;
   private readonly circuits: CircuitWatch;
   private readonly measurements = new Measurements();
+  /** Blast radius and SLOs. */
+  private readonly impact: ImpactMeter;
   private readonly phases = new PhaseLog();
   private readonly evaluations: EvaluationRecord[] = [];
   private readonly series: SeriesPoint[] = [];
@@ -90,7 +93,7 @@ class ExperimentRun {
   private resolveEnd: () => void = () => undefined;
 
   constructor(
-    private readonly p: Plan,
+    private readonly p: ExperimentPlan,
     private readonly position: number,
     private readonly of: number,
   ) {
@@ -100,6 +103,7 @@ class ExperimentRun {
     this.detection = new Detection(this.faults);
     this.circuits = new CircuitWatch(this.o.circuitBreakers ?? [], this.clock, (at, what) => this.detection.note(at, what));
     this.progress = initialProgress(p.streak, this.o.schedule.recovery);
+    this.impact = new ImpactMeter(p);
   }
 
   async run(): Promise<ExperimentJournal> {
@@ -150,12 +154,14 @@ class ExperimentRun {
       ...(l.concurrency !== undefined ? { concurrency: l.concurrency } : {}),
       ...(l.maxInFlight !== undefined ? { maxInFlight: l.maxInFlight } : {}),
       ...(l.thinkTime !== undefined ? { thinkTime: l.thinkTime } : {}),
+      ...(l.userKey !== undefined ? { userKey: l.userKey } : {}),
       maxCalls: l.maxCalls ?? 100_000,
       duration: this.p.total,
       onResult: (r) => {
         if (this.ending !== undefined) return;
         const op = opOf === undefined ? 'default' : typeof opOf === 'string' ? opOf : safeOperation(opOf, r.index);
         this.measurements.record(op, r.ok, r.end - r.start, this.phase);
+        this.impact.record(op, r, this.phase);
         this.circuits.afterCall();
       },
     });
@@ -211,9 +217,9 @@ class ExperimentRun {
     const length = at > closed.start ? at - closed.start : w.end - w.start;
     const checked = evaluateChecks(this.p.checks, closed.tallies, { time: at, phase: w.phase, window: index, length });
     this.evaluations.push(...checked.records);
-    const point = seriesPoint(index, w.phase, closed, at, length, this.circuits.takeWindow(), checked.steady);
+    const point = this.impact.annotate(seriesPoint(index, w.phase, closed, at, length, this.circuits.takeWindow(), checked.steady), closed.tallies, at);
     this.series.push(point);
-    this.notify((obs) => obs.onEvaluation?.({ experiment: this.o.name, elapsed: at, duration: this.p.total, point }));
+    this.notify((obs) => obs.onEvaluation?.({ experiment: this.o.name, elapsed: at, duration: this.p.total, point, impact: this.impact.snapshot(this.phases.records, at) }));
 
     const next = this.p.windows[index + 1];
     const decision = decide(
@@ -274,6 +280,7 @@ class ExperimentRun {
       circuitsClosedAfter: this.circuits.closedAfter(this.faults.offAt),
       rollbacks,
       summary: { overall: summarize(m.overall), underFault: summarize(m.underFault), phases: m.phases(), started: stats?.started ?? 0, dropped: stats?.dropped ?? 0 },
+      ...this.impact.snapshot(this.phases.records),
       heldDuringInjection: share((p) => faultsOnIn(p.phase)),
       heldDuringRecovery: share((p) => p.phase === 'recovery'),
       verdict: this.ending?.verdict ?? 'aborted',

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../../core/clock';
 import { isPlainObject, rules, validateOptions, type Rule } from '../../core/validation';
 import type { ExperimentObserver, ExperimentOptions } from './experiment-options';
 import { experimentScore, resilienceScore, type SuiteEntry, type SuiteJournal, type Verdict } from './journal';
-import { plan } from './plan';
+import { planExperiment } from './impact';
 import { runPlanned } from './runner';
 import { safeIso } from './user-callbacks';
 import { round } from './window-stats';
@@ -75,7 +75,7 @@ const suiteSchema = {
 export async function runSuite(options: SuiteOptions): Promise<SuiteJournal> {
   const o = validateOptions<SuiteOptions>('runSuite', options, suiteSchema);
   const list = o.experiments.map((e) => ({ weight: e.weight ?? 1, options: o.progress === undefined ? e.experiment : { ...e.experiment, progress: o.progress } }));
-  list.forEach((e) => plan(e.options)); // validate all before running any
+  list.forEach((e) => planExperiment(e.options)); // validate all before running any
   const clock = o.clock ?? list[0]?.options.clock ?? systemClock;
   const t0 = clock.now();
   const entries: SuiteEntry[] = [];

@@ -1,13 +1,17 @@
 /**
  * k6-style thresholds: `'rate<0.01'`, `'p(99)<800'`, `'p(95)<=300'`, `'avg<200'`,
- * `'max<2000'`, `'count>100'`. A strict parser (one clear error per bad expression) and
+ * `'max<2000'`, `'count>100'`, and the SLO burn rate `'burn_rate<14.4'`. A strict parser (one clear error per bad expression) and
  * the evaluator over a window of measurements.
  *
  * @packageDocumentation
  */
 
-/** The aggregations a threshold can apply. `p` is a percentile (`p(99)`), `med` is `p(50)`. */
-export type ThresholdAggregate = 'rate' | 'count' | 'avg' | 'min' | 'max' | 'med' | 'p';
+/**
+ * The aggregations a threshold can apply. `p` is a percentile (`p(99)`), `med` is `p(50)`,
+ * `burn_rate` the error rate divided by the error budget of the operation's SLO
+ * (`(failed / completed) / (1 − objective)`).
+ */
+export type ThresholdAggregate = 'rate' | 'count' | 'avg' | 'min' | 'max' | 'med' | 'p' | 'burn_rate';
 
 /** Comparison operators, as in k6. */
 export type ThresholdOperator = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -16,7 +20,9 @@ export type ThresholdOperator = '<' | '<=' | '>' | '>=' | '==' | '!=';
  * What a steady-state check measures over one evaluation window:
  *
  * - `errorRate`: `rate` = failed calls / completed calls; `count` = failed calls;
+ *   `burn_rate` = `rate` / (1 − the objective of the operation's SLO);
  * - `availability`: `rate` = successful calls / completed calls; `count` = successful calls;
+ *   `burn_rate` as for `errorRate` (the same budget, spent by the failed share);
  * - `latency`: call durations in ms: `avg`, `min`, `max`, `med`, `p(N)`, `count` (completed calls);
  * - `throughput`: `rate` = completed calls per second; `count` = completed calls.
  */
@@ -38,8 +44,8 @@ export interface Threshold {
 
 /** The aggregations each metric accepts. */
 export const METRIC_AGGREGATES: Readonly<Record<ThresholdMetric, readonly ThresholdAggregate[]>> = Object.freeze({
-  errorRate: Object.freeze(['rate', 'count'] as const),
-  availability: Object.freeze(['rate', 'count'] as const),
+  errorRate: Object.freeze(['rate', 'count', 'burn_rate'] as const),
+  availability: Object.freeze(['rate', 'count', 'burn_rate'] as const),
   latency: Object.freeze(['avg', 'min', 'max', 'med', 'p', 'count'] as const),
   throughput: Object.freeze(['rate', 'count'] as const),
 });
@@ -61,13 +67,13 @@ export class ThresholdSyntaxError extends SyntaxError {
   }
 }
 
-const AGGREGATES = ['rate', 'count', 'avg', 'min', 'max', 'med'] as const;
+const AGGREGATES = ['rate', 'count', 'avg', 'min', 'max', 'med', 'burn_rate'] as const;
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?/i;
 const OPERATORS: readonly ThresholdOperator[] = ['<=', '>=', '==', '!=', '<', '>'];
 
 /**
  * Parses a threshold expression: an aggregation (`rate`, `count`, `avg`, `min`, `max`,
- * `med` or `p(N)` with 0 < N ≤ 100), an operator (`<`, `<=`, `>`, `>=`, `==`, `!=`; `===`
+ * `med`, `burn_rate` or `p(N)` with 0 < N ≤ 100), an operator (`<`, `<=`, `>`, `>=`, `==`, `!=`; `===`
  * is read as `==`) and a finite number. Spaces are allowed between the parts. When
  * `metric` is given, the aggregation must suit it ({@link METRIC_AGGREGATES}).
  *
@@ -76,6 +82,7 @@ const OPERATORS: readonly ThresholdOperator[] = ['<=', '>=', '==', '!=', '<', '>
  * ```ts
  * parseThreshold('p(99) < 800'); // { aggregate: 'p', percentile: 99, operator: '<', value: 800, … }
  * parseThreshold('rate<0.01', 'errorRate');
+ * parseThreshold('burn_rate<14.4', 'errorRate'); // needs an SLO on the check's operation
  * ```
  */
 export function parseThreshold(expression: string, metric?: ThresholdMetric): Threshold {
@@ -113,7 +120,7 @@ export function parseThreshold(expression: string, metric?: ThresholdMetric): Th
       }
     }
     if (aggregate === undefined) {
-      throw new ThresholdSyntaxError(src, start, 'an aggregation: rate, count, avg, min, max, med or p(N)');
+      throw new ThresholdSyntaxError(src, start, 'an aggregation: rate, count, avg, min, max, med, burn_rate or p(N)');
     }
     if (aggregate === 'med') percentile = 50;
   }
@@ -166,6 +173,8 @@ export interface WindowMeasurements {
   readonly durations: readonly number[];
   /** Length of the window in ms (for throughput). */
   readonly length: number;
+  /** The objective (0–1) of the SLO a `burn_rate` threshold reads; without it, `burn_rate` has no data. */
+  readonly objective?: number | undefined;
 }
 
 /**
@@ -190,6 +199,7 @@ export function percentile(sorted: readonly number[], p: number): number {
  */
 export function measure(metric: ThresholdMetric, threshold: Threshold, m: WindowMeasurements): number | null {
   const a = threshold.aggregate;
+  if (a === 'burn_rate') return m.calls === 0 || m.objective === undefined ? null : m.failures / m.calls / (1 - m.objective);
   if (metric === 'throughput') return a === 'count' ? m.calls : m.length > 0 ? (m.calls * 1000) / m.length : null;
   if (metric === 'errorRate') return a === 'count' ? m.failures : m.calls === 0 ? null : m.failures / m.calls;
   if (metric === 'availability') return a === 'count' ? m.calls - m.failures : m.calls === 0 ? null : (m.calls - m.failures) / m.calls;
@@ -245,6 +255,8 @@ export function compareThreshold(value: number, threshold: Threshold): boolean {
  * ```ts
  * evaluateThreshold('errorRate', parseThreshold('rate<0.01'), { calls: 200, failures: 1, durations: [], length: 1000 });
  * // { value: 0.005, pass: true }
+ * evaluateThreshold('errorRate', parseThreshold('burn_rate<14.4'), { calls: 200, failures: 1, durations: [], length: 1000, objective: 0.999 });
+ * // { value: 5, pass: true }: 0.5 % of calls failed against a 0.1 % budget
  * ```
  */
 export function evaluateThreshold(
