@@ -153,3 +153,31 @@ describe('startLoad: options', () => {
     expect(() => startLoad({ fn: () => 1, concurrency: 2, maxInFlight: 3 })).toThrow('used with `rate` only');
   });
 });
+
+describe('startLoad: users and values', () => {
+  it('reports the user of each call (userKey) and what a successful call resolved with', async () => {
+    const clock = new VirtualClock();
+    const results: LoadCallResult[] = [];
+    const run = startLoad({
+      fn: (i) => (i === 2 ? Promise.reject(new Error('no')) : i === 3 ? `sync-${i}` : Promise.resolve(`value-${i}`)),
+      rate: 10,
+      duration: 500,
+      userKey: (i) => (i === 4 ? '' : `player-${i % 2}`),
+      clock,
+      onResult: (r) => results.push(r),
+    });
+    await clock.runAll();
+    await run.done;
+    expect(results.map((r) => [r.index, r.ok, r.value, r.user])).toEqual([
+      [0, true, 'value-0', 'player-0'],
+      [1, true, 'value-1', 'player-1'],
+      [2, false, undefined, 'player-0'],
+      [3, true, 'sync-3', 'player-1'],
+      [4, true, 'value-4', undefined], // an empty key is no user
+    ]);
+  });
+
+  it('rejects a userKey that is not a function', () => {
+    expect(() => startLoad({ fn: () => 1, rate: 1, userKey: 'player' as unknown as () => string })).toThrow(/`userKey` to be a function \(index\) => string/);
+  });
+});

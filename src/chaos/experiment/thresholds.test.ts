@@ -60,7 +60,7 @@ describe('parseThreshold', () => {
   });
 
   it('round-trips any aggregation, operator and finite number', () => {
-    const agg = fc.oneof(fc.constantFrom('rate', 'count', 'avg', 'min', 'max', 'med'), fc.integer({ min: 1, max: 100 }).map((n) => `p(${n})`));
+    const agg = fc.oneof(fc.constantFrom('rate', 'count', 'avg', 'min', 'max', 'med', 'burn_rate'), fc.integer({ min: 1, max: 100 }).map((n) => `p(${n})`));
     const op = fc.constantFrom<ThresholdOperator>('<', '<=', '>', '>=', '==', '!=');
     const value = fc.double({ min: -1e9, max: 1e9, noNaN: true, noDefaultInfinity: true });
     fc.assert(
@@ -137,5 +137,31 @@ describe('evaluateThreshold', () => {
         expect(e).toBeLessThanOrEqual(1);
       }),
     );
+  });
+});
+
+describe('burn_rate', () => {
+  it('parses on errorRate and availability only', () => {
+    expect(parseThreshold('burn_rate < 14.4', 'errorRate')).toMatchObject({ aggregate: 'burn_rate', operator: '<', value: 14.4 });
+    expect(parseThreshold('burn_rate<=1', 'availability').aggregate).toBe('burn_rate');
+    expect(() => parseThreshold('burn_rate<1', 'latency')).toThrow('an aggregation that applies to latency');
+    expect(() => parseThreshold('burnrate<1')).toThrow('an aggregation: rate, count, avg, min, max, med, burn_rate or p(N)');
+  });
+
+  it('is the error rate over the budget (1 − objective), the same on both metrics; no data without calls or objective', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.nat(), fc.double({ min: 0.5, max: 0.9999, noNaN: true }), (calls, f, objective) => {
+        const failures = f % (calls + 1);
+        const m = { calls, failures, durations: [], length: 1_000, objective };
+        const e = evaluateThreshold('errorRate', parseThreshold('burn_rate<1'), m).value as number;
+        const a = evaluateThreshold('availability', parseThreshold('burn_rate<1'), m).value as number;
+        expect(e).toBe(a);
+        expect(e * (1 - objective)).toBeCloseTo(failures / calls, 9);
+        expect(evaluateThreshold('errorRate', parseThreshold('burn_rate<1'), m).pass).toBe(e < 1);
+      }),
+    );
+    const t = parseThreshold('burn_rate<1');
+    expect(evaluateThreshold('errorRate', t, { calls: 0, failures: 0, durations: [], length: 1, objective: 0.99 })).toEqual({ value: null, pass: null });
+    expect(evaluateThreshold('errorRate', t, { calls: 5, failures: 1, durations: [], length: 1 })).toEqual({ value: null, pass: null });
   });
 });
