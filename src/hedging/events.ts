@@ -5,7 +5,14 @@
  */
 import type { ResilienceEvent } from '../core/events';
 
-/** Why a hedge started: its delay passed with no answer, or an attempt failed. */
+/**
+ * Why a hedge started: its delay passed with no answer, or an attempt failed.
+ *
+ * @example
+ * ```ts
+ * const onFailure = (trigger: HedgeTrigger): boolean => trigger === 'failure';
+ * ```
+ */
 export type HedgeTrigger = 'delay' | 'failure';
 
 /**

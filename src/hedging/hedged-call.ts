@@ -13,29 +13,11 @@ import type { TimerEntry } from '../core/timer-service';
 import type { HedgeBudgetExhaustedEvent, HedgeLosersCancelledEvent, HedgeStartedEvent, HedgeTrigger, HedgeWonEvent } from './events';
 import type { HedgingPolicy } from './hedging';
 
-/** One attempt of a hedged call. */
-interface Attempt {
-  /** 1-based attempt number. */
-  readonly n: number;
-  /** The attempt's own view (its own `attempt` and signal). */
-  readonly view: ExecutionContext;
-  /** The attempt's cancellation scope (a child of the call's). */
-  readonly scope: CancellationScope;
-  /** Clock time it started (read only for an adaptive delay's first attempt). */
-  readonly start: number;
-  /** True once its outcome arrived (or it was aborted as a loser). */
-  ended: boolean;
-}
-
 /** The reason a losing attempt's signal aborts with. */
 function lostReason(): unknown {
   const D = (globalThis as { DOMException?: new (message: string, name: string) => unknown }).DOMException;
   const message = 'Another hedged attempt answered first';
   return D !== undefined ? new D(message, 'AbortError') : Object.assign(new Error(message), { name: 'AbortError' });
-}
-
-function isRejection(o: Outcome): boolean {
-  return !o.ok && isExecutionRejectedError(o.error);
 }
 
 /**
@@ -52,19 +34,32 @@ function isRejection(o: Outcome): boolean {
  */
 export class HedgedCall {
   private settled = false;
+  /** Attempts started (they are numbered 1…started). */
   private started = 0;
   private running = 0;
+  /** Bit `n - 1` is set once attempt `n` has ended (answered, or aborted). */
+  private ended = 0;
   /** No more hedges: the budget refused one. */
   private stopped = false;
-  private readonly attempts: Attempt[] = [];
+  /** Attempt 1's cancellation scope. */
+  private firstScope: CancellationScope | undefined = undefined;
+  /** The scopes of attempts 2, 3… (index `n - 2`), made when the first hedge starts. */
+  private hedgeScopes: CancellationScope[] | undefined = undefined;
+  /** Clock time attempt 1 started (for an adaptive delay's latencies). */
+  private firstStart = 0;
+  /** Clock time the latest attempt started. */
+  private lastStart = 0;
   private timer: TimerEntry | undefined = undefined;
   /** The delay the pending timer waits (for the event). */
   private timerDelay = 0;
   private unsubscribe: (() => void) | undefined = undefined;
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    if (this.settled) return;
-    if (this.hedge('delay', this.timerDelay, undefined)) this.armNext();
+  /**
+   * One closure per call, two roles (as the timeout's): called with an outcome, it is the
+   * first attempt's `done`; called with none, the timer of the next hedge.
+   */
+  private readonly step = (o?: Outcome): void => {
+    if (o !== undefined) this.attemptDone(1, o);
+    else this.fire();
   };
 
   constructor(
@@ -90,16 +85,34 @@ export class HedgedCall {
     this.armNext();
   }
 
-  /** Starts the next attempt through the rest of the chain. */
+  /** Starts the next attempt through the rest of the chain, in its own view and scope. */
   private launch(): void {
     const ctx = this.ctx;
     const n = ++this.started;
-    const base = n === 1 && ctx.attempt === 1 ? ctx : ctx.forAttempt(n);
-    const view = base.withScope(ctx.deadline);
-    const attempt: Attempt = { n, view, scope: view.scope, start: n === 1 && this.policy.window !== undefined ? ctx.clock.now() : 0, ended: false };
-    this.attempts.push(attempt);
     this.running++;
-    this.link.next(view, (o) => this.attemptDone(attempt, o));
+    this.lastStart = ctx.clock.now();
+    if (n === 1) {
+      const view = ctx.attempt === 1 ? ctx.withScope(ctx.deadline) : ctx.forAttempt(1).withScope(ctx.deadline);
+      this.firstScope = view.scope;
+      this.firstStart = this.lastStart;
+      this.link.next(view, this.step);
+      return;
+    }
+    const view = ctx.forAttempt(n).withScope(ctx.deadline);
+    (this.hedgeScopes ??= []).push(view.scope);
+    this.link.next(view, (o) => this.attemptDone(n, o));
+  }
+
+  /** The cancellation scope of attempt `n`. */
+  private scopeOf(n: number): CancellationScope {
+    return (n === 1 ? this.firstScope : (this.hedgeScopes as CancellationScope[])[n - 2]) as CancellationScope;
+  }
+
+  /** The timer of the next hedge fired. */
+  private fire(): void {
+    this.timer = undefined;
+    if (this.settled) return;
+    if (this.hedge('delay', this.timerDelay, undefined)) this.armNext();
   }
 
   /**
@@ -137,38 +150,40 @@ export class HedgedCall {
       const delay = policy.delayFor(this.started + 1, ctx);
       if (delay > 0) {
         if (delay === Number.POSITIVE_INFINITY) return;
-        const at = ctx.clock.now() + delay;
+        const at = this.lastStart + delay;
         // A hedge that could start only at or after the deadline would be aborted at once.
         if (at >= ctx.deadline) return;
         this.timerDelay = delay;
-        this.timer = policy.timers(ctx.clock).schedule(at, this.onTimer);
+        this.timer = policy.timers(ctx.clock).schedule(at, this.step);
         return;
       }
       if (!this.hedge('delay', 0, undefined)) return;
     }
   }
 
-  /** The outcome of one attempt. */
-  private attemptDone(attempt: Attempt, o: Outcome): void {
-    if (attempt.ended) return; // an abort already ended it
-    attempt.ended = true;
+  /** The outcome of attempt `n`. */
+  private attemptDone(n: number, o: Outcome): void {
+    const bit = 1 << (n - 1);
+    if ((this.ended & bit) !== 0) return; // an abort already ended it
+    this.ended |= bit;
     this.running--;
     if (this.settled) return; // a loser's late answer
     const policy = this.policy;
-    const rejected = isRejection(o);
-    if (attempt.n === 1 && policy.window !== undefined && !rejected) {
-      policy.window.record(this.ctx.clock.now() - attempt.start);
-    }
-    if (rejected) {
+    if (!o.ok && isExecutionRejectedError(o.error)) {
       // An execution rejection (open circuit, full bulkhead…): this attempt never reached the
       // dependency. It ends only itself; the call goes on while another attempt runs.
-      if (this.running === 0) this.finish(o, attempt.n, false);
+      if (this.running === 0) this.finish(o, n, false);
       return;
     }
-    const handling = policy.classifier.classify(o, attempt.view);
+    if (n === 1 && policy.window !== undefined) policy.window.record(this.ctx.clock.now() - this.firstStart);
+    if (o.ok && !policy.inspectsResults) {
+      this.finish(o, n, true); // the common case: a value, and no `handleResult` to ask
+      return;
+    }
+    const handling = policy.classifier.classify(o, this.ctx);
     if (handling !== Handling.Failure) {
       // A success wins; a failure the policy does not handle is the answer too.
-      this.finish(o, attempt.n, handling === Handling.Success);
+      this.finish(o, n, handling === Handling.Success);
       return;
     }
     // A handled failure starts the next attempt at once (fallback mode).
@@ -179,7 +194,7 @@ export class HedgedCall {
         return;
       }
     }
-    if (this.running === 0) this.finish(o, attempt.n, false);
+    if (this.running === 0) this.finish(o, n, false);
   }
 
   private cancelTimer(): void {
@@ -194,23 +209,31 @@ export class HedgedCall {
     this.settled = true;
     this.cancelTimer();
     this.unsubscribe?.();
+    const started = this.started;
+    if (started === 1) {
+      // Not hedged: the one attempt has ended.
+      (this.firstScope as CancellationScope).dispose();
+      this.done(o);
+      return;
+    }
     const policy = this.policy;
     let losers: number[] | undefined;
     let reason: unknown;
-    for (const a of this.attempts) {
-      if (a.ended) {
-        a.scope.dispose();
-        continue;
+    for (let n = 1; n <= started; n++) {
+      const scope = this.scopeOf(n);
+      const bit = 1 << (n - 1);
+      if ((this.ended & bit) === 0) {
+        this.ended |= bit;
+        // A first attempt cancelled now was at least this slow.
+        if (n === 1 && policy.window !== undefined) policy.window.record(this.ctx.clock.now() - this.firstStart);
+        (losers ??= []).push(n);
+        scope.abort((reason ??= lostReason()));
       }
-      a.ended = true;
-      if (a.n === 1 && policy.window !== undefined) policy.window.record(this.ctx.clock.now() - a.start); // at least this slow
-      (losers ??= []).push(a.n);
-      a.scope.abort((reason ??= lostReason()));
-      a.scope.dispose();
+      scope.dispose();
     }
     const link = this.link;
     if (link.listening) {
-      if (won && this.started > 1) link.emit<HedgeWonEvent>(this.ctx, { type: 'hedge-won', attempt: by, attempts: this.started });
+      if (won) link.emit<HedgeWonEvent>(this.ctx, { type: 'hedge-won', attempt: by, attempts: started });
       if (losers !== undefined) link.emit<HedgeLosersCancelledEvent>(this.ctx, { type: 'hedge-losers-cancelled', winner: by, losers });
     }
     this.done(o);
@@ -221,12 +244,14 @@ export class HedgedCall {
     if (this.settled) return;
     this.settled = true;
     this.cancelTimer();
-    for (const a of this.attempts) {
-      if (!a.ended) {
-        a.ended = true;
-        a.scope.abort(reason);
+    for (let n = 1; n <= this.started; n++) {
+      const scope = this.scopeOf(n);
+      const bit = 1 << (n - 1);
+      if ((this.ended & bit) === 0) {
+        this.ended |= bit;
+        scope.abort(reason);
       }
-      a.scope.dispose();
+      scope.dispose();
     }
     this.done({ ok: false, error: reason });
   }

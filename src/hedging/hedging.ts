@@ -75,6 +75,8 @@ export class HedgingPolicy extends StrategyPolicy<HedgingEvent> {
   readonly maxAttempts: number;
   /** @internal */
   readonly classifier: Classifier;
+  /** @internal True when `handleResult` may flag a value as a failure. */
+  readonly inspectsResults: boolean;
   /** @internal The latencies behind an adaptive delay. */
   readonly window: LatencyWindow | undefined;
   private readonly fixed: number | undefined;
@@ -103,6 +105,7 @@ export class HedgingPolicy extends StrategyPolicy<HedgingEvent> {
     this.delayFunction = typeof d === 'function' ? d : undefined;
     this.adaptive = adaptive;
     this.window = adaptive === undefined ? undefined : new LatencyWindow(adaptive.window, adaptive.percentile);
+    this.inspectsResults = o.handleResult !== undefined;
     // Execution rejections never count as failures: each ends only its own attempt.
     const handle = o.handle === undefined ? undefined : errorPredicate(o.handle);
     this.classifier = compileClassifier(
@@ -122,6 +125,11 @@ export class HedgingPolicy extends StrategyPolicy<HedgingEvent> {
    * The delay (ms) a call starting now would wait before its first hedge: the `delay`
    * number, the adaptive delay (the percentile of the recent latencies, clamped to
    * `[min, max]`, or `warmUpDelay` while warming up), or `undefined` for a delay function.
+   *
+   * @example
+   * ```ts
+   * setInterval(() => gauge.set(policy.currentDelay ?? Number.NaN), 10_000);
+   * ```
    */
   get currentDelay(): number | undefined {
     if (this.fixed !== undefined) return this.fixed;

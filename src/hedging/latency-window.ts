@@ -2,7 +2,8 @@
  * The latency window behind an adaptive hedging delay: the last `size` latencies, kept both
  * in arrival order (a ring, to know which one leaves) and sorted (to read a percentile in
  * O(1)). Memory is two `Float64Array`s of `size`, allocated once; recording a latency is
- * two binary searches and two `copyWithin` moves of at most `size` numbers.
+ * two binary searches and one `copyWithin` of the values between where the oldest leaves
+ * and where the newest enters (few, when latencies are steady).
  *
  * @packageDocumentation
  */
@@ -36,23 +37,27 @@ export class LatencyWindow {
   /** Adds one latency (ms); the oldest leaves once the window is full. */
   record(latency: number): void {
     const sorted = this.sorted;
-    let n = this.count;
+    const n = this.count;
     if (n === this.size) {
-      // The oldest leaves: find one copy of its value and close the gap.
-      const old = this.ring[this.next] as number;
-      const at = lowerBound(sorted, n, old);
-      sorted.copyWithin(at, at + 1, n);
-      n--;
+      // The oldest leaves where the newest enters: only the values between the two move.
+      const out = lowerBound(sorted, n, this.ring[this.next] as number);
+      const into = upperBound(sorted, n, latency);
+      if (into > out) {
+        sorted.copyWithin(out, out + 1, into);
+        sorted[into - 1] = latency;
+      } else {
+        sorted.copyWithin(into + 1, into, out);
+        sorted[into] = latency;
+      }
+    } else {
+      const into = upperBound(sorted, n, latency);
+      sorted.copyWithin(into + 1, into, n);
+      sorted[into] = latency;
+      this.count = n + 1;
+      this.rank = nearestRank(this.percentile, n + 1);
     }
-    const at = upperBound(sorted, n, latency);
-    sorted.copyWithin(at + 1, at, n);
-    sorted[at] = latency;
     this.ring[this.next] = latency;
     this.next = this.next + 1 === this.size ? 0 : this.next + 1;
-    if (this.count < this.size) {
-      this.count++;
-      this.rank = nearestRank(this.percentile, this.count);
-    }
   }
 
   /**

@@ -30,6 +30,11 @@ export interface HedgingDelayInfo {
  * attempt `info.attempt`. `0` starts it at once, `Infinity` never on time (only on a
  * failure). A function that throws or returns a negative number or `NaN` is reported
  * (see `onCallbackError`) and that hedge then waits for a failure only (`Infinity`).
+ *
+ * @example
+ * ```ts
+ * const later: HedgingDelayFunction = ({ attempt }) => 25 * (attempt - 1); // 25 ms, then 50 ms
+ * ```
  */
 export type HedgingDelayFunction = (info: HedgingDelayInfo) => number;
 
