@@ -34,6 +34,22 @@ function runFunction(ctx: ExecutionContext): unknown {
 }
 
 /**
+ * @internal The whole call when nothing is left to decide after the function: awaits it,
+ * disposes of the call, and settles with its value or error.
+ */
+export async function awaitFunction(ctx: ExecutionContext): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = await callFunction(ctx);
+  } catch (error) {
+    ctx.dispose();
+    throw error;
+  }
+  ctx.dispose();
+  return value;
+}
+
+/**
  * @internal Continues a call in the chain from an async path: `start(done)` runs the rest
  * (a retry's next attempts, a fallback's tiers) and the promise resolves with the outcome
  * handed to `done` (never rejects: a throw from `start` becomes a failed outcome).

@@ -10,7 +10,7 @@
  *
  * @packageDocumentation
  */
-import { callFunction } from './alone';
+import { awaitFunction } from './alone';
 import { compile, invoke, Link, type ChainEntry, type Strategy } from './chain';
 import { isSystemClock, systemClock, type Clock } from './clock';
 import { oneClock } from './clock-rule';
@@ -162,8 +162,8 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
    * Runs a call through the compiled chain (continuation-passing). Kept out of `execute()`
    * so that the promise-native path allocates none of the closures' shared state.
    */
-  private runChain(ctx: ExecutionContext, head: Link | undefined, timed: boolean): Promise<unknown> {
-    const start = timed ? this.clock.now() : 0;
+  private runChain(ctx: ExecutionContext, head: Link | undefined, timed: boolean, start?: (done: Done) => void): Promise<unknown> {
+    const startTime = timed ? this.clock.now() : 0;
     return new Promise<unknown>((resolve, reject) => {
       let settled = false;
       let synchronous = true;
@@ -171,7 +171,7 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
         if (settled) return;
         settled = true;
         ctx.dispose();
-        if (timed) this.emitExecuted(ctx, start, o);
+        if (timed) this.emitExecuted(ctx, startTime, o);
         if (o.ok) resolve(o.value);
         // A rejection decided before execute() returns (an open circuit, a full bulkhead) is
         // delivered one microtask later, once the caller's await has attached its handler:
@@ -180,10 +180,21 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
         else reject(o.error);
       };
       ctx.finish = done;
-      if (head === undefined) invoke(ctx, done);
+      if (start !== undefined) start(done);
+      else if (head === undefined) invoke(ctx, done);
       else head.strategy.run(ctx, head, done);
       synchronous = false;
     });
+  }
+
+  /**
+   * @internal For a promise-native path that must go on in the chain from where it is (a
+   * rate limiter's refusal or wait): `start(done)` runs the rest, and the returned promise
+   * settles as `execute()`'s would (a refusal decided synchronously is delivered a microtask
+   * later, without V8's unhandled-rejection bookkeeping).
+   */
+  protected finishInChain(ctx: ExecutionContext, start: (done: Done) => void): Promise<unknown> {
+    return this.runChain(ctx, undefined, false, start);
   }
 
   /**
@@ -419,7 +430,7 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent, R = unknown> 
 
   /** @internal A pipeline of no policy runs the function promise-natively. */
   protected override runAlone(ctx: ExecutionContext, head: Link | undefined): Promise<unknown> | undefined {
-    return head === undefined ? runBare(ctx) : undefined;
+    return head === undefined ? awaitFunction(ctx) : undefined;
   }
 
   protected override listenersChanged(): void {
@@ -429,19 +440,6 @@ export class Pipeline<E extends ResilienceEvent = ResilienceEvent, R = unknown> 
   describe(): PolicyDescription {
     return { kind: this.kind, name: this.name, options: {}, policies: this.policies.map((p) => p.describe()) };
   }
-}
-
-/** The call of an empty pipeline: the function alone, awaited. */
-async function runBare(ctx: ExecutionContext): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await callFunction(ctx);
-  } catch (error) {
-    ctx.dispose();
-    throw error;
-  }
-  ctx.dispose();
-  return value;
 }
 
 const NO_POLICIES: Policy[] = [];

@@ -13,6 +13,7 @@
  *
  * @packageDocumentation
  */
+import { awaitFunction } from '../core/alone';
 import { systemClock, type Clock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import { RateLimitedError, type RateLimitReason } from '../core/errors';
@@ -103,7 +104,21 @@ abstract class LimiterBase extends StrategyPolicy<RateLimiterEvent> {
         }
       }
     }
-    const d = this.store.consume(key, cost, this.clock.now(), rule);
+    this.afterConsume(ctx, link, done, key, partition, cost, this.store.consume(key, cost, this.clock.now(), rule), queueFull, clamped);
+  }
+
+  /** @internal Goes on from the store's answer `d` (a decision, or a promise of one). */
+  protected afterConsume(
+    ctx: ExecutionContext,
+    link: Link,
+    done: Done,
+    key: string,
+    partition: string | undefined,
+    cost: number,
+    d: StoreDecision | PromiseLike<StoreDecision>,
+    queueFull: boolean,
+    clamped: boolean,
+  ): void {
     if (isThenable(d)) {
       d.then(
         (decision) => {
@@ -225,6 +240,22 @@ export class RateLimiterPolicy extends LimiterBase {
   }
 
   /** @internal */
+  /**
+   * @internal Alone and unheard, a call of cost 1 that may not wait: decided at once; an
+   * admitted call is awaited in place (core/alone.ts), any other answer goes on in the chain.
+   */
+  protected override runAlone(ctx: ExecutionContext, link: Link): Promise<unknown> | undefined {
+    if (this.costOf !== undefined || this.maxWait > 0 || ctx.aborted) return undefined;
+    let d: StoreDecision | PromiseLike<StoreDecision>;
+    try {
+      d = this.store.consume(PLAIN_KEY, 1, this.clock.now(), this.rule);
+    } catch (error) {
+      return this.finishInChain(ctx, (done) => done({ ok: false, error }));
+    }
+    if (!isThenable(d) && d.allowed && d.delay <= 0) return awaitFunction(ctx);
+    return this.finishInChain(ctx, (done) => this.afterConsume(ctx, link, done, PLAIN_KEY, undefined, 1, d, false, false));
+  }
+
   run(ctx: ExecutionContext, link: Link, done: Done): void {
     if (ctx.aborted) {
       done({ ok: false, error: ctx.scope.reason });

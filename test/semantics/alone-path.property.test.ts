@@ -12,6 +12,7 @@ import type { Policy } from '../../src/core/policy';
 import { pipeline } from '../../src/index';
 import { bulkhead } from '../../src/bulkhead/index';
 import { fallback } from '../../src/fallback/index';
+import { rateLimiter } from '../../src/rate-limiter/index';
 import { retry } from '../../src/retry/index';
 
 /** One run of the function: a value or an error, synchronous or not. */
@@ -61,6 +62,8 @@ const makers: Record<string, () => Policy> = {
   fallback: () => fallback({ tiers: [-1] }),
   bulkhead: () => bulkhead({ maxConcurrent: 2, maxQueue: 2 }),
   'empty pipeline': () => pipeline(),
+  // 3 calls per scenario fit the burst: admitted at once (alone) as through the chain.
+  'rate limiter': () => rateLimiter({ rate: 1, per: 60_000, burst: 3 }),
 };
 
 describe('the promise-native path of a lone policy is the same call as the chain', () => {
@@ -90,5 +93,20 @@ describe('the promise-native path of a lone policy is the same call as the chain
     await expect(second).resolves.toBe(2);
     await expect(b.execute(() => Promise.reject(new Error('x')))).rejects.toThrow('x');
     expect(b.stats).toMatchObject({ active: 0, queued: 0 });
+  });
+
+  it('a lone rate limiter refuses as the chain does, and a throwing store rejects the call', async () => {
+    const limited = rateLimiter({ rate: 1, per: 60_000, burst: 1 });
+    await expect(limited.execute(() => 1)).resolves.toBe(1);
+    await expect(limited.execute(() => 2)).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' });
+    const broken = rateLimiter({
+      rate: 1,
+      store: {
+        consume() {
+          throw new Error('store bug');
+        },
+      },
+    });
+    await expect(broken.execute(() => 1)).rejects.toThrow('store bug');
   });
 });
