@@ -28,6 +28,11 @@ import type { ChaosStatus } from './guards';
  * What a controller tells the fleet about itself: `armed` (may inject), `held` (armed, but
  * the fleet holds injection: joining, or the fleet unreachable), `halted` (stopped by a
  * halt, here or anywhere in the fleet) or `off` (never armed here, expired, disarmed).
+ *
+ * @example
+ * ```ts
+ * const stopped = (s: ChaosFleetState): boolean => s === 'halted' || s === 'off';
+ * ```
  */
 export type ChaosFleetState = 'armed' | 'held' | 'halted' | 'off';
 
@@ -77,6 +82,12 @@ export interface ChaosFleetSwitch {
 /**
  * A fault the fleet may switch on and off on this instance (every `FaultPolicy` fits). Build
  * it with `enabled: false`: the fleet's experiments own its switch.
+ *
+ * @example
+ * ```ts
+ * const gatewayDown: FleetFault = faultInjection({ name: 'gateway-down', enabled: false });
+ * chaos.arm({ environment: 'staging', coordinator, fleetFaults: [gatewayDown] });
+ * ```
  */
 export interface FleetFault {
   /** Its name, the one a fleet experiment uses (distinct within one `arm()`). */
@@ -90,6 +101,12 @@ export interface FleetFault {
 /**
  * A chaos controller as the fleet sees it (given to {@link ChaosFleet.joinChaos}). Every
  * method is safe to call with untrusted input: none of them can arm anything.
+ *
+ * @example
+ * ```ts
+ * // In a fleet backend, when a halt message arrives:
+ * for (const member of members) member.halt(message.reason);
+ * ```
  */
 export interface ChaosFleetMember {
   /** The controller's current row for the fleet view. */
@@ -105,7 +122,14 @@ export interface ChaosFleetMember {
   switchFaults(request: ChaosFleetSwitch): readonly string[];
 }
 
-/** What a controller calls on the fleet it joined (returned by {@link ChaosFleet.joinChaos}). */
+/**
+ * What a controller calls on the fleet it joined (returned by {@link ChaosFleet.joinChaos}).
+ *
+ * @example
+ * ```ts
+ * const link: ChaosFleetLink = { changed() {}, halt: (reason) => bus.publish('halt', reason), switchFaults() {}, leave() {} };
+ * ```
+ */
 export interface ChaosFleetLink {
   /** The member's announcement changed: tell the fleet. */
   changed(): void;
@@ -152,7 +176,7 @@ export interface FleetHost {
   holdForFleet(reason: string | undefined): void;
 }
 
-/** The reason a controller gives while it waits for the fleet's answer after joining. */
+/** @internal The reason a controller gives while it waits for the fleet's answer after joining. */
 export const FLEET_JOINING = 'held: joining the fleet (injection starts once the fleet confirms it is not halted)';
 
 const isFleet = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as { joinChaos?: unknown }).joinChaos === 'function';

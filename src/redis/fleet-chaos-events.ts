@@ -15,7 +15,14 @@ interface FleetChaosEventBase {
   readonly time: number;
 }
 
-/** One member's row of the fleet view (see `RedisChaosFleet.members()`). */
+/**
+ * One member's row of the fleet view (see `RedisChaosFleet.members()`).
+ *
+ * @example
+ * ```ts
+ * const injecting = fleet.members().filter((m: ChaosFleetMemberView) => m.state === 'armed').map((m) => m.member);
+ * ```
+ */
 export interface ChaosFleetMemberView {
   /** The member's id: its instance id (`#2`, `#3`… for further controllers of one instance). */
   readonly member: string;
@@ -98,7 +105,16 @@ export interface FleetErrorEvent extends FleetChaosEventBase {
   readonly error: unknown;
 }
 
-/** Every event of a `RedisChaosFleet`. */
+/**
+ * Every event of a `RedisChaosFleet`.
+ *
+ * @example
+ * ```ts
+ * fleet.onEvent((e: FleetChaosEvent) => {
+ *   if (e.type === 'member') dashboard.set(e.member, e.state);
+ * });
+ * ```
+ */
 export type FleetChaosEvent = FleetMemberEvent | FleetMemberLeftEvent | FleetHaltedEvent | FleetSwitchedEvent | FleetHoldEvent | FleetMessageIgnoredEvent | FleetErrorEvent;
 
 /** @internal An event without the fields the fleet stamps. */

@@ -13,6 +13,8 @@ import type { ChaosFleetMemberView, FleetChaosEventPayload } from './fleet-chaos
 export interface Joined {
   readonly id: string;
   readonly member: ChaosFleetMember;
+  /** When it joined (a counter): a read of the flag that began earlier says nothing about it. */
+  readonly since: number;
   /** The fleet confirmed it (released its joining hold, or halted it) after reading the flag. */
   confirmed: boolean;
   /** A halt reached it: no flag or message needs to halt it again (re-arming makes a new member). */
@@ -25,6 +27,7 @@ export interface Joined {
 export class LocalMembers {
   private readonly joined = new Map<ChaosFleetMember, Joined>();
   private readonly view = new Map<string, ChaosFleetMemberView>();
+  private joins = 0;
 
   constructor(
     private readonly instanceId: string,
@@ -40,6 +43,11 @@ export class LocalMembers {
     return this.joined.size;
   }
 
+  /** The latest join so far: a flag read that begins now covers the members up to it. */
+  get generation(): number {
+    return this.joins;
+  }
+
   /** The member's entry while it is in the fleet. */
   get(member: ChaosFleetMember): Joined | undefined {
     return this.joined.get(member);
@@ -53,7 +61,7 @@ export class LocalMembers {
     const taken = new Set(this.all().map((j) => j.id));
     let id = this.instanceId;
     for (let n = 2; taken.has(id); n++) id = `${this.instanceId}#${n}`;
-    const j: Joined = { id, member, confirmed: false, halted: false, lastRow: undefined };
+    const j: Joined = { id, member, since: ++this.joins, confirmed: false, halted: false, lastRow: undefined };
     this.joined.set(member, j);
     return j;
   }
@@ -134,11 +142,11 @@ export class LocalMembers {
     return n;
   }
 
-  /** The fleet answered and is not halted: releases every unconfirmed member. */
-  release(): void {
+  /** The fleet answered and is not halted (a read begun at `generation`): releases every unconfirmed member it covers. */
+  release(generation: number): void {
     let n = 0;
     for (const j of this.all()) {
-      if (j.confirmed) continue;
+      if (j.confirmed || j.since > generation) continue;
       j.confirmed = true;
       if (!j.halted) j.member.hold(undefined);
       n++;
@@ -146,10 +154,19 @@ export class LocalMembers {
     if (n > 0) this.emit({ type: 'released', reason: undefined });
   }
 
-  /** Halts every member not halted yet (`except` already is). Emits `halted` (for a flag, only when it reached someone). */
-  halt(reason: string, by: string | undefined, source: 'local' | 'fleet' | 'flag', except: Joined | undefined): void {
-    let n = except === undefined ? 0 : 1;
+  /**
+   * Halts every member not halted yet (`except` already is); for a `flag` read begun at
+   * `generation`, only the members it covers (one that joined later waits for its own read).
+   * Emits `halted` (for a flag, only when it reached someone).
+   */
+  halt(reason: string, by: string | undefined, source: 'local' | 'fleet' | 'flag', except: Joined | undefined, generation = Number.POSITIVE_INFINITY): void {
+    let n = 0;
+    if (except !== undefined) {
+      except.halted = except.confirmed = true;
+      n = 1;
+    }
     for (const j of this.all()) {
+      if (j.since > generation) continue;
       j.confirmed = true;
       if (j.halted || j === except) continue;
       j.halted = true;

@@ -23,10 +23,10 @@
  */
 import type { ChaosFleetAnnouncement, ChaosFleetState } from '../chaos/fleet';
 
-/** The channel name (under the coordinator's prefix): `<prefix>:chaos`. */
+/** @internal The channel name (under the coordinator's prefix): `<prefix>:chaos`. */
 export const CHAOS_CHANNEL = 'chaos';
 
-/** The message kinds of fleet chaos. */
+/** @internal The message kinds of fleet chaos. */
 export const ChaosMessageKinds = {
   halt: 'halt',
   switch: 'switch',
@@ -35,11 +35,11 @@ export const ChaosMessageKinds = {
   rollCall: 'roll-call',
 } as const;
 
-/** Longest reason kept from a message (characters); longer ones are cut. */
+/** @internal Longest reason kept from a message (characters); longer ones are cut. */
 export const MAX_REASON_LENGTH = 200;
-/** Most faults one `switch` message may name. */
+/** @internal Most faults one `switch` message may name. */
 export const MAX_SWITCH_FAULTS = 64;
-/** Longest a `switch` may keep faults on: 24 h. */
+/** @internal Longest a `switch` may keep faults on: 24 h. */
 export const MAX_SWITCH_DURATION = 86_400_000;
 
 // eslint-disable-next-line no-control-regex
@@ -53,7 +53,7 @@ const onlyKeys = (o: Record<string, unknown>, allowed: readonly string[]): boole
 
 const isName = (v: unknown, max = 128): v is string => typeof v === 'string' && v.length >= 1 && v.length <= max && !HAS_CONTROL.test(v);
 
-/** A printable, bounded copy of untrusted text, or `undefined` when it is no usable string. */
+/** @internal A printable, bounded copy of untrusted text, or `undefined` when it is no usable string. */
 export function cleanText(v: unknown, max = MAX_REASON_LENGTH): string | undefined {
   if (typeof v !== 'string') return undefined;
   const s = v.replace(CONTROL, ' ').trim();
@@ -61,7 +61,7 @@ export function cleanText(v: unknown, max = MAX_REASON_LENGTH): string | undefin
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-/** A decoded `halt`. */
+/** @internal A decoded `halt`. */
 export interface HaltMessage {
   readonly reason: string;
   /** The member that halted, when a breakwater instance sent it. */
@@ -70,7 +70,7 @@ export interface HaltMessage {
   readonly origin: string | undefined;
 }
 
-/** Reads a `halt` payload: never refuses one (see the module's documentation). */
+/** @internal Reads a `halt` payload: never refuses one (see the module's documentation). */
 export function decodeHalt(payload: unknown, from: string): HaltMessage {
   const o = isObject(payload) ? payload : {};
   return {
@@ -80,7 +80,7 @@ export function decodeHalt(payload: unknown, from: string): HaltMessage {
   };
 }
 
-/** A decoded `switch`. */
+/** @internal A decoded `switch`. */
 export interface SwitchMessage {
   readonly on: boolean;
   readonly faults: readonly string[];
@@ -90,7 +90,7 @@ export interface SwitchMessage {
   readonly origin: string | undefined;
 }
 
-/** Reads a `switch` payload strictly; `undefined` when it is not one. */
+/** @internal Reads a `switch` payload strictly; `undefined` when it is not one. */
 export function decodeSwitch(payload: unknown): SwitchMessage | undefined {
   if (!isObject(payload) || !onlyKeys(payload, ['on', 'faults', 'experiment', 'duration', 'member', 'origin'])) return undefined;
   const { on, faults, experiment, duration, member, origin } = payload;
@@ -103,7 +103,7 @@ export function decodeSwitch(payload: unknown): SwitchMessage | undefined {
   return { on, faults: [...(faults as string[])], experiment, duration, member: member as string | undefined, origin: origin as string | undefined };
 }
 
-/** A member's row as sent in a `state` message. */
+/** @internal A member's row as sent in a `state` message. */
 export interface StateMessage extends ChaosFleetAnnouncement {
   /** The member's id: the instance id, `#n` for a second controller of one instance. */
   readonly member: string;
@@ -114,7 +114,7 @@ const STATES: readonly ChaosFleetState[] = ['armed', 'held', 'halted', 'off'];
 
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_SWITCH_FAULTS && v.every((f) => isName(f));
 
-/** Reads a `state` payload strictly; `undefined` when it is not one. */
+/** @internal Reads a `state` payload strictly; `undefined` when it is not one. */
 export function decodeState(payload: unknown): StateMessage | undefined {
   if (!isObject(payload) || !onlyKeys(payload, ['member', 'state', 'environment', 'reason', 'expiresIn', 'faults', 'switchedOn', 'origin'])) return undefined;
   const { member, state, environment, reason, expiresIn, faults, switchedOn, origin } = payload;
@@ -135,7 +135,7 @@ export function decodeState(payload: unknown): StateMessage | undefined {
   };
 }
 
-/** Reads a `left` payload; `undefined` when it is not one. */
+/** @internal Reads a `left` payload; `undefined` when it is not one. */
 export function decodeLeft(payload: unknown): { readonly member: string; readonly origin: string | undefined } | undefined {
   if (!isObject(payload) || !onlyKeys(payload, ['member', 'origin']) || !isName(payload['member'], 160)) return undefined;
   const origin = payload['origin'];
@@ -143,13 +143,22 @@ export function decodeLeft(payload: unknown): { readonly member: string; readonl
   return { member: payload['member'], origin: origin as string | undefined };
 }
 
-/** The origin of a `roll-call` (`null` payload from a person is fine). */
+/** @internal The origin of a `roll-call` (`null` payload from a person is fine). */
 export function decodeRollCall(payload: unknown): { readonly origin: string | undefined } {
   const origin = isObject(payload) ? payload['origin'] : undefined;
   return { origin: isName(origin, 64) ? origin : undefined };
 }
 
-/** What the halt flag says (its value is untrusted: any value at all means halted). */
+/**
+ * What the halt flag says (see `RedisChaosFleet.haltFlag()`); its value is untrusted: any
+ * value at all means halted.
+ *
+ * @example
+ * ```ts
+ * const flag: HaltFlag | undefined = await fleet.haltFlag();
+ * if (flag) console.log(`halted by ${flag.by ?? 'someone'}: ${flag.reason}`);
+ * ```
+ */
 export interface HaltFlag {
   /** Why (the `reason` it was stored with, or a default one for a value set by hand). */
   readonly reason: string;
@@ -161,7 +170,7 @@ export interface HaltFlag {
   readonly raw: string;
 }
 
-/** Reads the halt flag's value: `undefined` when there is none; anything else is a halt. */
+/** @internal Reads the halt flag's value: `undefined` when there is none; anything else is a halt. */
 export function decodeFlag(value: unknown): HaltFlag | undefined {
   if (value === null || value === undefined || value === false) return undefined;
   // A client returns a string; anything else (a hand-made reply, a future client) still means halted.
@@ -183,7 +192,7 @@ export function decodeFlag(value: unknown): HaltFlag | undefined {
 }
 
 /**
- * Sets the halt flag and publishes the halt, atomically (one round trip): a late joiner that
+ * @internal Sets the halt flag and publishes the halt, atomically (one round trip): a late joiner that
  * subscribes and then reads the flag cannot miss it.
  * KEYS[1] flag; ARGV[1] reason, ARGV[2] by, ARGV[3] TTL ms (`0`: none), ARGV[4] channel,
  * ARGV[5] the encoded halt message. Returns the number of receivers.
@@ -196,7 +205,7 @@ return redis.call('PUBLISH', ARGV[4], ARGV[5])
 `;
 
 /**
- * Stores the halt flag unless one is set (a halt heard on the channel, e.g. from redis-cli,
+ * @internal Stores the halt flag unless one is set (a halt heard on the channel, e.g. from redis-cli,
  * so that instances joining later stay halted). KEYS[1] flag; ARGV[1] reason, ARGV[2] by,
  * ARGV[3] TTL ms (`0`: none).
  */
@@ -207,8 +216,8 @@ if tonumber(ARGV[3]) > 0 then return redis.call('SET', KEYS[1], v, 'PX', ARGV[3]
 return redis.call('SET', KEYS[1], v, 'NX')
 `;
 
-/** Reads the halt flag. KEYS[1] flag. */
+/** @internal Reads the halt flag. KEYS[1] flag. */
 export const READ_FLAG_SCRIPT = `return redis.call('GET', KEYS[1])`;
 
-/** Deletes the halt flag; returns 1 when there was one. KEYS[1] flag. */
+/** @internal Deletes the halt flag; returns 1 when there was one. KEYS[1] flag. */
 export const CLEAR_FLAG_SCRIPT = `return redis.call('DEL', KEYS[1])`;

@@ -353,11 +353,13 @@ export class RedisChaosFleet implements ChaosFleet {
         throw new Error('could not subscribe to the chaos channel');
       }
       if (this.pendingHalt !== undefined && !(await this.flushHalt())) throw new Error('could not publish a halt');
+      // The read speaks only for the members that joined before it began (and were subscribed).
+      const generation = this.local.generation;
       const flag = decodeFlag(await this.coordinator.eval(READ_FLAG_SCRIPT, [this.haltKey], []));
       if (this.closed) return;
       this.reachable = true;
-      if (flag !== undefined) this.local.halt(flag.reason, flag.by, 'flag', undefined);
-      else this.local.release();
+      if (flag !== undefined) this.local.halt(flag.reason, flag.by, 'flag', undefined, generation);
+      else this.local.release(generation);
     } catch (error) {
       if (!this.closed) this.unreachable(errorText(error));
     }
@@ -372,7 +374,6 @@ export class RedisChaosFleet implements ChaosFleet {
   }
 
   private haltFrom(j: Joined, reason: string): void {
-    j.halted = true;
     const r = cleanText(reason) ?? 'halted';
     this.local.halt(r, j.id, 'local', j);
     this.pendingHalt = { reason: r, by: j.id };
@@ -414,7 +415,9 @@ export class RedisChaosFleet implements ChaosFleet {
         const h = decodeHalt(m.payload, m.instanceId);
         if (h.origin === this.origin) return;
         this.local.halt(h.reason, h.member ?? m.instanceId, 'fleet', undefined);
-        // Keep the fleet halted for late joiners (a halt from redis-cli sets no flag itself).
+        // A breakwater instance stored the flag with its message; a halt from redis-cli did
+        // not: keep the fleet halted for late joiners (unless a flag is set already).
+        if (h.origin !== undefined) return;
         const ttl = this.haltTtl === Number.POSITIVE_INFINITY ? 0 : Math.ceil(this.haltTtl);
         this.coordinator.eval(KEEP_FLAG_SCRIPT, [this.haltKey], [h.reason, h.member ?? m.instanceId, ttl]).catch((error: unknown) => this.emit({ type: 'error', operation: 'keep-flag', error }));
         return;
