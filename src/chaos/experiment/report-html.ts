@@ -9,6 +9,7 @@
 import { isCircuitState, type CircuitState } from '../../core/circuit-states';
 import type { AnyJournal, ExperimentJournal, ExperimentPhase, SeriesPoint, SuiteJournal, Verdict } from './journal';
 import { experimentScore } from './journal';
+import { blastRadiusTables, formatBurn, impactCells, impactColumns, impactHead, sloTable, type TextTable } from './report-impact';
 import { formatDuration, formatRate, headline } from './report-markdown';
 
 /** @internal Escapes text for HTML content and attribute values. */
@@ -33,6 +34,17 @@ const STATE_COLOR: Readonly<Record<CircuitState, string>> = { closed: '#2da44e',
 
 /** @internal The four charts of an experiment, by `data-chart` id. */
 export const CHART_IDS = ['error-rate', 'p99-latency', 'throughput', 'circuit-state'] as const;
+
+/** @internal The chart an experiment with `slos` adds: each SLO's burn rate per window. */
+export const BURN_RATE_CHART_ID = 'slo-burn-rate';
+/** The burn-rate lines' colours, with the names the chart's title gives them. */
+const BURN_COLORS: readonly (readonly [string, string])[] = [
+  ['#bc4c00', 'orange'],
+  ['#0969da', 'blue'],
+  ['#8250df', 'purple'],
+  ['#1a7f37', 'green'],
+  ['#9a6700', 'ochre'],
+];
 
 const W = 560;
 const H = 210;
@@ -106,7 +118,7 @@ function markers(f: Frame, height: number): string {
 }
 
 interface LineSpec {
-  readonly id: (typeof CHART_IDS)[number];
+  readonly id: (typeof CHART_IDS)[number] | typeof BURN_RATE_CHART_ID;
   readonly title: string;
   readonly value: (p: SeriesPoint) => number | null;
   readonly format: (v: number) => string;
@@ -114,13 +126,19 @@ interface LineSpec {
   readonly max?: number;
   readonly thresholds: readonly { readonly value: number; readonly label: string }[];
   readonly color: string;
+  /** More series on the same axes (the burn rate of each SLO). */
+  readonly more?: readonly { readonly value: (p: SeriesPoint) => number | null; readonly color: string }[];
 }
 
 function lineChart(f: Frame, spec: LineSpec): string {
-  const pts = f.j.series.map((p) => ({ t: (p.start + p.end) / 2, v: spec.value(p), p }));
   let top = spec.max ?? 0;
   if (spec.max === undefined) {
-    for (const p of pts) if (p.v !== null && p.v > top) top = p.v;
+    for (const value of [spec.value, ...(spec.more ?? []).map((m) => m.value)]) {
+      for (const p of f.j.series) {
+        const v = value(p);
+        if (v !== null && v > top) top = v;
+      }
+    }
     for (const t of spec.thresholds) if (t.value > top) top = t.value;
     top = top > 0 ? top * 1.1 : 1;
   }
@@ -139,25 +157,28 @@ function lineChart(f: Frame, spec: LineSpec): string {
     out.push(`<text x="${W - MR - 4}" y="${num(y(t.value) - 4)}" text-anchor="end" class="threshold-label">${escapeHtml(t.label)}</text>`);
   }
   out.push(markers(f, H));
-  // The series: segments broken where a window had no data.
-  let seg: string[] = [];
-  const segs: string[][] = [];
-  for (const p of pts) {
-    if (p.v === null) {
-      if (seg.length > 0) segs.push(seg);
-      seg = [];
-    } else seg.push(`${num(f.x(p.t))},${num(y(p.v))}`);
-  }
-  if (seg.length > 0) segs.push(seg);
-  for (const s of segs) {
-    if (s.length > 1) out.push(`<polyline points="${s.join(' ')}" fill="none" stroke="${spec.color}" stroke-width="2" class="series"/>`);
-  }
-  for (const p of pts) {
-    if (p.v === null) continue;
-    const bad = p.p.steady === false;
-    out.push(
-      `<circle cx="${num(f.x(p.t))}" cy="${num(y(p.v))}" r="${bad ? 3.2 : 2.4}" fill="${bad ? '#cf222e' : spec.color}" class="point"><title>${escapeHtml(`${formatDuration(p.p.start)}–${formatDuration(p.p.end)} (${p.p.phase}): ${spec.format(p.v)}`)}</title></circle>`,
-    );
+  for (const series of [{ value: spec.value, color: spec.color }, ...(spec.more ?? [])]) {
+    const pts = f.j.series.map((p) => ({ t: (p.start + p.end) / 2, v: series.value(p), p }));
+    // The series: segments broken where a window had no data.
+    let seg: string[] = [];
+    const segs: string[][] = [];
+    for (const p of pts) {
+      if (p.v === null) {
+        if (seg.length > 0) segs.push(seg);
+        seg = [];
+      } else seg.push(`${num(f.x(p.t))},${num(y(p.v))}`);
+    }
+    if (seg.length > 0) segs.push(seg);
+    for (const sg of segs) {
+      if (sg.length > 1) out.push(`<polyline points="${sg.join(' ')}" fill="none" stroke="${series.color}" stroke-width="2" class="series"/>`);
+    }
+    for (const p of pts) {
+      if (p.v === null) continue;
+      const bad = p.p.steady === false;
+      out.push(
+        `<circle cx="${num(f.x(p.t))}" cy="${num(y(p.v))}" r="${bad ? 3.2 : 2.4}" fill="${bad ? '#cf222e' : series.color}" class="point"><title>${escapeHtml(`${formatDuration(p.p.start)}–${formatDuration(p.p.end)} (${p.p.phase}): ${spec.format(p.v)}`)}</title></circle>`,
+      );
+    }
   }
   out.push(xAxis(f, H));
   out.push(`<line x1="${ML}" y1="${MT}" x2="${ML}" y2="${H - MB}" class="axis"/>`);
@@ -245,7 +266,44 @@ function charts(j: ExperimentJournal): string {
       color: '#0969da',
     }),
     circuitChart(f),
+    burnRateChart(f),
   ].join('');
+}
+
+/** Each SLO's burn rate per window, with a line at 1 (the budget lasts the window); none without `slos`. */
+function burnRateChart(f: Frame): string {
+  const slos = f.j.slos ?? [];
+  if (slos.length === 0) return '';
+  const colorOf = (i: number): readonly [string, string] => BURN_COLORS[i % BURN_COLORS.length] as readonly [string, string];
+  const series = slos.map((s, i) => ({ value: (p: SeriesPoint) => p.burnRates?.[s.operation] ?? null, color: colorOf(i)[0] }));
+  const [first, ...more] = series as [(typeof series)[number], ...typeof series];
+  const names = slos.map((s, i) => (slos.length === 1 ? s.operation : `${s.operation} (${colorOf(i)[1]})`));
+  return lineChart(f, {
+    id: BURN_RATE_CHART_ID,
+    title: `SLO burn rate per window: ${names.join(', ')}`,
+    value: first.value,
+    more,
+    format: (v) => formatBurn(v),
+    thresholds: [{ value: 1, label: 'burn rate 1 (budget lasts the window)' }, ...burnThresholds(f.j)],
+    color: first.color,
+  });
+}
+
+/** The `burn_rate` thresholds of the checks (`burn_rate<14.4` draws a line at 14.4). */
+function burnThresholds(j: ExperimentJournal): { value: number; label: string }[] {
+  const out: { value: number; label: string }[] = [];
+  for (const c of j.checks) {
+    const m = /^burn_rate(<=?|>=?)(\S+)$/.exec(c.threshold.replace(/\s+/g, ''));
+    if (m !== null && Number.isFinite(Number(m[2]))) out.push({ value: Number(m[2]), label: `${c.operation} ${c.threshold}` });
+  }
+  return out;
+}
+
+/** A plain-text table, escaped, with its notes. */
+function textTable(t: TextTable): string {
+  const head = t.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const rows = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${i > 0 ? ' class="n"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
+  return `<h3>${escapeHtml(t.title)}</h3><table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>${t.notes.map((n) => `<p class="small">${escapeHtml(n)}</p>`).join('')}`;
 }
 
 function badge(v: Verdict): string {
@@ -254,7 +312,8 @@ function badge(v: Verdict): string {
 
 function verdictTable(rows: readonly { j: ExperimentJournal; weight?: number; score?: number | null; anchor: string }[]): string {
   const suite = rows.some((r) => r.weight !== undefined);
-  const head = ['experiment', 'verdict', 'availability under fault', 'p99 under fault', 'time to detect', 'MTTR', 'circuits closed after', 'injections', ...(suite ? ['weight', 'score'] : [])];
+  const cols = impactColumns(rows.map((r) => r.j));
+  const head = ['experiment', 'verdict', 'availability under fault', 'p99 under fault', 'time to detect', 'MTTR', 'circuits closed after', 'injections', ...impactHead(cols), ...(suite ? ['weight', 'score'] : [])];
   const body = rows
     .map((r) => {
       const h = headline(r.j);
@@ -268,6 +327,7 @@ function verdictTable(rows: readonly { j: ExperimentJournal; weight?: number; sc
         escapeHtml(formatDuration(r.j.mttr)),
         escapeHtml(formatDuration(r.j.circuitsClosedAfter)),
         String(inj),
+        ...impactCells(r.j, cols).map(escapeHtml),
         ...(suite ? [String(r.weight), r.score === null || r.score === undefined ? 'excluded' : num(r.score)] : []),
       ];
       return `<tr>${cells.map((c, i) => `<td${i >= 2 ? ' class="n"' : ''}>${c}</td>`).join('')}</tr>`;
@@ -309,6 +369,7 @@ function section(j: ExperimentJournal, anchor: string): string {
     `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`,
     j.detectedBy === null ? '' : `<p class="small">First detection: ${escapeHtml(j.detectedBy)}.</p>`,
     j.phases.length === 0 ? `<p class="note">No measurements: the experiment did not start.</p>` : `<div class="legend">${(Object.keys(PHASE_FILL) as ExperimentPhase[]).map((p) => `<span><i style="background:${PHASE_FILL[p]}"></i>${escapeHtml(p)}</span>`).join('')}<span><i class="l-on"></i>faults on/off</span><span><i class="l-detect"></i>detected</span><span><i class="l-recover"></i>recovered</span><span><i class="l-threshold"></i>threshold</span></div><div class="charts">${charts(j)}</div>`,
+    [...blastRadiusTables(j), sloTable(j)].map((t) => (t === undefined ? '' : textTable(t))).join(''),
     `<h3>Checks</h3><table><thead><tr><th>operation</th><th>metric</th><th>threshold</th><th>role</th><th>broken</th></tr></thead><tbody>${checkRows}</tbody></table>`,
     `<h3>Injections</h3><table><thead><tr><th>fault</th><th>injections</th></tr></thead><tbody>${Object.entries(j.injections).map(([n, c]) => `<tr><td>${escapeHtml(n)}</td><td class="n">${c}</td></tr>`).join('')}</tbody></table>`,
     j.rollbacks.length === 0 ? '' : `<h3>Rollbacks</h3><table><thead><tr><th>rollback</th><th>result</th><th>duration</th></tr></thead><tbody>${rollbackRows}</tbody></table>`,

@@ -6,33 +6,10 @@
  */
 import type { AnyJournal, ExperimentJournal, ExperimentPhase, PhaseSummary, SuiteJournal } from './journal';
 import { experimentScore } from './journal';
+import { escapeMarkdown, formatDuration, formatRate } from './report-format';
+import { blastRadiusTables, impactCells, impactColumns, impactHead, sloTable, type TextTable } from './report-impact';
 
-/** @internal `812 ms`, `12.3 s`, `2 min 5 s`. */
-export function formatDuration(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return '-';
-  if (Math.abs(ms) < 1000) return `${Math.round(ms * 10) / 10} ms`;
-  if (Math.abs(ms) < 60_000) return `${Math.round(ms / 100) / 10} s`;
-  const min = Math.floor(ms / 60_000);
-  return `${min} min ${Math.round((ms - min * 60_000) / 1000)} s`;
-}
-
-/** @internal A ratio as a percentage: `99.5%`, `-` for none. */
-export function formatRate(r: number | null | undefined): string {
-  if (r === null || r === undefined || !Number.isFinite(r)) return '-';
-  const pct = r * 100;
-  const digits = pct === 0 || pct === 100 ? 0 : Math.abs(pct) >= 10 ? 1 : 2;
-  return `${pct.toFixed(digits)}%`;
-}
-
-/** @internal Escapes text for a Markdown paragraph or table cell. */
-export function escapeMarkdown(text: string): string {
-  return String(text)
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_[\]|#~!])/g, '\\$1');
-}
+export { escapeMarkdown, formatDuration, formatRate } from './report-format';
 
 /** @internal The numbers an experiment is summed up by: the calls made while faults were on. */
 export function headline(j: ExperimentJournal): PhaseSummary {
@@ -46,7 +23,17 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-function verdictRow(j: ExperimentJournal, extra: readonly string[]): string[] {
+/** A plain-text table, escaped, with its notes. */
+function textTable(t: TextTable): string {
+  const out = [`**${t.title}**`, '', table(t.head.map(escapeMarkdown), t.rows.map((r) => r.map(escapeMarkdown)))];
+  if (t.notes.length > 0) out.push('', ...t.notes.map((n) => `_${escapeMarkdown(n)}_`));
+  out.push('');
+  return out.join('\n');
+}
+
+type Columns = ReturnType<typeof impactColumns>;
+
+function verdictRow(j: ExperimentJournal, extra: readonly string[], cols: Columns): string[] {
   const h = headline(j);
   const injections = Object.values(j.injections).reduce((a, b) => a + b, 0);
   return [
@@ -59,6 +46,7 @@ function verdictRow(j: ExperimentJournal, extra: readonly string[]): string[] {
     formatDuration(j.mttr),
     formatDuration(j.circuitsClosedAfter),
     String(injections),
+    ...impactCells(j, cols).map(escapeMarkdown),
   ];
 }
 
@@ -125,6 +113,7 @@ function experimentSection(j: ExperimentJournal, level: string): string {
     out.push(table(['operation', 'metric', 'threshold', 'role', 'broken in baseline', 'ramp', 'inject', 'recovery'], rows));
     out.push('');
   }
+  for (const t of [...blastRadiusTables(j), sloTable(j)]) if (t !== undefined) out.push(textTable(t));
   const inj = Object.entries(j.injections);
   if (inj.length > 0) {
     out.push(table(['fault', 'injections'], inj.map(([n, c]) => [escapeMarkdown(n), String(c)])));
@@ -162,10 +151,11 @@ function suiteMarkdown(s: SuiteJournal): string {
   const counts = (Object.entries(s.verdicts) as [string, number][]).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`);
   out.push(`**Resilience score: ${s.score === null ? 'n/a' : `${s.score} / 100`}** · ${s.experiments.length} experiment(s): ${counts.join(', ')}`);
   out.push('');
+  const cols = impactColumns(s.experiments.map((e) => e.journal));
   out.push(
     table(
-      ['#', ...VERDICT_HEAD, 'weight', 'score'],
-      s.experiments.map((e, i) => [...verdictRow(e.journal, [String(i + 1)]), String(e.weight), e.score === null ? 'excluded' : String(Math.round(e.score * 10) / 10)]),
+      ['#', ...VERDICT_HEAD, ...impactHead(cols), 'weight', 'score'],
+      s.experiments.map((e, i) => [...verdictRow(e.journal, [String(i + 1)], cols), String(e.weight), e.score === null ? 'excluded' : String(Math.round(e.score * 10) / 10)]),
     ),
   );
   out.push('');
@@ -177,8 +167,10 @@ function suiteMarkdown(s: SuiteJournal): string {
 
 /**
  * Renders a journal as Markdown: for a suite, the resilience score and a verdict table
- * (verdict, availability and p99 during injection, time to detect, MTTR), then one
- * section per experiment; for one experiment, its section with a one-row verdict table.
+ * (verdict, availability and p99 during injection, time to detect, MTTR; users affected
+ * and SLO budget used when an experiment measured them), then one section per
+ * experiment (with its blast radius and SLOs); for one experiment, its section with a
+ * one-row verdict table.
  *
  * @example
  * ```ts
@@ -187,6 +179,7 @@ function suiteMarkdown(s: SuiteJournal): string {
  */
 export function renderMarkdown(journal: AnyJournal): string {
   if (journal.kind === 'suite') return suiteMarkdown(journal);
-  const out = [`# Chaos experiment: ${escapeMarkdown(journal.experiment)}`, '', table(VERDICT_HEAD, [verdictRow(journal, [])]), '', experimentSection(journal, '##')];
+  const cols = impactColumns([journal]);
+  const out = [`# Chaos experiment: ${escapeMarkdown(journal.experiment)}`, '', table([...VERDICT_HEAD, ...impactHead(cols)], [verdictRow(journal, [], cols)]), '', experimentSection(journal, '##')];
   return `${out.join('\n').trimEnd()}\n`;
 }
