@@ -21,7 +21,7 @@ import {
   type FleetQuorum,
 } from './fleet';
 
-/** Where the link stands: joining (no picture of the fleet yet), synced, or lost (the breaker works alone). */
+/** Where the link stands: `joining` (no picture of the fleet yet), `synced`, or `degraded` (the fleet is unreachable: the breaker works alone). */
 export type FleetStatus = 'joining' | 'synced' | 'degraded';
 
 /**
@@ -87,7 +87,7 @@ const LEASE_RETRY_INTERVAL = 1_000;
 /** @internal */
 export class FleetLink implements BreakerFleetPeer {
   private status: FleetStatus = 'joining';
-  private readonly member: BreakerFleetMember | undefined;
+  private readonly member: BreakerFleetMember;
   private readonly others = new Map<string, Entry>();
   private generation = 0;
   /** This instance's breaker is open (or half-open) because of its own calls. */
@@ -114,20 +114,15 @@ export class FleetLink implements BreakerFleetPeer {
     openAtStart: boolean,
   ) {
     this.evidence = openAtStart;
-    let member: BreakerFleetMember | undefined;
-    try {
-      member = fleet.joinBreaker(host.name, this);
-    } catch (error) {
-      reportInternalError(error, `circuit breaker "${host.name}" coordinator.joinBreaker`);
-    }
-    this.member = member;
-    if (member === undefined) this.status = 'degraded';
-    else this.publishOwn(undefined, true);
+    // A backend that cannot even join (closed, a duplicate name) is a programming error: it throws to the constructor.
+    this.member = fleet.joinBreaker(host.name, this);
+    this.publishOwn(undefined, true);
   }
 
-  /** This instance's id, or `''` when joining failed. */
+  /** This instance's id in the fleet. */
   get instanceId(): string {
-    return this.member?.instanceId ?? '';
+    const id: unknown = this.member.instanceId;
+    return typeof id === 'string' ? id : '';
   }
 
   stats(now: number): CircuitFleetStats {
@@ -152,7 +147,7 @@ export class FleetLink implements BreakerFleetPeer {
    * and answers false: the call is rejected, the answer comes later.
    */
   mayProbe(now: number): boolean {
-    if (this.status === 'degraded' || this.member === undefined) return true;
+    if (this.status === 'degraded') return true;
     if (this.holdsLease(now)) return true;
     this.leaseHeld = false;
     if (now - this.leaseAskedAt >= this.retryGap) this.askLease(now, LEASE_RETRY_INTERVAL);
@@ -196,7 +191,7 @@ export class FleetLink implements BreakerFleetPeer {
     this.releaseLease();
     this.others.clear();
     try {
-      this.member?.leave();
+      this.member.leave();
     } catch (error) {
       reportInternalError(error, `circuit breaker "${this.host.name}" fleet leave`);
     }
@@ -300,7 +295,7 @@ export class FleetLink implements BreakerFleetPeer {
   /** Publishes this instance's state (unless it is what it published last, and neither a probe result nor `force`d). */
   private publishOwn(probe: 'succeeded' | 'failed' | undefined, force = false): void {
     const member = this.member;
-    if (member === undefined || this.left) return;
+    if (this.left) return;
     const open = this.evidence;
     const state: BreakerFleetState = {
       open,
@@ -325,7 +320,6 @@ export class FleetLink implements BreakerFleetPeer {
   /** Sends a lease request (a first one, or an extension); the next waits `gap` ms. */
   private askLease(now: number, gap: number): void {
     const member = this.member;
-    if (member === undefined) return;
     const token = ++this.leaseToken;
     this.leasePending = true;
     this.leaseAskedAt = now;
@@ -384,7 +378,7 @@ export class FleetLink implements BreakerFleetPeer {
 
   private tryRelease(): void {
     try {
-      this.member?.releaseLease();
+      this.member.releaseLease();
     } catch (error) {
       reportInternalError(error, `circuit breaker "${this.host.name}" fleet releaseLease`);
     }

@@ -437,6 +437,15 @@ describe('fleet-aware breaker: options', () => {
     expect(issues({ quorum: 2 })).toEqual(['quorum: given only together with `coordinator`']);
   });
 
+  it('a coordinator that cannot join (a programming error) fails the construction with its error', () => {
+    const closed: BreakerFleet = {
+      joinBreaker: () => {
+        throw new Error('fleet closed');
+      },
+    };
+    expect(() => circuitBreaker({ name: 'x', coordinator: closed })).toThrow('fleet closed');
+  });
+
   it('describes itself and reports the fleet in stats only when coordinated', () => {
     expect(circuitBreaker().stats).not.toHaveProperty('fleet');
     const b = circuitBreaker({ name: 'x', coordinator: fleet, clock: new VirtualClock() });

@@ -127,7 +127,9 @@ export interface BreakerFleetPeer {
 export interface BreakerFleet {
   /**
    * Joins the fleet of breakers named `name`; `peer` receives what the fleet says. Must not
-   * call `peer` before it returns (deliver asynchronously).
+   * call `peer` before it returns (deliver asynchronously), and must not wait on the network.
+   * Throws only for a programming error (a closed fleet, a name this instance already
+   * joined): the breaker's construction then fails with that error.
    */
   joinBreaker(name: string, peer: BreakerFleetPeer): BreakerFleetMember;
 }

@@ -19,6 +19,8 @@ export {
   type CircuitClosedEvent,
   type CircuitCloseReason,
   type CircuitFailureEvent,
+  type CircuitFleetDegradedEvent,
+  type CircuitFleetSyncedEvent,
   type CircuitHalfOpenedEvent,
   type CircuitOpenedEvent,
   type CircuitOpenReason,
@@ -27,3 +29,14 @@ export {
   type CircuitSuccessEvent,
 } from './events';
 export { isCircuitBreakerSnapshot, type CircuitBreakerSnapshot, type CircuitWindowSnapshot } from './snapshot';
+export {
+  isBreakerFleetReport,
+  requiredReports,
+  type BreakerFleet,
+  type BreakerFleetMember,
+  type BreakerFleetPeer,
+  type BreakerFleetReport,
+  type BreakerFleetState,
+  type FleetQuorum,
+} from './fleet';
+export type { CircuitFleetStats, FleetStatus } from './fleet-link';
