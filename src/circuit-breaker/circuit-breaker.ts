@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { callFunction, unwrap } from '../core/alone';
 import { compileClassifier, Handling, type Classifier } from '../core/classify';
 import { CircuitStates } from '../core/circuit-states';
 import { systemClock } from '../core/clock';
@@ -256,6 +257,26 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     this.admitOutsideClosed(ctx, link, done);
   }
 
+  /** @internal Alone and unheard, closed: the call awaited in place (core/alone.ts); other states go through the chain. */
+  protected override runAlone(ctx: ExecutionContext, link: Link): Promise<unknown> | undefined {
+    return this.st === CLOSED ? this.closedAlone(ctx, link) : undefined;
+  }
+
+  private async closedAlone(ctx: ExecutionContext, link: Link): Promise<unknown> {
+    const timed = this.timeCalls || link.listening;
+    const start = timed ? this.clock.now() : 0;
+    const epoch = this.epoch;
+    let o: Outcome;
+    try {
+      o = { ok: true, value: await callFunction(ctx) };
+    } catch (error) {
+      o = { ok: false, error };
+    }
+    this.recordClosed(ctx, link, o, epoch, timed, start);
+    ctx.dispose();
+    return unwrap(o);
+  }
+
   private admitOutsideClosed(ctx: ExecutionContext, link: Link, done: Done): void {
     const now = this.clock.now();
     const st = this.st;
@@ -288,11 +309,14 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
 
   /** A closed-state call ended. `start` is its start time when `timed` (the clock was read), else unused. */
   private settleClosed(ctx: ExecutionContext, link: Link, done: Done, o: Outcome, epoch: number, timed: boolean, start: number): void {
+    this.recordClosed(ctx, link, o, epoch, timed, start);
+    done(o);
+  }
+
+  /** Counts a closed-state call's outcome (and opens the breaker if a trip rule says so). */
+  private recordClosed(ctx: ExecutionContext, link: Link, o: Outcome, epoch: number, timed: boolean, start: number): void {
     const verdict = this.classifier.classify(o, ctx);
-    if (verdict === Handling.Ignored) {
-      done(o);
-      return;
-    }
+    if (verdict === Handling.Ignored) return;
     const failed = verdict === Handling.Failure;
     const rule = this.rule;
     let slow = false;
@@ -308,7 +332,6 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
       const reason = rule.record(failed, slow, now);
       if (reason !== undefined) this.open(reason, link, ctx);
     }
-    done(o);
   }
 
   private settleProbe(ctx: ExecutionContext, link: Link, done: Done, o: Outcome, permit: ProbePermit): void {
