@@ -175,7 +175,7 @@ describe('joining a fleet', () => {
     const c = createChaosController({ env: ON });
     expect(issues(() => c.arm({ environment: 'x', coordinator: {} as never, maxDuration: -1 }))).toEqual([
       'maxDuration: a duration in ms > 0 (or Infinity)',
-      'coordinator: a chaos fleet: an object with a joinChaos(member) function (a redisCoordinator from breakwater/redis)',
+      'coordinator: a chaos fleet: an object with a joinChaos(member) function (redisChaosFleet() or redisCoordinator() of breakwater/redis)',
     ]);
     const f = faultInjection({ name: 'same' });
     expect(issues(() => c.arm({ environment: 'x', coordinator: new Endpoint(new Bus()), fleetFaults: [f, f] }))).toEqual([

@@ -191,7 +191,7 @@ const isFleetFault = (v: unknown): boolean =>
 /** @internal The rules of `arm()`'s fleet options. */
 export const fleetArmSchema = {
   coordinator: {
-    expected: 'a chaos fleet: an object with a joinChaos(member) function (a redisCoordinator from breakwater/redis)',
+    expected: 'a chaos fleet: an object with a joinChaos(member) function (redisChaosFleet() or redisCoordinator() of breakwater/redis)',
     check: isFleet,
   } satisfies Rule,
   fleetFaults: {
