@@ -33,13 +33,20 @@ export interface RedisRateLimitStoreOptions {
    */
   readonly name?: string | undefined;
   /**
-   * Cost units taken from Redis per round trip (`1`: no batching). With `N > 1`, a call
-   * that finds no local token takes up to `N` units at once (as many as are free, at least
-   * its cost) and the next calls spend the rest locally, without a round trip, for at most
-   * `localBatchTtl` ms. Over any window, the fleet admits at most
-   * `min(instances · (N − 1), localBatchTtl · rate / per)` units (GCRA) or
-   * `instances · (N − 1)` units (sliding window) more than the limit, and unspent tokens
-   * are lost when they expire. An integer ≥ 1.
+   * Cost units this process holds from Redis to spend locally (`1`: no batching, every
+   * decision is a round trip). With `N > 1`, the store keeps up to `N` tokens per key taken
+   * from the shared budget: a call spends them without a round trip; when fewer than `N / 2`
+   * are left, one background take tops them up to `N` (as many as are free); a call that
+   * finds too few waits for the take in flight (one per key per process), then decides
+   * from what it brought. Tokens unspent `localBatchTtl` ms after their take are dropped
+   * (Redis counted them: the fleet admits less, never more). Calls that may wait
+   * (`maxWait > 0`) are not batched.
+   *
+   * Overshoot bound: each instance holds at most `N` unspent tokens, so over any window
+   * the fleet admits at most `instances · N` cost units more than the limit allows
+   * (GCRA or sliding window). Size it as about `2 ×` the decisions one instance makes per
+   * round-trip time, and check `instances · N` against the overshoot you accept.
+   * An integer ≥ 1.
    * @defaultValue `1`
    */
   readonly localBatch?: number | undefined;

@@ -18,9 +18,9 @@
  *
  * ## GCRA (one string key)
  *
- * The key holds the theoretical arrival time `TAT` (server ms, three decimals) with a `PX`
- * TTL equal to its time to refill (`TAT − now`): an expired key is a full bucket. With
- * `T = per / rate` and `L = burst · T`, `free = ⌊(now + L − max(TAT, now)) / T⌋` units are
+ * The key holds the theoretical arrival time `TAT` (server ms, written with 17 significant
+ * digits) with a `PX` TTL equal to its time to refill (`TAT − now`): an expired key is a
+ * full bucket. With `T = per / rate` and `L = burst · T`, `free = ⌊(now + L − max(TAT, now)) / T⌋` units are
  * admissible now; the call takes `k = min(want, free)` if `k ≥ cost` (`TAT += k · T`),
  * reserves the slot `⌈wait⌉` ms ahead if within `maxWait`, or is refused with
  * `retryAfter = ⌈max(TAT, now) + cost · T − L − now⌉`. A stored value that is not a number,
@@ -61,7 +61,7 @@ if free >= cost then
   local k = want
   if k > free then k = free end
   local newTat = tat + k * T
-  redis.call('SET', KEYS[1], string.format('%.3f', newTat), 'PX', math.max(1, math.ceil(newTat - now)))
+  redis.call('SET', KEYS[1], newTat, 'PX', math.max(1, math.ceil(newTat - now)))
   return {1, k, 0, free - k}
 end
 if free < 0 then free = 0 end
@@ -70,7 +70,7 @@ local wait = tat + cost * T - L - now
 local delay = math.ceil(wait - eps)
 if delay <= maxWait + eps then
   local newTat = now + delay + L
-  redis.call('SET', KEYS[1], string.format('%.3f', newTat), 'PX', math.max(1, math.ceil(newTat - now)))
+  redis.call('SET', KEYS[1], newTat, 'PX', math.max(1, math.ceil(newTat - now)))
   return {1, cost, delay, 0}
 end
 return {0, 0, delay, free}

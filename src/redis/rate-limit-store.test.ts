@@ -147,7 +147,7 @@ describe.each(clients)('fleet rate-limit store with $name', (flavor) => {
 });
 
 describe('local batches (localBatch)', () => {
-  it('takes N per round trip and stays within burst + elapsed / T + instances · (N − 1)', async () => {
+  it('takes up to N per round trip and stays within burst + elapsed / T + instances · N', async () => {
     const instances = 3;
     const batch = 8;
     const stores = await Promise.all(
@@ -168,26 +168,45 @@ describe('local batches (localBatch)', () => {
       }),
     );
     const elapsed = performance.now() - t0;
-    const bound = 20 + Math.floor((elapsed * 200) / 1_000) + 1 + instances * (batch - 1);
+    const bound = 20 + Math.floor((elapsed * 200) / 1_000) + 1 + instances * batch;
     expect(admitted).toBeLessThanOrEqual(bound);
     expect(admitted).toBeGreaterThan(20);
     // Saturated, a take finds only what refilled since the last one: few tokens to batch.
     expect(stores.reduce((n, s) => n + s.stats.batchHits, 0)).toBeGreaterThan(0);
   });
 
-  it('under the limit, one round trip serves N calls', async () => {
+  it('under the limit, one round trip serves several calls, and the batch is topped up before it runs dry', async () => {
     const stores = await Promise.all(
       Array.from({ length: 2 }, async () => (await coordinatorFor(clients[1] as (typeof clients)[number])).rateLimitStore({ name: 'batch-free', localBatch: 8, localBatchTtl: 5_000 })),
     );
     const key = fresh();
     const rule = gcra(10_000, 10_000, 3_600_000); // refills 1 unit per 360 ms
     for (const s of stores) for (let i = 0; i < 80; i++) expect((await s.consume(key, 1, 0, rule)).allowed).toBe(true);
-    for (const s of stores) expect(s.stats).toMatchObject({ roundTrips: 10, batchHits: 70 });
-    // Redis counted every token taken: 160 of the 10 000.
+    for (const s of stores) {
+      // Every call spends a local token; a take tops the batch up when half of it is spent.
+      expect(s.stats.batchHits).toBe(80);
+      expect(s.stats.roundTrips).toBeLessThanOrEqual(80 / 4 + 2);
+    }
+    // Redis counted every token taken: each store took 80 to 88 of the 10 000.
     const plain = (await coordinatorFor(clients[1] as (typeof clients)[number])).rateLimitStore({ name: 'batch-free' });
     const { remaining } = await plain.consume(key, 1, 0, rule);
-    expect(remaining).toBeGreaterThanOrEqual(10_000 - 161 - 2);
+    expect(remaining).toBeGreaterThanOrEqual(10_000 - 177 - 2);
     expect(remaining).toBeLessThanOrEqual(10_000 - 161 + 20); // a few refilled meanwhile
+  });
+
+  it('concurrent calls that find the batch empty wait for one take, and no process holds more than N', async () => {
+    const c = await coordinatorFor(clients[0] as (typeof clients)[number]);
+    const store = c.rateLimitStore({ name: 'flight', localBatch: 8, localBatchTtl: 5_000 });
+    const key = fresh();
+    const rule = gcra(10_000, 10_000, 3_600_000);
+    const ds = await Promise.all(Array.from({ length: 30 }, () => store.consume(key, 1, 0, rule)));
+    expect(ds.every((d) => d.allowed)).toBe(true);
+    expect(store.stats.roundTrips).toBeLessThanOrEqual(30 / 4 + 2);
+    // Redis counted what the process took: the 30 spent plus at most 8 held.
+    const plain = c.rateLimitStore({ name: 'flight' });
+    const { remaining } = await plain.consume(key, 1, 0, rule);
+    expect(10_000 - 1 - remaining).toBeGreaterThanOrEqual(30);
+    expect(10_000 - 1 - remaining).toBeLessThanOrEqual(30 + 8);
   });
 
   it('a batch expires after localBatchTtl: unspent tokens are not spent later', async () => {
@@ -195,9 +214,9 @@ describe('local batches (localBatch)', () => {
     const store = c.rateLimitStore({ name: 'ttl', localBatch: 5, localBatchTtl: 300 });
     const key = fresh();
     const rule = gcra(1, 5, 60_000);
-    expect((await store.consume(key, 1, 0, rule)).allowed).toBe(true); // takes 5
+    expect((await store.consume(key, 1, 0, rule)).allowed).toBe(true); // takes 5, spends 1
     expect(await store.consume(key, 1, 0, rule)).toMatchObject({ allowed: true, remaining: 3 }); // local
-    expect(store.stats.batchHits).toBe(1);
+    expect(store.stats).toMatchObject({ batchHits: 2, roundTrips: 1 });
     await new Promise((r) => setTimeout(r, 320));
     expect((await store.consume(key, 1, 0, rule)).allowed).toBe(false); // the 3 left expired; Redis holds none
   });

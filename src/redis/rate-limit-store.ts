@@ -37,7 +37,7 @@ import {
   type RedisRateLimitStoreStats,
   type StoreErrorMode,
 } from './rate-limit-options';
-import { GCRA_SCRIPT, SLIDING_WINDOW_SCRIPT, decodeReply } from './rate-limit-scripts';
+import { GCRA_SCRIPT, SLIDING_WINDOW_SCRIPT, decodeReply, type ScriptReply } from './rate-limit-scripts';
 
 /** @internal What the store needs from the coordinator. */
 export interface RateLimitStoreHost {
@@ -50,6 +50,14 @@ export interface RateLimitStoreHost {
   readonly fleetSize: number;
   /** Starts the fleet heartbeat (idempotent). */
   trackFleet(): void;
+}
+
+/** A call waiting for the batch take in flight on its key. */
+interface Waiter {
+  readonly key: string;
+  readonly cost: number;
+  readonly rule: RateLimitRule;
+  resolve(decision: StoreDecision | PromiseLike<StoreDecision>): void;
 }
 
 /** A probe: any script that answers proves the round trip. KEYS[1] routes it to the key's node. */
@@ -89,6 +97,8 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly local = new LocalLimit();
   private readonly events = new Emitter<RedisRateLimitStoreEvent>();
   private readonly subscriptions: Subscription[];
+  /** Keys with a batch take in flight, and the calls waiting for its tokens. */
+  private readonly flights = new Map<string, Waiter[]>();
   private isDegraded = false;
   private degradedAt = 0;
   private degradedDecisions = 0;
@@ -158,11 +168,14 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (cost > rule.burst) return { allowed: false, retryAfter: Number.POSITIVE_INFINITY, remaining: 0, delay: 0 };
     const t = this.clock.now();
     const redisKey = rule.algorithm === 'gcra' ? this.host.key(['rl', this.name, key]) : this.host.key(['rl', this.name, key], 'sw');
+    const batching = this.localBatch > 1 && rule.maxWait === 0;
     const k = this.known.get(redisKey, t);
     if (k !== undefined) {
       if (k.tokens >= cost && t < k.leaseUntil) {
         k.tokens -= cost;
         this.counts.batchHits++;
+        // Top the batch up before it runs dry, so the next calls need not wait for Redis.
+        if (batching && k.tokens * 2 < this.localBatch && !this.isDegraded && !this.flights.has(redisKey)) this.take(redisKey, 1, rule, t);
         return { allowed: true, retryAfter: 0, remaining: k.tokens, delay: 0 };
       }
       if (cost >= k.refusedCost && t < k.refusedUntil) {
@@ -177,31 +190,85 @@ export class RedisRateLimitStore implements RateLimitStore {
       this.maybeProbe(redisKey, t);
       return this.fallback(redisKey, cost, t, rule);
     }
-    return this.roundTrip(redisKey, cost, t, rule);
+    if (!batching) return this.decide(redisKey, cost, t, rule);
+    // One take per key in flight: calls that find the batch empty wait for it, then decide
+    // again from what it brought (tokens, a refusal, or the fallback).
+    return new Promise<StoreDecision>((resolve) => {
+      const waiter: Waiter = { key, cost, rule, resolve };
+      const waiters = this.flights.get(redisKey);
+      if (waiters !== undefined) waiters.push(waiter);
+      else this.take(redisKey, cost, rule, t, waiter);
+    });
   }
 
-  private roundTrip(redisKey: string, cost: number, t: number, rule: RateLimitRule): Promise<StoreDecision> {
-    const want = rule.maxWait > 0 ? cost : Math.max(cost, this.localBatch);
+  /** One decision by Redis (no batching): one round trip. */
+  private decide(redisKey: string, cost: number, t: number, rule: RateLimitRule): Promise<StoreDecision> {
+    return this.roundTrip(redisKey, cost, cost, t, rule).then((r) => {
+      if (r === undefined) return this.fallback(redisKey, cost, this.clock.now(), rule);
+      if (!r.allowed) this.refused(redisKey, cost, t, r.delayOrRetry);
+      return { allowed: r.allowed, retryAfter: r.allowed ? 0 : r.delayOrRetry, remaining: r.remaining, delay: r.allowed ? r.delayOrRetry : 0 };
+    });
+  }
+
+  /**
+   * Tops the key's batch up to `localBatch` tokens (taking at least `min`), then lets the
+   * waiting calls decide again. With no first waiter, a background top-up.
+   */
+  private take(redisKey: string, min: number, rule: RateLimitRule, t: number, first?: Waiter): void {
+    const waiters: Waiter[] = first === undefined ? [] : [first];
+    this.flights.set(redisKey, waiters);
+    const held = this.known.get(redisKey, t);
+    const tokens = held !== undefined && t < held.leaseUntil ? held.tokens : 0;
+    const want = Math.max(min, this.localBatch - tokens);
+    void this.roundTrip(redisKey, min, want, t, rule).then((r) => {
+      if (r !== undefined && r.allowed) {
+        const now = this.clock.now();
+        const k = this.known.get(redisKey, now);
+        const left = k !== undefined && now < k.leaseUntil ? k.tokens : 0;
+        // Never more than localBatch held: tokens beyond it are dropped (counted by Redis, never spent).
+        const next = { tokens: Math.min(this.localBatch, left + r.granted), leaseUntil: t + this.localBatchTtl, refusedUntil: 0, refusedCost: 0 };
+        if (k !== undefined) Object.assign(k, next);
+        else this.known.set(redisKey, next, now);
+      } else if (r !== undefined) {
+        this.refused(redisKey, min, t, r.delayOrRetry);
+      }
+      this.flights.delete(redisKey);
+      for (const w of waiters) w.resolve(this.consume(w.key, w.cost, 0, w.rule));
+    });
+  }
+
+  /**
+   * Redis refused `cost` with `retryAfter` ms, counted from its own now, which is no earlier
+   * than the request's departure `sentAt`: refusing equal or larger costs until
+   * `sentAt + retryAfter` never refuses what Redis would admit.
+   */
+  private refused(redisKey: string, cost: number, sentAt: number, retryAfter: number): void {
+    if (!(retryAfter > 0) || !Number.isFinite(retryAfter)) return;
+    const k = this.known.get(redisKey, sentAt);
+    if (k !== undefined) {
+      k.refusedUntil = sentAt + retryAfter;
+      k.refusedCost = cost;
+    } else this.known.set(redisKey, { tokens: 0, leaseUntil: 0, refusedUntil: sentAt + retryAfter, refusedCost: cost }, sentAt);
+  }
+
+  /** One script call bounded by `storeTimeout`; `undefined` when it failed (the store is then degraded). */
+  private roundTrip(redisKey: string, cost: number, want: number, t: number, rule: RateLimitRule): Promise<ScriptReply | undefined> {
     const args =
       rule.algorithm === 'gcra'
         ? [cost, want, rule.per / rule.rate, (rule.burst * rule.per) / rule.rate, rule.maxWait]
         : [cost, want, rule.per, rule.rate, rule.maxWait];
     this.counts.roundTrips++;
-    return new Promise<StoreDecision>((resolve) => {
+    return new Promise<ScriptReply | undefined>((resolve) => {
       let settled = false;
-      const timer = this.timers.schedule(t + this.storeTimeout, () => {
-        if (settled) return;
-        settled = true;
-        this.degrade('timeout', undefined);
-        resolve(this.fallback(redisKey, cost, this.clock.now(), rule));
-      });
       const fail = (reason: DegradedReason, error: unknown): void => {
         if (settled) return;
         settled = true;
         timer.cancel();
         this.degrade(reason, error);
-        resolve(this.fallback(redisKey, cost, this.clock.now(), rule));
+        resolve(undefined);
       };
+      // Answered after storeTimeout: the call was decided locally, the reply is ignored.
+      const timer = this.timers.schedule(t + this.storeTimeout, () => fail('timeout', undefined));
       let pending: Promise<unknown>;
       try {
         pending = this.host.eval(rule.algorithm === 'gcra' ? GCRA_SCRIPT : SLIDING_WINDOW_SCRIPT, [redisKey], args);
@@ -211,39 +278,16 @@ export class RedisRateLimitStore implements RateLimitStore {
       }
       pending.then(
         (raw) => {
-          if (settled) return; // answered after storeTimeout: the call was decided locally
+          if (settled) return;
           const r = decodeReply(raw, cost, want);
-          if (r === undefined) {
-            fail('bad-reply', undefined);
-            return;
-          }
+          if (r === undefined) return fail('bad-reply', undefined);
           settled = true;
           timer.cancel();
-          resolve(this.learn(redisKey, cost, t, r.allowed, r.granted, r.delayOrRetry, r.remaining));
+          resolve(r);
         },
         (error: unknown) => fail('error', error),
       );
     });
-  }
-
-  /** Records what a reply teaches about the key, and turns it into the limiter's decision. */
-  private learn(redisKey: string, cost: number, sentAt: number, allowed: boolean, granted: number, d: number, remaining: number): StoreDecision {
-    if (allowed) {
-      const extra = granted - cost;
-      if (extra > 0) {
-        // The batch's tokens count from when the request left (before Redis took them).
-        this.known.set(redisKey, { tokens: extra, leaseUntil: sentAt + this.localBatchTtl, refusedUntil: 0, refusedCost: 0 }, sentAt);
-      }
-      return { allowed: true, retryAfter: 0, remaining: extra > 0 ? extra : remaining, delay: d };
-    }
-    // Redis cannot admit `cost` before `d` ms from its own now, which is no earlier than the
-    // request's departure: refusing until sentAt + d never refuses what Redis would admit.
-    if (Number.isFinite(d) && d > 0) {
-      const prev = this.known.get(redisKey, sentAt);
-      const tokens = prev !== undefined && sentAt < prev.leaseUntil ? prev.tokens : 0;
-      this.known.set(redisKey, { tokens, leaseUntil: prev?.leaseUntil ?? 0, refusedUntil: sentAt + d, refusedCost: cost }, sentAt);
-    }
-    return { allowed: false, retryAfter: d, remaining, delay: 0 };
   }
 
   /** A decision without Redis, as `onStoreError` says. */
