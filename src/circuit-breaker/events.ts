@@ -88,6 +88,11 @@ export interface CircuitFailureEvent extends CircuitBreakerEventBase {
 /**
  * A fleet-aware breaker has the fleet's picture: after joining (`restored: false`) or after
  * the fleet was unreachable (`restored: true`, a resync: the breaker follows the fleet again).
+ *
+ * @example
+ * ```ts
+ * breaker.on('fleet-synced', (e) => log.info(`payments: ${e.open} of ${e.instances} instances report the gateway down`));
+ * ```
  */
 export interface CircuitFleetSyncedEvent extends CircuitBreakerEventBase {
   readonly type: 'fleet-synced';
@@ -103,6 +108,11 @@ export interface CircuitFleetSyncedEvent extends CircuitBreakerEventBase {
  * A fleet-aware breaker lost its fleet (the coordinator's connection dropped, a command
  * failed or timed out): it works alone (its own trip rule, its own probes) until
  * `fleet-synced`.
+ *
+ * @example
+ * ```ts
+ * breaker.on('fleet-degraded', (e) => log.warn({ err: e.error }, 'payments breaker works alone'));
+ * ```
  */
 export interface CircuitFleetDegradedEvent extends CircuitBreakerEventBase {
   readonly type: 'fleet-degraded';

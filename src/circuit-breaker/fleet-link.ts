@@ -21,7 +21,15 @@ import {
   type FleetQuorum,
 } from './fleet';
 
-/** Where the link stands: `joining` (no picture of the fleet yet), `synced`, or `degraded` (the fleet is unreachable: the breaker works alone). */
+/**
+ * Where the link stands: `joining` (no picture of the fleet yet), `synced`, or `degraded`
+ * (the fleet is unreachable: the breaker works alone).
+ *
+ * @example
+ * ```ts
+ * const status: FleetStatus | undefined = breaker.stats.fleet?.status;
+ * ```
+ */
 export type FleetStatus = 'joining' | 'synced' | 'degraded';
 
 /**

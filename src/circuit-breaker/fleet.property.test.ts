@@ -90,7 +90,7 @@ describe('the quorum rule over a fleet of breakers', () => {
           if (firstHand.size < required) for (const j of ids) expect(f.transitions(j)).not.toContain('opened:fleet');
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 

@@ -1,7 +1,7 @@
 /**
  * The fleet seam of the circuit breaker: how breakers of the same name on several
  * instances (processes) share what they see, through a backend the user plugs in as
- * `coordinator` (`redisCoordinator()` from `breakwater/redis`, or their own).
+ * `coordinator` (`redisBreakerFleet()` from `breakwater/redis`, or their own).
  *
  * The breaker knows nothing of the backend: it joins a {@link BreakerFleet} by name and
  * gets a {@link BreakerFleetMember} to publish its own state and take the fleet's probe
@@ -59,6 +59,11 @@ export interface BreakerFleetState {
  * A report as the backend delivers it: a {@link BreakerFleetState} and the id of the
  * instance that made it. Reports come from outside the process: the breaker checks each
  * one with {@link isBreakerFleetReport} and ignores any that does not pass.
+ *
+ * @example
+ * ```ts
+ * peer.receive({ instance: 'game-7f3a', open: true, retryAfter: 25_000, generation: 4 });
+ * ```
  */
 export interface BreakerFleetReport extends BreakerFleetState {
   /** The reporting instance (unique in the fleet; never the receiving instance's own id). */
@@ -68,6 +73,18 @@ export interface BreakerFleetReport extends BreakerFleetState {
 /**
  * What a breaker gets when it joins a fleet: its voice in the fleet. No method may throw or
  * block: a backend that fails tells the breaker through {@link BreakerFleetPeer.lost}.
+ *
+ * @example
+ * ```ts
+ * // The shape of a backend's member (here one that keeps nothing: a fleet of one).
+ * const alone: BreakerFleetMember = {
+ *   instanceId: 'solo',
+ *   publish: () => {},
+ *   acquireLease: async () => true,
+ *   releaseLease: () => {},
+ *   leave: () => {},
+ * };
+ * ```
  */
 export interface BreakerFleetMember {
   /** This instance's id in the fleet. */
@@ -95,6 +112,12 @@ export interface BreakerFleetMember {
 /**
  * What the backend calls on a breaker that joined. The breaker never throws out of these
  * (an error inside is reported through `onCallbackError`).
+ *
+ * @example
+ * ```ts
+ * // In a backend: deliver the stored reports on join and on each heartbeat, and losses.
+ * store.readLiveReports(name).then((reports) => peer.sync(reports), (error) => peer.lost(error));
+ * ```
  */
 export interface BreakerFleetPeer {
   /**
@@ -115,13 +138,13 @@ export interface BreakerFleetPeer {
 
 /**
  * A fleet the breaker can join: the `coordinator` option of {@link circuitBreaker}. The
- * `redisCoordinator()` of `breakwater/redis` is one; any object with this method is.
+ * `redisBreakerFleet(coordinator)` of `breakwater/redis` is one; any object with this method is.
  *
  * @example
  * ```ts
- * import { redisCoordinator } from 'breakwater/redis';
- * const coordinator = redisCoordinator({ client: new Redis() });
- * const breaker = circuitBreaker({ name: 'payment-gateway', coordinator, quorum: 2 });
+ * import { redisBreakerFleet, redisCoordinator } from 'breakwater/redis';
+ * const fleet = redisBreakerFleet(redisCoordinator({ client: new Redis() }));
+ * const breaker = circuitBreaker({ name: 'payment-gateway', coordinator: fleet, quorum: 2 });
  * ```
  */
 export interface BreakerFleet {
@@ -136,7 +159,15 @@ export interface BreakerFleet {
 
 /**
  * How many instances must report a breaker open (first-hand) for the others to open it:
- * an integer ≥ 1, or a fraction in (0, 1] of the live instances (this one included).
+ * an integer ≥ 1 (a count), or a number in (0, 1) (a fraction of the live instances, this
+ * one included). `1` is the count 1: a fraction of 1 could never be met, since the instance
+ * that decides has not opened itself.
+ *
+ * @example
+ * ```ts
+ * const twoInstances: FleetQuorum = 2;
+ * const aThird: FleetQuorum = 0.34;
+ * ```
  */
 export type FleetQuorum = number;
 
@@ -206,12 +237,29 @@ export function requiredReports(quorum: FleetQuorum, live: number): number {
   return k;
 }
 
-/** True for a valid `quorum` option: an integer ≥ 1 or a finite number in (0, 1). */
+/**
+ * True for a valid `quorum` option: an integer ≥ 1 or a finite number in (0, 1).
+ *
+ * @example
+ * ```ts
+ * isFleetQuorum(2);   // true
+ * isFleetQuorum(0.5); // true
+ * isFleetQuorum(1.5); // false
+ * ```
+ */
 export function isFleetQuorum(value: unknown): value is FleetQuorum {
   return typeof value === 'number' && Number.isFinite(value) && (Number.isInteger(value) ? value >= 1 : value > 0 && value < 1);
 }
 
-/** True for an object that can be a breaker's `coordinator`: it has a `joinBreaker` function. */
+/**
+ * True for an object that can be a breaker's `coordinator`: it has a `joinBreaker` function.
+ *
+ * @example
+ * ```ts
+ * isBreakerFleet(redisBreakerFleet(coordinator)); // true
+ * isBreakerFleet({ consume() {} });               // false: a rate-limit store
+ * ```
+ */
 export function isBreakerFleet(value: unknown): value is BreakerFleet {
   return (
     (typeof value === 'object' || typeof value === 'function') &&

@@ -128,8 +128,8 @@ export interface CircuitBreakerOptions<T = unknown> extends HandleOptions<T> {
   readonly restore?: CircuitBreakerSnapshot | undefined;
   /**
    * Makes the breaker fleet-aware: breakers of the same `name` on every instance that joins
-   * this fleet (e.g. `redisCoordinator()` from `breakwater/redis`) share what they see. Each
-   * instance keeps its own breaker and a call never waits on the fleet. An instance whose
+   * this fleet (e.g. `redisBreakerFleet(coordinator)` from `breakwater/redis`) share what
+   * they see. Each instance keeps its own breaker and a call never waits on the fleet. An instance whose
    * breaker opens by its own calls says so; a closed instance opens (reason `fleet`) when at
    * least `quorum` live instances report it open; half-open probing is fleet-wide (one
    * instance at a time holds the probe lease; a probe that succeeds closes the breaker
@@ -219,7 +219,7 @@ export const circuitBreakerSchema = {
   handleResult: handleRules.handleResult,
   restore: { expected: 'a snapshot returned by snapshot() (version 1)', check: isCircuitBreakerSnapshot } satisfies Rule,
   coordinator: {
-    expected: 'a breaker fleet (an object with a joinBreaker(name, peer) function, e.g. redisCoordinator({ client }))',
+    expected: 'a breaker fleet (an object with a joinBreaker(name, peer) function, e.g. redisBreakerFleet(coordinator))',
     check: isBreakerFleet,
   } satisfies Rule,
   quorum: { expected: 'an integer ≥ 1 (a count of instances) or a number > 0 and < 1 (a fraction of the live instances)', check: isFleetQuorum } satisfies Rule,

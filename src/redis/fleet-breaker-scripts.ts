@@ -18,11 +18,11 @@
 import type { BreakerFleetReport, BreakerFleetState } from '../circuit-breaker/fleet';
 import { isInstanceId } from './codec';
 
-/** The pub/sub channel (under the prefix) of every breaker's reports. */
+/** @internal The pub/sub channel (under the prefix) of every breaker's reports. */
 export const BREAKER_CHANNEL = 'breaker';
-/** The message kind of a report. */
+/** @internal The message kind of a report. */
 export const BREAKER_REPORT_KIND = 'cb.report';
-/** Most live instances a sync reads (the script's LIMIT): a bound on what one reply may hold. */
+/** @internal Most live instances a sync reads (the script's LIMIT): a bound on what one reply may hold. */
 export const MAX_FLEET_INSTANCES = 1_000;
 /** A break longer than a year is no break anyone configured (the breaker's own check uses the same bound). */
 const MAX_RETRY_AFTER = 365 * 24 * 3_600_000;
@@ -77,7 +77,7 @@ if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
 return 1
 `;
 
-/** A report as the scripts store it: `open:retryAfter:generation` (the script adds the time). */
+/** @internal A report as the scripts store it: `open:retryAfter:generation` (the script adds the time). */
 export function encodeStoredState(state: BreakerFleetState, retryAfter: number): string {
   return `${state.open ? 1 : 0}:${state.open ? Math.max(0, Math.ceil(retryAfter)) : 0}:${state.generation}`;
 }
@@ -85,7 +85,7 @@ export function encodeStoredState(state: BreakerFleetState, retryAfter: number):
 const STORED = /^(\d{1,16}):([01]):(\d{1,16}):(\d{1,16})$/;
 
 /**
- * Decodes the reply of {@link SYNC_SCRIPT} into the reports of the live instances other
+ * @internal Decodes the reply of {@link SYNC_SCRIPT} into the reports of the live instances other
  * than `self`, each `retryAfter` reduced by the time it spent stored. Untrusted: a reply of
  * the wrong shape is `undefined`; an entry that is not a valid id and a well-formed value
  * (a hand edit, another version) is left out.
@@ -112,7 +112,7 @@ export function decodeSyncReply(reply: unknown, self: string): BreakerFleetRepor
   return out;
 }
 
-/** The payload of a `cb.report` message. */
+/** @internal The payload of a `cb.report` message. */
 export interface BreakerReportPayload {
   /** The breaker's name. */
   readonly breaker: string;
@@ -122,7 +122,7 @@ export interface BreakerReportPayload {
   readonly probe?: 'succeeded' | 'failed';
 }
 
-/** The payload of a report of `state` of breaker `breaker`, with `retryAfter` rounded up to whole ms. */
+/** @internal The payload of a report of `state` of breaker `breaker`, with `retryAfter` rounded up to whole ms. */
 export function reportPayload(breaker: string, state: BreakerFleetState, retryAfter: number): BreakerReportPayload {
   return {
     breaker,
@@ -136,7 +136,7 @@ export function reportPayload(breaker: string, state: BreakerFleetState, retryAf
 const PAYLOAD_KEYS = new Set(['breaker', 'open', 'retryAfter', 'generation', 'probe']);
 
 /**
- * Decodes the payload of a `cb.report` message from `instance`: the breaker it is about and
+ * @internal Decodes the payload of a `cb.report` message from `instance`: the breaker it is about and
  * the report, or `undefined` unless the payload is exactly that shape with values in range
  * (the rules of the breaker's `isBreakerFleetReport`, which checks it again).
  */

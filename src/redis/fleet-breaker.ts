@@ -61,13 +61,28 @@ export interface RedisBreakerFleetOptions {
   readonly timeout?: number | undefined;
 }
 
-/** Defaults of {@link RedisBreakerFleetOptions}. */
+/**
+ * Defaults of {@link RedisBreakerFleetOptions}.
+ *
+ * @example
+ * ```ts
+ * const fleet = redisBreakerFleet(coordinator, { heartbeat: redisBreakerFleetDefaults.heartbeat / 2 });
+ * ```
+ */
 export const redisBreakerFleetDefaults = {
   /** Default of {@link RedisBreakerFleetOptions.heartbeat} (ms). */
   heartbeat: 1_000,
 } as const;
 
-/** A `cb.report` message this fleet ignored: its payload is not a report, or names no breaker of this process. */
+/**
+ * A `cb.report` message this fleet ignored: its payload is not a report, or names no breaker
+ * of this process. (Malformed or foreign envelopes are the coordinator's `message-rejected`.)
+ *
+ * @example
+ * ```ts
+ * fleet.on('message-ignored', (e: BreakerMessageIgnoredEvent) => metrics.increment('breaker_fleet_ignored', { reason: e.reason }));
+ * ```
+ */
 export interface BreakerMessageIgnoredEvent {
   readonly kind: 'redis-breaker-fleet';
   readonly type: 'message-ignored';
@@ -79,7 +94,15 @@ export interface BreakerMessageIgnoredEvent {
   readonly time: number;
 }
 
-/** Every event of a {@link RedisBreakerFleet}. */
+/**
+ * Every event of a {@link RedisBreakerFleet}.
+ *
+ * @example
+ * ```ts
+ * const seen: RedisBreakerFleetEvent[] = [];
+ * fleet.on('message-ignored', (e) => seen.push(e));
+ * ```
+ */
 export type RedisBreakerFleetEvent = BreakerMessageIgnoredEvent;
 
 const schema: Schema = {
@@ -148,7 +171,14 @@ export class RedisBreakerFleet implements BreakerFleet {
     };
   }
 
-  /** Breakers of this process in the fleet now. */
+  /**
+   * Breakers of this process in the fleet now.
+   *
+   * @example
+   * ```ts
+   * health.fleetBreakers = fleet.size;
+   * ```
+   */
   get size(): number {
     return this.members.size;
   }
@@ -183,7 +213,15 @@ export class RedisBreakerFleet implements BreakerFleet {
     return member;
   }
 
-  /** Leaves the fleet for every breaker of this process (each then works alone) and stops the heartbeat. Idempotent. */
+  /**
+   * Leaves the fleet for every breaker of this process (each then works alone) and stops the
+   * heartbeat. Idempotent. Closing the coordinator has the same effect on the next heartbeat.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', async () => { fleet.close(); await coordinator.close(); });
+   * ```
+   */
   close(): void {
     if (this.isClosed) return;
     for (const m of [...this.members.values()]) m.leave();
