@@ -2,13 +2,15 @@
  * `breakwater/metrics`: aggregate policy events into calls by outcome, latency
  * percentiles, retries, circuit state, MTTR/MTBF, bulkhead occupancy, rate limiter
  * admissions and queues, chaos injections and availability; export them as Prometheus
- * text, through prom-client or OpenTelemetry.
+ * text, through prom-client or OpenTelemetry. Chaos experiments (state, verdicts, MTTR,
+ * blast radius, SLO burn) export through `createExperimentMetrics`.
  *
  * @packageDocumentation
  */
 export { Metrics, createMetrics } from './aggregator';
 export { type MetricsOptions } from './options';
-export { CallOutcomes, MetricLabels, MetricNames, OVERFLOW_VALUE, type CallOutcome, type MetricType } from './names';
+export { CallOutcomes, ExperimentMetricLabels, ExperimentMetricNames, MetricLabels, MetricNames, OVERFLOW_VALUE, type CallOutcome, type MetricType } from './names';
+export { ExperimentMetrics, combinePrometheus, createExperimentMetrics, type ExperimentMetricsOptions } from './experiment-metrics';
 export {
   type AdmissionSeriesSnapshot,
   type BreakerSnapshot,

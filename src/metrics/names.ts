@@ -155,3 +155,73 @@ export const METRIC_HELP: Readonly<Record<(typeof MetricNames)[keyof typeof Metr
   resilience_metrics_series_dropped_total: ['counter', 'Events counted under the value "_other" because a cardinality cap was reached.'],
 };
 
+
+/**
+ * Prometheus names of the chaos experiment metrics (`createExperimentMetrics`): the state
+ * of each experiment, its verdicts, time to detect and MTTR, its blast radius and the SLO
+ * budget it burns. Labelled by `experiment` (its name); the alert rules of
+ * `docs/ops/alerts.yml` read them.
+ *
+ * @example
+ * ```ts
+ * const failed = `${ExperimentMetricNames.lastVerdict}{verdict=~"fail|halted"} == 1`;
+ * ```
+ */
+export const ExperimentMetricNames = {
+  /** Gauge: 1 for the experiment's current `phase` (`idle` between runs, `baseline`, `ramp`, `inject`, `recovery`), 0 for the others. */
+  phase: 'resilience_experiment_phase',
+  /** Counter: runs that ended, by `verdict` (`pass`, `fail`, `halted`, `aborted`, `skipped`). */
+  runs: 'resilience_experiment_runs_total',
+  /** Gauge: 1 for the `verdict` of the last run that ended, 0 for the others. */
+  lastVerdict: 'resilience_experiment_last_verdict',
+  /** Gauge: time to detect of the last run, in seconds; absent when nothing was detected. */
+  timeToDetect: 'resilience_experiment_time_to_detect_seconds',
+  /** Gauge: MTTR of the last run (faults off to steady state back), in seconds; absent when it did not recover. */
+  mttr: 'resilience_experiment_mttr_seconds',
+  /** Gauge: distinct users of the run's calls (live during a run, then the last run's), by `scope` (`under_fault`, `overall`); needs `load.userKey`. */
+  users: 'resilience_experiment_users',
+  /** Gauge: distinct users with a failed or degraded call, by `scope`; needs `load.userKey`. */
+  affectedUsers: 'resilience_experiment_affected_users',
+  /** Gauge: failed or degraded calls, by `scope`. */
+  affectedCalls: 'resilience_experiment_affected_calls',
+  /** Gauge: distinct operations with a failed or degraded call, by `scope`. */
+  affectedOperations: 'resilience_experiment_affected_operations',
+  /** Gauge: the objective (0–1) of each declared SLO, by `operation`. */
+  sloObjective: 'resilience_experiment_slo_objective_ratio',
+  /**
+   * Gauge: an SLO's burn rate (error rate / (1 − objective)), by `operation` and `scope`:
+   * `window` (the last evaluation window, only while the experiment runs), `under_fault`,
+   * `overall` (so far, then the last run's) and `peak` (the highest window so far).
+   */
+  sloBurnRate: 'resilience_experiment_slo_burn_rate',
+  /** Gauge: share of an SLO window's error budget the run consumed, by `operation` and `scope` (`under_fault`, `overall`). */
+  sloBudgetConsumed: 'resilience_experiment_slo_budget_consumed_ratio',
+} as const;
+
+/** Label names of the {@link ExperimentMetricNames} families (besides `operation`, as in {@link MetricLabels}). */
+export const ExperimentMetricLabels = {
+  /** The experiment's name (`_other` past `maxExperiments`). */
+  experiment: 'experiment',
+  /** A phase, or `idle`. */
+  phase: 'phase',
+  /** A verdict. */
+  verdict: 'verdict',
+  /** What a number covers: `under_fault`, `overall`, `window` or `peak`. */
+  scope: 'scope',
+} as const;
+
+/** Help texts of the experiment families, keyed by Prometheus name. @internal */
+export const EXPERIMENT_METRIC_HELP: Readonly<Record<(typeof ExperimentMetricNames)[keyof typeof ExperimentMetricNames], readonly [MetricType, string]>> = {
+  resilience_experiment_phase: ['gauge', 'Chaos experiment phase: 1 for the current phase (idle between runs), 0 for the others.'],
+  resilience_experiment_runs_total: ['counter', 'Chaos experiment runs that ended, by verdict.'],
+  resilience_experiment_last_verdict: ['gauge', 'Verdict of the last run of a chaos experiment: 1 for its verdict, 0 for the others.'],
+  resilience_experiment_time_to_detect_seconds: ['gauge', 'Time from faults on to the first detection, in the last run of a chaos experiment.'],
+  resilience_experiment_mttr_seconds: ['gauge', 'Time from faults off to the steady state back, in the last run of a chaos experiment.'],
+  resilience_experiment_users: ['gauge', 'Distinct users of the calls of a chaos experiment run, by scope.'],
+  resilience_experiment_affected_users: ['gauge', 'Distinct users with a failed or degraded call in a chaos experiment run, by scope.'],
+  resilience_experiment_affected_calls: ['gauge', 'Failed or degraded calls of a chaos experiment run, by scope.'],
+  resilience_experiment_affected_operations: ['gauge', 'Distinct operations with a failed or degraded call in a chaos experiment run, by scope.'],
+  resilience_experiment_slo_objective_ratio: ['gauge', 'Objective of an SLO declared by a chaos experiment.'],
+  resilience_experiment_slo_burn_rate: ['gauge', 'Error budget burn rate of an SLO during a chaos experiment, by scope (window, under_fault, overall, peak).'],
+  resilience_experiment_slo_budget_consumed_ratio: ['gauge', 'Share of an SLO window error budget consumed by a chaos experiment run, by scope.'],
+};
