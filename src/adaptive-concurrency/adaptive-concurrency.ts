@@ -133,6 +133,12 @@ export class AdaptiveConcurrencyPolicy extends AdaptiveBase {
     this.gate = this.newGate(undefined, undefined);
   }
 
+  /** @internal Alone and unheard, with a free slot: the call awaited in place (core/alone.ts). */
+  protected override runAlone(ctx: ExecutionContext): Promise<unknown> | undefined {
+    const gate = this.gate;
+    return gate.admitsNow && !ctx.aborted ? gate.runAdmitted(ctx) : undefined;
+  }
+
   /** @internal */
   run(ctx: ExecutionContext, link: Link, done: Done): void {
     if (ctx.aborted) {

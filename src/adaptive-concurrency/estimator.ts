@@ -48,8 +48,8 @@ const PROBE_DEPTH = 0.5;
 const SHRINK = 0.7;
 /** Latency above this fraction of the reference did not respond to the in-flight drop. */
 const RESPONSE = 0.85;
-/** Calls admitted while app-limited: one in this many is timed (a power of two). */
-const SPARSE_SAMPLING = 16;
+/** @internal Calls admitted below {@link LimitEstimator.timedFrom}: one in this many is timed (a power of two). */
+export const SPARSE_SAMPLING = 16;
 
 /** @internal One limit: its estimate, windows, no-load latency and probes. */
 export class LimitEstimator {
@@ -107,9 +107,21 @@ export class LimitEstimator {
     return this.noLoad;
   }
 
-  /** Whether to time the call just admitted, with `inFlight` calls in flight (itself included). */
+  /**
+   * Calls admitted with at least this many in flight (themselves included) are timed: half
+   * the limit (the limit is in play), or 0 during a probe (every call is timed).
+   */
+  get timedFrom(): number {
+    return this.probing ? 0 : Math.ceil(this.estimate / 2);
+  }
+
+  /**
+   * Whether to time the call just admitted, with `inFlight` calls in flight (itself
+   * included): from {@link LimitEstimator.timedFrom} on, and one call in 16 below it. (The
+   * gate applies the same rule with cached numbers on its hot path.)
+   */
   wantsSample(inFlight: number): boolean {
-    if (this.probing || inFlight * 2 >= this.estimate) return true;
+    if (inFlight >= this.timedFrom) return true;
     return ++this.skipped % SPARSE_SAMPLING === 0;
   }
 

@@ -16,6 +16,7 @@
  *
  * @packageDocumentation
  */
+import { callFunction } from '../core/alone';
 import { Handling, type Classifier } from '../core/classify';
 import type { Clock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
@@ -24,7 +25,7 @@ import type { Link } from '../core/policy';
 import { timerServiceFor, type TimerEntry } from '../core/timer-service';
 import { waitFor, type WaitEnd } from '../core/wait';
 import { ConcurrencyLimitedError, type ConcurrencyLimitReason } from './errors';
-import type { LimitEstimator } from './estimator';
+import { SPARSE_SAMPLING, type LimitEstimator } from './estimator';
 import type { AdaptiveLimitChangedEvent, AdaptiveLimitQueuedEvent, AdaptiveLimitRejectedEvent } from './events';
 import { WaitQueue, type WaitNode } from './queue';
 
@@ -118,18 +119,76 @@ export class Gate {
   readonly queue = new WaitQueue<Waiter>();
   /** True while {@link Gate.pump} hands slots to waiters (guards re-entry). */
   private draining = false;
+  /** The estimator's admission limit, cached (it only changes when a window closes). */
+  private admission: number;
+  /** The estimator's `timedFrom`, cached likewise. */
+  private timedFrom: number;
+  /** Calls admitted below `timedFrom` since the last timed one of them. */
+  private skipped = 0;
+  private readonly clock: Clock;
 
   constructor(
     readonly settings: GateSettings,
     readonly estimator: LimitEstimator,
     readonly key: string | undefined,
     private readonly onIdle: ((gate: Gate) => void) | undefined,
-  ) {}
+  ) {
+    this.clock = settings.clock;
+    this.admission = estimator.admissionLimit;
+    this.timedFrom = estimator.timedFrom;
+  }
+
+  /** True when a call arriving now runs at once (a free slot under the limit, and nobody waiting before it). */
+  get admitsNow(): boolean {
+    return this.inFlight < this.admission && this.queue.size === 0;
+  }
+
+  /**
+   * @internal The promise-native path of a call that {@link Gate.admitsNow} (see
+   * `core/alone.ts`): takes a slot, awaits the function, records it if timed, gives the slot
+   * back. Only for a policy running alone with nobody listening, so it emits nothing.
+   */
+  runAdmitted(ctx: ExecutionContext): Promise<unknown> {
+    const inFlight = ++this.inFlight;
+    return inFlight >= this.timedFrom || ++this.skipped % SPARSE_SAMPLING === 0 ? this.runTimed(ctx, inFlight) : this.runUntimed(ctx);
+  }
+
+  private async runUntimed(ctx: ExecutionContext): Promise<unknown> {
+    let value: unknown;
+    try {
+      value = await callFunction(ctx);
+    } catch (error) {
+      this.inFlight--;
+      this.released();
+      ctx.dispose();
+      throw error;
+    }
+    this.inFlight--;
+    this.released();
+    ctx.dispose();
+    return value;
+  }
+
+  private async runTimed(ctx: ExecutionContext, inFlight: number): Promise<unknown> {
+    const start = this.clock.now();
+    let outcome: Outcome;
+    try {
+      outcome = { ok: true, value: await callFunction(ctx) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    this.inFlight--;
+    this.record(ctx, undefined, outcome, start, inFlight);
+    this.released();
+    ctx.dispose();
+    if (outcome.ok) return outcome.value;
+    throw outcome.error;
+  }
 
   /** Admits, queues or rejects a call whose scope is not aborted. */
   enter(ctx: ExecutionContext, link: Link, done: Done): void {
     const queue = this.queue;
-    if (this.inFlight < this.estimator.admissionLimit && queue.size === 0) {
+    if (this.inFlight < this.admission && queue.size === 0) {
       this.admit(ctx, link, done);
       return;
     }
@@ -152,30 +211,51 @@ export class Gate {
     }
   }
 
-  /** Runs the call in a slot; when the inner chain settles, the slot is freed and the latency recorded. */
+  /**
+   * Runs the call in a slot; the slot is freed when the inner chain settles. A call is timed
+   * (see `LimitEstimator.wantsSample`) from `timedFrom` in flight on, one in 16 below.
+   */
   private admit(ctx: ExecutionContext, link: Link, done: Done): void {
     const inFlight = ++this.inFlight;
-    const start = this.estimator.wantsSample(inFlight) ? this.settings.clock.now() : Number.NaN;
+    if (inFlight >= this.timedFrom || ++this.skipped % SPARSE_SAMPLING === 0) {
+      this.admitTimed(ctx, link, done, inFlight);
+      return;
+    }
     let finished = false;
     link.next(ctx, (outcome: Outcome) => {
       if (finished) return;
       finished = true;
       this.inFlight--;
-      if (start === start) this.record(ctx, link, outcome, start, inFlight);
       this.released();
       done(outcome);
     });
   }
 
-  /** Turns a timed call's outcome into a sample (or not) and reports a new limit. */
-  private record(ctx: ExecutionContext, link: Link, outcome: Outcome, start: number, inFlight: number): void {
+  /** Like {@link Gate.admit}, and the call's latency becomes a sample when it settles. */
+  private admitTimed(ctx: ExecutionContext, link: Link, done: Done, inFlight: number): void {
+    const start = this.clock.now();
+    let finished = false;
+    link.next(ctx, (outcome: Outcome) => {
+      if (finished) return;
+      finished = true;
+      this.inFlight--;
+      this.record(ctx, link, outcome, start, inFlight);
+      this.released();
+      done(outcome);
+    });
+  }
+
+  /** Turns a timed call's outcome into a sample (or not) and reports a new limit (through `link`, when given). */
+  private record(ctx: ExecutionContext, link: Link | undefined, outcome: Outcome, start: number, inFlight: number): void {
     const handling = this.settings.classifier.classify(outcome, ctx);
     if (handling === Handling.Ignored) return;
     const estimator = this.estimator;
     const previous = estimator.limit;
-    if (!estimator.sample(this.settings.clock.now() - start, inFlight, handling === Handling.Failure)) return;
+    if (!estimator.sample(this.clock.now() - start, inFlight, handling === Handling.Failure)) return;
+    this.admission = estimator.admissionLimit;
+    this.timedFrom = estimator.timedFrom;
     const limit = estimator.limit;
-    if (limit !== previous && link.listening) {
+    if (limit !== previous && link !== undefined && link.listening) {
       link.emit<AdaptiveLimitChangedEvent>(ctx, {
         type: 'limit-changed',
         previous,
@@ -201,7 +281,7 @@ export class Gate {
     this.draining = true;
     try {
       const queue = this.queue;
-      while (this.inFlight < this.estimator.admissionLimit) {
+      while (this.inFlight < this.admission) {
         const waiter = queue.shift();
         if (waiter === undefined) break;
         waiter.stopWaiting();
