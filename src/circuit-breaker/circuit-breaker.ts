@@ -24,9 +24,9 @@ import {
 } from './options';
 import { FleetLink, type FleetHost } from './fleet-link';
 import { ProbePermits, type ProbePermit } from './probe-permits';
-import { recoveryTimeoutFor, RecoveryTimer } from './recovery-timer';
+import { describeRecovery, recoveryTimeoutFor, RecoveryTimer } from './recovery-timer';
 import { statsOf, type CircuitBreakerStats } from './stats';
-import type { CircuitBreakerSnapshot } from './snapshot';
+import { snapshotOf, type CircuitBreakerSnapshot } from './snapshot';
 import { createTripRule, type TripRule } from './trip-rule';
 
 const CLOSED = 0;
@@ -190,18 +190,8 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
    */
   snapshot(): CircuitBreakerSnapshot {
     const now = this.clock.now();
-    const st = this.current(now);
-    const { consecutiveFailures, window } = this.rule.snapshot(now);
-    return {
-      version: 1,
-      state: STATE_NAMES[st] as CircuitState,
-      openedFor: st === OPEN ? Math.max(0, now - this.openedAt) : 0,
-      recoveryTimeout: st === OPEN ? this.recovery : 0,
-      consecutiveOpens: this.opens,
-      consecutiveFailures,
-      probeSuccesses: st === HALF_OPEN ? this.probes.successes : 0,
-      window,
-    };
+    const state = STATE_NAMES[this.current(now)] as CircuitState;
+    return snapshotOf(state, now - this.openedAt, this.recovery, this.opens, this.probes.successes, this.rule.snapshot(now));
   }
 
   /**
@@ -241,8 +231,6 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     this.syncTimer();
   }
 
-
-
   // ---------------------------------------------------------------- the strategy
 
   /** @internal */
@@ -251,7 +239,10 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
       const timed = this.timeCalls || link.listening;
       const start = timed ? this.clock.now() : 0;
       const epoch = this.epoch;
-      link.next(ctx, (o) => this.settleClosed(ctx, link, done, o, epoch, timed, start));
+      link.next(ctx, (o) => {
+        this.recordClosed(ctx, link, o, epoch, timed, start);
+        done(o);
+      });
       return;
     }
     this.admitOutsideClosed(ctx, link, done);
@@ -307,13 +298,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     done({ ok: false, error });
   }
 
-  /** A closed-state call ended. `start` is its start time when `timed` (the clock was read), else unused. */
-  private settleClosed(ctx: ExecutionContext, link: Link, done: Done, o: Outcome, epoch: number, timed: boolean, start: number): void {
-    this.recordClosed(ctx, link, o, epoch, timed, start);
-    done(o);
-  }
-
-  /** Counts a closed-state call's outcome (and opens the breaker if a trip rule says so). */
+  /** Counts a closed-state call's outcome and opens if a trip rule says so. `start`: its start time when `timed`. */
   private recordClosed(ctx: ExecutionContext, link: Link, o: Outcome, epoch: number, timed: boolean, start: number): void {
     const verdict = this.classifier.classify(o, ctx);
     if (verdict === Handling.Ignored) return;
@@ -485,12 +470,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
 
   /** @internal */
   protected describeOptions(): Record<string, unknown> {
-    const p = this.probes;
-    return {
-      ...this.rule.describe(),
-      recoveryTimeout: typeof this.recoveryTimeout === 'number' ? this.recoveryTimeout : `function ${this.recoveryTimeout.name || '(anonymous)'}`,
-      halfOpen: { maxProbes: p.maxProbes, successThreshold: p.successThreshold, probeTimeout: p.probeTimeout },
-    };
+    return { ...this.rule.describe(), ...describeRecovery(this.recoveryTimeout, this.probes) };
   }
 }
 

@@ -9,6 +9,7 @@
 import { unrefTimer, type Clock } from '../core/clock';
 import { reportInternalError } from '../core/report';
 import { circuitBreakerDefaults, type RecoveryTimeout } from './options';
+import type { ProbePermits } from './probe-permits';
 
 /**
  * @internal The break of the `opens`-th consecutive open: the `recoveryTimeout` option, or
@@ -82,4 +83,12 @@ export class RecoveryTimer {
       reportInternalError(error, this.label);
     }
   }
+}
+
+/** @internal How `describe()` shows the recovery options: the timeout (a number, or the function's name) and the half-open settings. */
+export function describeRecovery(r: RecoveryTimeout, p: Pick<ProbePermits, 'maxProbes' | 'successThreshold' | 'probeTimeout'>): Record<string, unknown> {
+  return {
+    recoveryTimeout: typeof r === 'number' ? r : `function ${r.name || '(anonymous)'}`,
+    halfOpen: { maxProbes: p.maxProbes, successThreshold: p.successThreshold, probeTimeout: p.probeTimeout },
+  };
 }

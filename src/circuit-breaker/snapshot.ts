@@ -99,3 +99,28 @@ export function isCircuitBreakerSnapshot(value: unknown): value is CircuitBreake
     isWindowSnapshot(s['window'])
   );
 }
+
+/**
+ * @internal A breaker's snapshot from its state at the time taken: durations count only
+ * while open (`sinceOpened`, `recovery`), probe successes only while half-open.
+ */
+export function snapshotOf(
+  state: CircuitBreakerSnapshot['state'],
+  sinceOpened: number,
+  recovery: number,
+  opens: number,
+  probeSuccesses: number,
+  rule: Pick<CircuitBreakerSnapshot, 'consecutiveFailures' | 'window'>,
+): CircuitBreakerSnapshot {
+  const open = state === 'open';
+  return {
+    version: 1,
+    state,
+    openedFor: open ? Math.max(0, sinceOpened) : 0,
+    recoveryTimeout: open ? recovery : 0,
+    consecutiveOpens: opens,
+    consecutiveFailures: rule.consecutiveFailures,
+    probeSuccesses: state === 'half-open' ? probeSuccesses : 0,
+    window: rule.window,
+  };
+}

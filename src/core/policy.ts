@@ -188,10 +188,8 @@ export abstract class Policy<E extends ResilienceEvent = ResilienceEvent, R = un
   }
 
   /**
-   * @internal For a promise-native path that must go on in the chain from where it is (a
-   * rate limiter's refusal or wait): `start(done)` runs the rest, and the returned promise
-   * settles as `execute()`'s would (a refusal decided synchronously is delivered a microtask
-   * later, without V8's unhandled-rejection bookkeeping).
+   * @internal For a promise-native path that goes on in the chain (a rate limiter's refusal):
+   * `start(done)` runs the rest; the promise settles as `execute()`'s would.
    */
   protected finishInChain(ctx: ExecutionContext, start: (done: Done) => void): Promise<unknown> {
     return this.runChain(ctx, undefined, false, start);
