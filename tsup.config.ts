@@ -6,6 +6,7 @@ export default defineConfig({
     'chaos/index': 'src/chaos/index.ts',
     'metrics/index': 'src/metrics/index.ts',
     'redis/index': 'src/redis/index.ts',
+    'tracing/index': 'src/tracing/index.ts',
     'decorators/index': 'src/decorators/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/arbitraries': 'src/testing/arbitraries.ts',

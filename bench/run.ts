@@ -23,6 +23,7 @@ import { peerRejectionCases } from './cases/rejection';
 import { peerContentionCases } from './cases/contention';
 import { peerMemoryCases, type MemorySizes } from './cases/memory';
 import { bwCallCases, bwContentionCases, bwMemoryCases, bwRejectionCases } from './cases/breakwater';
+import { hedgingCallCases, hedgingTargets } from './cases/hedging';
 import { rlCallCases, rlDecisionCases, rlDecisionTable, rlMemoryCases, rlRejectionCases, rlTargets } from './cases/rate-limiter';
 import { callTable, contentionTable, load, machine, memoryTable, rejectionTable, settingsLine, targetTable } from './report';
 import { targets, type Results } from './targets';
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   const allCalls: CallCase[] = [];
   for (const w of fns) {
     allCalls.push({ id: `bare@${w.id}`, group: 'baseline', label: `bare \`await fn()\``, op: w.fn }, ...referenceCallCases(w));
-    allCalls.push(...bwCallCases(w), ...rlCallCases(w), ...peerCallCases(w));
+    allCalls.push(...bwCallCases(w), ...rlCallCases(w), ...hedgingCallCases(w), ...peerCallCases(w));
   }
   const callCases = keep(allCalls);
   const [bareReject, ...peerRejections] = peerRejectionCases();
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
   }
   if (sections.has('memory')) out.push('### Memory', '', memoryTable(results), '');
   if (sections.has('ratelimit')) out.push('### Rate limiter decisions (no call)', '', rlDecisionTable(decisionCases, results), '');
-  out.push('### Targets', '', targetTable([...targets(sizes, memorySizes), ...rlTargets(memorySizes.calls)], results), '');
+  out.push('### Targets', '', targetTable([...targets(sizes, memorySizes), ...rlTargets(memorySizes.calls), ...hedgingTargets()], results), '');
   const report = out.join('\n');
   process.stdout.write(`${report}\n`);
   if (readme) {

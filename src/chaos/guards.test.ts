@@ -34,6 +34,17 @@ describe('arm()', () => {
     expect(s.reason).toBe('not armed: the environment switch BREAKWATER_CHAOS is "0" (set it to 1 to allow chaos in this process)');
   });
 
+  it('an environment that cannot be read (Deno without --allow-env) means not armed, never a throw', () => {
+    const env = new Proxy({} as Record<string, string | undefined>, {
+      get() {
+        throw new Error('NotCapable: requires env access');
+      },
+    });
+    const s = createChaosController({ env }).arm({ environment: 'x' });
+    expect(s.armed).toBe(false);
+    expect(s.reason).toMatch(/could not be read .*NotCapable/);
+  });
+
   it('refuses a production environment without allowProduction, with a clear error', () => {
     const c = createChaosController({ env: ON });
     for (const environment of ['production', 'prod']) {

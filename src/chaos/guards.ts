@@ -202,8 +202,16 @@ export class ChaosController implements FleetHost {
     this.stop(undefined);
     const clock = o.clock ?? this.clock;
     const fleet = o.coordinator && (this.fleet = new FleetMembership(this, o.coordinator, o.fleetFaults ?? [], o.environment, clock));
-    const env = this.env ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    const flag = env?.[CHAOS_ENV_SWITCH];
+    let flag: string | undefined;
+    try {
+      const env = this.env ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+      flag = env?.[CHAOS_ENV_SWITCH];
+    } catch (error) {
+      // Deno without --allow-env throws on reading the environment: that is "not armed".
+      this.offReason = `not armed: the environment switch ${CHAOS_ENV_SWITCH} could not be read (${String(error)}); pass \`env\` to createChaosController or allow reading it`;
+      fleet?.join(false);
+      return this.status();
+    }
     if (flag !== '1' && flag !== 'true') {
       this.offReason = `not armed: the environment switch ${CHAOS_ENV_SWITCH} is ${flag === undefined ? 'not set' : `"${flag}"`} (set it to 1 to allow chaos in this process)`;
       fleet?.join(false);

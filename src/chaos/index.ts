@@ -126,3 +126,4 @@ export {
   type WatchedCircuit,
   type WindowMeasurements,
 } from './experiment/index';
+export { type ChaosFleet, type ChaosFleetAnnouncement, type ChaosFleetLink, type ChaosFleetMember, type ChaosFleetState, type ChaosFleetSwitch, type FleetFault } from './fleet';

@@ -169,7 +169,7 @@ class CircuitBreakerMonitor extends BaseMonitor {
         }
         const legal = LEGAL[e.type] ?? [];
         const reason = (e as { reason?: string }).reason;
-        if (from !== undefined && !legal.includes(from) && reason !== 'isolated' && reason !== 'reset') {
+        if (from !== undefined && !legal.includes(from) && reason !== 'isolated' && reason !== 'reset' && reason !== 'fleet') {
           this.violate(`illegal transition ${from} → ${e.type}`, e.time);
         }
         if (this.state === 'half-open') this.closePeriod();

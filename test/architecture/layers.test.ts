@@ -267,7 +267,7 @@ describe('the dependency rules catch violations', () => {
         file('src/core/policy.ts', ['./context', '../metrics/aggregator']),
         file('src/chaos/experiment/runner.ts', ['../../core/clock', '../../timeout/index']),
         file('src/metrics/aggregator.ts', ['../../test/support/test-strategies', 'type:../retry/events', 'type:../chaos/events', '../circuit-breaker/events']),
-        file('src/tracing/tracing.ts', ['../core/policy']),
+        file('src/telemetry/exporter.ts', ['../core/policy']),
         file('src/decorators/shorthand.ts', ['../retry/index', '../core/policy']),
         file('src/index.ts', ['./core/clock', './chaos/index']),
         file('src/circuit-breaker/test-driver.ts', ['../testing/virtual-clock']),
@@ -280,7 +280,7 @@ describe('the dependency rules catch violations', () => {
       'src/chaos/experiment/runner.ts: chaos may not import timeout (../../timeout/index)',
       'src/metrics/aggregator.ts: imports ../../test/support/test-strategies, outside src/ (library code never imports test code or scripts)',
       'src/metrics/aggregator.ts: metrics may not import code from circuit-breaker (../circuit-breaker/events)',
-      'src/tracing/tracing.ts: src/tracing/ is in no layer (add it to MAY_IMPORT and ARCHITECTURE.md)',
+      'src/telemetry/exporter.ts: src/telemetry/ is in no layer (add it to MAY_IMPORT and ARCHITECTURE.md)',
       'src/index.ts: index may not import chaos (./chaos/index)',
       'src/retry/retry-driver.ts: retry may not import testing (../testing/virtual-clock)',
     ]);
