@@ -23,8 +23,9 @@ export interface CallObserver {
   event(event: ResilienceEvent, ctx: ExecutionContext): void;
   /**
    * One run of the user's function, for the view `ctx` (its `attempt` and `signal` are that
-   * run's). Must call `run(ctx)` exactly once, synchronously, and return what it returns
-   * (it may wrap the call in a context of its own, and watch the returned promise).
+   * run's). Must call `run(ctx)` exactly once, synchronously, and return what it returns, or
+   * a thenable that forwards it (calling its `then` once); it may wrap the call in a context
+   * of its own and watch the result.
    */
   attempt(ctx: ExecutionContext, run: (ctx: ExecutionContext) => unknown): unknown;
 }
