@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { faultInjection } from '../../src/chaos/call-faults';
+import { runExperiment } from '../../src/chaos/experiment/runner';
+import { createChaosController } from '../../src/chaos/guards';
+import { pipeline } from '../../src/core/policy';
+import { createExperimentMetrics } from '../../src/metrics/experiment-metrics';
 import { ExperimentMetricNames, MetricNames } from '../../src/metrics/names';
+import { scriptedDependency, Step } from '../../src/testing/scripted-dependency';
+import { VirtualClock } from '../../src/testing/virtual-clock';
 
 const opsDir = resolve(__dirname, '../../docs/ops');
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
@@ -91,5 +98,72 @@ describe('docs/ops/alerts.yml', () => {
       // promtool reports every failing case: each alert must be among them.
       for (const a of alerts) expect(r.out, `${a} as ${expr}`).toContain(`alertname: ${a},`);
     }
+  });
+
+  it.skipIf(!hasPromtool)(`fires on what createExperimentMetrics exports, live and after the run${skipReason}`, async () => {
+    // Every shop.buy of 40 players fails while the faults are on (1–3 s); SLO 99 % over an hour.
+    const clock = new VirtualClock();
+    const controller = createChaosController({ env: { BREAKWATER_CHAOS: '1' }, clock });
+    controller.arm({ environment: 'test' });
+    const dep = scriptedDependency({ otherwise: Step.ok('done', 5) }, clock);
+    const fault = faultInjection({ name: 'shop-down', clock, controller, target: { operations: ['shop.buy'] } });
+    const p = pipeline(fault);
+    const op = (i: number): string => (i % 2 === 0 ? 'shop.buy' : 'leaderboard.read');
+    const experiments = createExperimentMetrics();
+    const live: string[] = [];
+    const run = runExperiment({
+      name: 'shop down',
+      hypothesis: 'leaderboards stay up',
+      faults: [fault],
+      load: { fn: (i: number) => p.execute(() => dep(), { operation: op(i) }), rate: 40, operation: op, userKey: (i) => `p${Math.floor(i / 2) % 40}` },
+      steadyState: { 'leaderboard.read': { errorRate: ['rate<0.01'] } },
+      schedule: { baseline: 1_000, inject: 2_000, recovery: 2_000, evaluationInterval: 500 },
+      slos: { 'shop.buy': { objective: 0.99, window: 3_600_000 } },
+      clock,
+      progress: experiments.observer({ onEvaluation: () => live.push(experiments.toPrometheus()) }),
+    });
+    await clock.runAll();
+    const journal = await run;
+    // Scraped as job "game", held for 3 minutes.
+    const series = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'))
+        .map((l) => {
+          const i = l.lastIndexOf(' ');
+          return { series: l.slice(0, i).replace('{', '{job="game",'), values: `${l.slice(i + 1)}x3` };
+        });
+    const exprOf = (alert: string): string => rules.groups.flatMap((g) => g.rules).find((r) => r.alert === alert)?.expr as string;
+    const during = live[3] as string; // evaluated at 2 000 ms, faults on: 20 players hit of 20 under fault, burn 100×
+    const budget = journal.slos?.[0]?.overall.budgetConsumed as number;
+    expect(budget).toBeGreaterThan(0.02);
+    const file = {
+      rule_files: [],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: series(during),
+          promql_expr_test: [
+            { expr: exprOf('ChaosExperimentSloBurning'), eval_time: '2m', exp_samples: [{ labels: '{job="game",experiment="shop down",operation="shop.buy"}', value: 100 }] },
+            { expr: exprOf('ChaosExperimentUserImpactHigh'), eval_time: '2m', exp_samples: [{ labels: '{job="game",experiment="shop down"}', value: 1 }] },
+            { expr: exprOf('ChaosExperimentFailed'), eval_time: '2m', exp_samples: [] },
+          ],
+        },
+        {
+          interval: '1m',
+          input_series: series(experiments.toPrometheus()),
+          promql_expr_test: [
+            { expr: exprOf('ChaosExperimentSloBurning'), eval_time: '2m', exp_samples: [] }, // no window burn once the run ended
+            { expr: exprOf('ChaosExperimentSloBudgetSpent'), eval_time: '2m', exp_samples: [{ labels: '{job="game",experiment="shop down",operation="shop.buy"}', value: budget }] },
+            { expr: exprOf('ChaosExperimentRecoverySlow'), eval_time: '2m', exp_samples: [] }, // MTTR 0
+          ],
+        },
+      ],
+    };
+    writeFileSync(join(scratch, 'exported.test.yml'), stringify(file));
+    const r = promtoolRun(['test', 'rules', 'exported.test.yml'], scratch);
+    expect(r.out).toContain('SUCCESS');
+    expect(r.status).toBe(0);
   });
 });
