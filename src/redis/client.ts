@@ -39,6 +39,26 @@ export interface IoRedisLike extends Emits {
   disconnect(): void;
   /** `'ready'` when connected (`'connecting'`, `'reconnecting'`, `'end'`…). */
   readonly status?: string;
+  /** A pipeline: script calls made in the same turn go out in one write (not used on a Cluster). */
+  pipeline?(): IoPipelineLike;
+  /** True on `Redis.Cluster`. */
+  readonly isCluster?: boolean;
+  readonly options?: { readonly enableAutoPipelining?: boolean };
+}
+
+/** The part of an ioredis pipeline that breakwater uses. */
+export interface IoPipelineLike {
+  evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
+  exec(): Promise<unknown>;
+}
+
+/** @internal A script call waiting for the next pipeline flush. */
+interface Queued {
+  readonly sha: string;
+  readonly keys: readonly string[];
+  readonly args: readonly string[];
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
 }
 
 /**
@@ -138,10 +158,20 @@ const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v))
 class IoConnection implements Connection {
   readonly flavor = 'ioredis' as const;
   private unlistenMessages: (() => void) | undefined;
+  /**
+   * Script calls made in one turn of the microtask queue, sent as one pipeline: one write
+   * (and one syscall) for many decisions, each still its own atomic EVALSHA. node-redis
+   * does this by itself; ioredis does it only with `enableAutoPipelining` (then, and on a
+   * Cluster, whose pipelines must stay in one slot, calls go out one by one).
+   */
+  private readonly pipelining: boolean;
+  private queue: Queued[] = [];
+  private readonly flushBound = (): void => this.flush();
   constructor(
     private readonly client: IoRedisLike,
     onMessage?: (channel: string, message: unknown) => void,
   ) {
+    this.pipelining = typeof client.pipeline === 'function' && client.isCluster !== true && client.options?.enableAutoPipelining !== true;
     if (onMessage !== undefined) {
       // ioredis emits 'message' (channel, message) for every subscribed channel.
       this.unlistenMessages = listen(client, [['message', (channel: unknown, message: unknown) => onMessage(String(channel), message)]]);
@@ -152,7 +182,43 @@ class IoConnection implements Connection {
     return s !== 'end' && s !== 'close' && s !== 'reconnecting';
   }
   evalsha(sha: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    return this.client.evalsha(sha, keys.length, ...keys, ...args);
+    if (!this.pipelining) return this.client.evalsha(sha, keys.length, ...keys, ...args);
+    return new Promise((resolve, reject) => {
+      if (this.queue.push({ sha, keys, args, resolve, reject }) === 1) queueMicrotask(this.flushBound);
+    });
+  }
+  private flush(): void {
+    const q = this.queue;
+    this.queue = [];
+    if (q.length === 1) {
+      const e = q[0] as Queued;
+      this.client.evalsha(e.sha, e.keys.length, ...e.keys, ...e.args).then(e.resolve, e.reject);
+      return;
+    }
+    let exec: Promise<unknown>;
+    try {
+      const p = (this.client.pipeline as () => IoPipelineLike)();
+      for (const e of q) p.evalsha(e.sha, e.keys.length, ...e.keys, ...e.args);
+      exec = p.exec();
+    } catch (error) {
+      for (const e of q) e.reject(error);
+      return;
+    }
+    exec.then(
+      (results) => {
+        // [[error, reply], …], one per call in order.
+        for (let i = 0; i < q.length; i++) {
+          const e = q[i] as Queued;
+          const r = Array.isArray(results) ? (results[i] as unknown) : undefined;
+          if (!Array.isArray(r)) e.reject(new Error('ioredis pipeline: no reply'));
+          else if (r[0] !== null && r[0] !== undefined) e.reject(r[0]);
+          else e.resolve(r[1]);
+        }
+      },
+      (error: unknown) => {
+        for (const e of q) e.reject(error);
+      },
+    );
   }
   eval(script: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     return this.client.eval(script, keys.length, ...keys, ...args);

@@ -134,6 +134,19 @@ describe.each(flavors)('redisCoordinator with $name', (flavor) => {
     await redis().command('DEL', key);
   });
 
+  it('script calls made in one turn each get their own reply (ioredis: one pipeline), an error only its own', async () => {
+    const c = await make();
+    const script = "if ARGV[1] == 'bad' then return redis.error_reply('ERR bad arg') end return ARGV[1]";
+    await c.eval(script, [c.key('p')], ['warm']);
+    await new Promise((r) => setTimeout(r, 50)); // the SHA is known: the next calls go by EVALSHA
+    await redis().command('CONFIG', 'RESETSTAT');
+    const calls = Array.from({ length: 20 }, (_, i) => c.eval(script, [c.key('p')], [i === 7 ? 'bad' : `v${i}`]).then((v) => v, (e: Error) => e.message));
+    const got = await Promise.all(calls);
+    expect(got[7]).toMatch(/bad arg/);
+    expect(got.filter((_, i) => i !== 7)).toEqual(Array.from({ length: 20 }, (_, i) => `v${i}`).filter((_, i) => i !== 7));
+    expect(await redis().command('INFO', 'commandstats')).toMatch(/cmdstat_evalsha:calls=20,/);
+  });
+
   it('rejects a script error without calling the connection down', async () => {
     const c = await make();
     const events: string[] = [];

@@ -251,7 +251,13 @@ export class RedisCoordinator implements RateLimitStore {
    */
   async eval(script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     if (this.isClosed) throw new Error('redisCoordinator: closed');
-    const a = args.map(String);
+    let a = args as readonly string[];
+    for (let i = 0; i < args.length; i++) {
+      if (typeof args[i] !== 'string') {
+        a = args.map(String);
+        break;
+      }
+    }
     const sha = this.shas.get(script);
     let result: unknown;
     try {

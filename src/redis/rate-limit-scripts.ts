@@ -41,15 +41,15 @@
  * @packageDocumentation
  */
 
-/** @internal GCRA. KEYS[1]; ARGV: cost, want, interval (ms), limit L (ms), maxWait (ms). */
+/** @internal GCRA. KEYS[1]; ARGV: interval (ms), limit L (ms), cost, [want = cost], [maxWait = 0] (ms). */
 export const GCRA_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local cost = tonumber(ARGV[1])
-local want = tonumber(ARGV[2])
-local T = tonumber(ARGV[3])
-local L = tonumber(ARGV[4])
-local maxWait = tonumber(ARGV[5])
+local T = tonumber(ARGV[1])
+local L = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local want = tonumber(ARGV[4]) or cost
+local maxWait = tonumber(ARGV[5]) or 0
 local eps = 1e-6
 local raw = redis.call('GET', KEYS[1])
 local tat = nil
@@ -76,15 +76,15 @@ end
 return {0, 0, delay, free}
 `;
 
-/** @internal Sliding window. KEYS[1]; ARGV: cost, want, per (ms), rate, maxWait (ms). */
+/** @internal Sliding window. KEYS[1]; ARGV: per (ms), rate, cost, [want = cost], [maxWait = 0] (ms). */
 export const SLIDING_WINDOW_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local cost = tonumber(ARGV[1])
-local want = tonumber(ARGV[2])
-local per = tonumber(ARGV[3])
-local rate = tonumber(ARGV[4])
-local maxWait = tonumber(ARGV[5])
+local per = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local want = tonumber(ARGV[4]) or cost
+local maxWait = tonumber(ARGV[5]) or 0
 local eps = 1e-6
 local key = KEYS[1]
 local function parse(member)

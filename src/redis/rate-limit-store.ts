@@ -97,6 +97,8 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly local = new LocalLimit();
   private readonly events = new Emitter<RedisRateLimitStoreEvent>();
   private readonly subscriptions: Subscription[];
+  /** The rule part of the script arguments, per rule object (a limiter passes the same one each time). */
+  private readonly ruleArgs = new WeakMap<RateLimitRule, readonly string[]>();
   /** Keys with a batch take in flight, and the calls waiting for its tokens. */
   private readonly flights = new Map<string, Waiter[]>();
   private isDegraded = false;
@@ -253,10 +255,13 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /** One script call bounded by `storeTimeout`; `undefined` when it failed (the store is then degraded). */
   private roundTrip(redisKey: string, cost: number, want: number, t: number, rule: RateLimitRule): Promise<ScriptReply | undefined> {
-    const args =
-      rule.algorithm === 'gcra'
-        ? [cost, want, rule.per / rule.rate, (rule.burst * rule.per) / rule.rate, rule.maxWait]
-        : [cost, want, rule.per, rule.rate, rule.maxWait];
+    // The rule's part of the arguments, as strings, once per rule; want and maxWait only when they differ from their defaults.
+    let head = this.ruleArgs.get(rule);
+    if (head === undefined) {
+      head = rule.algorithm === 'gcra' ? [String(rule.per / rule.rate), String((rule.burst * rule.per) / rule.rate)] : [String(rule.per), String(rule.rate)];
+      this.ruleArgs.set(rule, head);
+    }
+    const args = rule.maxWait > 0 ? [...head, String(cost), String(want), String(rule.maxWait)] : want !== cost ? [...head, String(cost), String(want)] : [...head, String(cost)];
     this.counts.roundTrips++;
     return new Promise<ScriptReply | undefined>((resolve) => {
       let settled = false;
