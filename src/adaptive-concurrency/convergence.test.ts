@@ -38,10 +38,12 @@ interface ScenarioOptions {
   readonly end?: number;
   /** Run the callers against the dependency directly, with no limit in between. */
   readonly unlimited?: boolean;
+  /** Instead of the capacity, the service time changes: 3× at RISE, back at DROP. */
+  readonly slowdown?: boolean;
 }
 
 async function scenario(algorithm: AdaptiveAlgorithmName | AdaptiveAlgorithmOptions, seed: number, options: ScenarioOptions = {}): Promise<Run> {
-  const { shed = false, initialLimit = 20, changes = true, end = END, unlimited = false } = options;
+  const { shed = false, initialLimit = 20, changes = true, end = END, unlimited = false, slowdown = false } = options;
   const clock = new VirtualClock();
   const dependency = new SimulatedDependency({ clock, capacity: 20, serviceTime: SERVICE, random: seededRandom(seed) });
   const limiter = adaptiveConcurrency({
@@ -71,7 +73,10 @@ async function scenario(algorithm: AdaptiveAlgorithmName | AdaptiveAlgorithmOpti
     },
     ...(shed ? { backoff: () => 50 + 100 * backoff() } : {}),
   });
-  if (changes) {
+  if (slowdown) {
+    clock.setTimeout(() => (dependency.serviceTime = 3 * SERVICE), RISE);
+    clock.setTimeout(() => (dependency.serviceTime = SERVICE), DROP);
+  } else if (changes) {
     clock.setTimeout(() => dependency.setCapacity(60), RISE);
     clock.setTimeout(() => dependency.setCapacity(20), DROP);
   }
@@ -167,6 +172,26 @@ describe('adaptive concurrency on a dependency whose capacity changes (virtual c
       expect(settled, `from ${initialLimit}`).toBeDefined();
       expect(settled as number).toBeLessThanOrEqual(PHASE - 5_000);
       expect(p99Between(r, settled as number, RISE)).toBeLessThanOrEqual(3 * SERVICE);
+    }
+  }, 60_000);
+
+  it('when the dependency gets 3× slower for everyone (same capacity), the limit dips but does not collapse, and recovers', async () => {
+    for (const algorithm of ['gradient2', 'vegas'] as const) {
+      const r = await scenario(algorithm, 7, { slowdown: true });
+      const [low] = r.trace.range(RISE, DROP);
+      expect(low, algorithm).toBeGreaterThanOrEqual(8);
+      // The "is it us?" check sees that cutting did not lower the latency and adopts it as
+      // the new no-load latency: back within [25, 45] in 7 s (gradient2) and 5 s (vegas);
+      // with the probes alone it takes 17–18 s.
+      const recovered = r.trace.settledAt(RISE, DROP, 25, 45);
+      expect(recovered, `${algorithm} back within [25, 45] at the slower service time`).toBeDefined();
+      expect((recovered as number) - RISE).toBeLessThanOrEqual(12_000);
+      expect(p99Between(r, recovered as number, DROP)).toBeLessThanOrEqual(3 * 3 * SERVICE);
+      // And back to the first level once the dependency is fast again.
+      const [lo, hi] = r.trace.range(END - 10_000, END);
+      expect(lo).toBeGreaterThanOrEqual(25);
+      expect(hi).toBeLessThanOrEqual(45);
+      expect(p99Between(r, END - 10_000, END)).toBeLessThanOrEqual(3 * SERVICE);
     }
   }, 60_000);
 
