@@ -276,6 +276,39 @@ describe('untrusted stored values and replies', () => {
   });
 });
 
+describe('onStoreError when Redis does not answer', () => {
+  it("decides as 'local' (a share of the limit), 'allow' or 'deny' says, with a degraded event", async () => {
+    // A client of a port nobody listens on: its commands wait in ioredis's offline queue.
+    const { freePort } = await import('../../test/support/redis-server');
+    const client = new Redis(await freePort(), '127.0.0.1', { lazyConnect: true, retryStrategy: () => 20 });
+    client.on('error', () => undefined);
+    const c = redisCoordinator({ client, prefix: 'test' });
+    const rule = gcra(10, 4, 60_000);
+    const modes = { local: c.rateLimitStore({ name: 'm-local', storeTimeout: 30, localShare: 0.5 }), allow: c.rateLimitStore({ name: 'm-allow', storeTimeout: 30, onStoreError: 'allow' }), deny: c.rateLimitStore({ name: 'm-deny', storeTimeout: 30, onStoreError: 'deny', probeInterval: 500 }) };
+    const reasons: string[] = [];
+    for (const s of Object.values(modes)) s.on('degraded', (e) => reasons.push(e.reason));
+    const run = async (s: (typeof modes)['local']): Promise<boolean[]> => {
+      const out: boolean[] = [];
+      for (let i = 0; i < 4; i++) out.push((await s.consume('k', 1, 0, rule)).allowed);
+      return out;
+    };
+    const t0 = performance.now();
+    // local: burst 4 · 0.5 = 2, then refusals; the first call waited storeTimeout, the others none.
+    expect(await run(modes.local)).toEqual([true, true, false, false]);
+    expect(await run(modes.allow)).toEqual([true, true, true, true]);
+    expect(await run(modes.deny)).toEqual([false, false, false, false]);
+    expect(performance.now() - t0).toBeLessThan(3 * 30 + 500);
+    expect(reasons.length).toBe(3);
+    expect(reasons.every((r) => r === 'timeout' || r === 'connection-down' || r === 'error')).toBe(true);
+    const denied = modes.deny.consume('k', 1, 0, rule) as { retryAfter: number };
+    expect(denied.retryAfter).toBeGreaterThan(0);
+    expect(denied.retryAfter).toBeLessThanOrEqual(500);
+    expect(Object.values(modes).every((s) => s.degraded && s.stats.localDecisions === 4 + (s === modes.deny ? 1 : 0))).toBe(true);
+    await c.close();
+    client.disconnect();
+  });
+});
+
 describe('rateLimitStore options', () => {
   it('names every bad field at once', async () => {
     const c = await coordinatorFor(clients[0] as (typeof clients)[number]);

