@@ -116,6 +116,7 @@ describe.each(flavors)('fleet rate limit under faults with $name', (flavor) => {
     const killedAt = performance.now();
     await redis().kill();
     await sleep(800);
+    const degradedWithin1s = store.degraded;
     const localWhileDown = store.stats.localDecisions;
     const tripsAtRestart = store.stats.roundTrips;
     const restartedAt = performance.now();
@@ -128,13 +129,15 @@ describe.each(flavors)('fleet rate limit under faults with $name', (flavor) => {
     await coordinator.close();
     await close();
 
-    const degraded = events.find((e) => e.type === 'degraded');
-    expect(degraded).toBeDefined();
-    expect((degraded?.at ?? Infinity) - killedAt).toBeLessThan(1_000);
+    // Decided locally within 1 s of the kill (the degraded event came within it, or before it
+    // if a slow answer on this busy machine had already degraded the store).
+    expect(degradedWithin1s).toBe(true);
+    const degradedAt = events.filter((e) => e.type === 'degraded' && e.at <= killedAt + 1_000).at(-1)?.at;
+    expect(degradedAt).toBeDefined();
     expect(localWhileDown).toBeGreaterThan(50); // calls went on, decided locally
-    const recovered = events.find((e) => e.type === 'recovered');
-    expect(recovered).toBeDefined();
-    expect(recovered?.at ?? 0).toBeGreaterThan(restartedAt);
+    const last = events.at(-1);
+    expect(last?.type).toBe('recovered');
+    expect(last?.at ?? 0).toBeGreaterThan(restartedAt);
     // degraded / recovered alternate and end recovered (on a loaded machine a slow answer after the restart may degrade once more).
     expectAlternating(events.map((e) => e.type));
     expect(tripsAfter).toBeGreaterThan(tripsAtRestart + 3); // back to Redis
