@@ -122,7 +122,8 @@ describe.each(flavors)('fleet rate limit under faults with $name', (flavor) => {
     const restartedAt = performance.now();
     await redis().restart();
     const end = Date.now() + 4_000;
-    while (!events.some((e) => e.type === 'recovered') && Date.now() < end) await sleep(20);
+    const recoveredSinceRestart = (): boolean => events.some((e) => e.type === 'recovered' && e.at > restartedAt);
+    while (!recoveredSinceRestart() && Date.now() < end) await sleep(20);
     await sleep(200);
     await run.stop();
     const tripsAfter = store.stats.roundTrips;
