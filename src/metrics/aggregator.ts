@@ -3,19 +3,23 @@
  * fixed memory per series, the numbers an on-call team watches: calls by outcome, call
  * duration percentiles, retries and give-ups, circuit state, time in each state, MTTR,
  * MTBF and recovery rate of each breaker, bulkhead occupancy, rate limiter admissions and
- * queues, chaos injections and availability over a sliding window.
+ * queues, hedges, adaptive concurrency limits, chaos injections and availability over a
+ * sliding window.
  *
  * Nothing runs in the background: counters move when events arrive, time-based values
  * (time in state, the availability window) are computed from the clock when read.
  *
  * The parts: metric names in `names.ts`, snapshot types in `snapshot.ts`, the counters of
  * a series in `series.ts`, breaker statistics in `breaker-stats.ts`, the availability
- * window in `availability-window.ts`, live gauges in `live-views.ts`, and the pure step
+ * window in `availability-window.ts`, live gauges in `live-views.ts`, hedging and adaptive
+ * concurrency counts in `latency-counts.ts`, and the pure step
  * snapshot → metric families in `families.ts`. This file dispatches events and reads.
  *
  * @packageDocumentation
  */
+import type { AdaptiveConcurrencyEvent } from '../adaptive-concurrency/events';
 import type { BulkheadEvent } from '../bulkhead/events';
+import type { HedgingEvent } from '../hedging/events';
 import type { RateLimiterEvent } from '../rate-limiter/events';
 import type { ChaosEvent } from '../chaos/events';
 import type { CircuitBreakerEvent } from '../circuit-breaker/events';
@@ -33,11 +37,13 @@ import { LogHistogram, type HistogramOptions } from './histogram';
 import {
   findLiveParts,
   isObservable,
+  readConcurrency,
   readQueued,
   readState,
   readStats,
   type LiveBreaker,
   type LiveBulkhead,
+  type LiveConcurrencyLimit,
   type LiveRateLimiter,
   type Observable,
 } from './live-views';
@@ -45,6 +51,7 @@ import { isCircuitState, type CircuitState } from '../core/circuit-states';
 import { CallOutcomes, type CallOutcome } from './names';
 import { validateMetricsOptions, type MetricsOptions } from './options';
 import { renderPrometheus } from './prometheus';
+import { countAdaptive, countHedging, hedgingOf, limitChangesOf } from './latency-counts';
 import { SeriesTable, type Series } from './series';
 import type {
   AdmissionSeriesSnapshot,
@@ -52,8 +59,11 @@ import type {
   BulkheadSnapshot,
   CallRecord,
   CallSeriesSnapshot,
+  ConcurrencyLimitSnapshot,
   FallbackSeriesSnapshot,
+  HedgingSeriesSnapshot,
   InjectionSeriesSnapshot,
+  LimitChangeSeriesSnapshot,
   MetricFamily,
   MetricsSnapshot,
   RateLimiterSnapshot,
@@ -66,7 +76,7 @@ import type {
  * The events metrics counts, by policy kind. Events of other kinds (a rate limiter, a
  * policy of your own) count only when their `type` is `rejected`.
  */
-type CountedEvent = ExecutedEvent | CircuitBreakerEvent | RetryEvent | TimeoutEvent | FallbackEvent | ChaosEvent | BulkheadEvent | RateLimiterEvent;
+type CountedEvent = ExecutedEvent | CircuitBreakerEvent | RetryEvent | TimeoutEvent | FallbackEvent | ChaosEvent | BulkheadEvent | RateLimiterEvent | HedgingEvent | AdaptiveConcurrencyEvent;
 
 /** A live source read by name (one per name: two series with the same labels would be invalid). */
 interface LiveEntry<T> {
@@ -99,6 +109,7 @@ export class Metrics {
   private readonly liveBreakers = new Map<string, LiveBreaker>();
   private readonly bulkheads = new Map<string, LiveEntry<LiveBulkhead>>();
   private readonly rateLimiters = new Map<string, LiveEntry<LiveRateLimiter>>();
+  private readonly concurrencyLimits = new Map<string, LiveEntry<LiveConcurrencyLimit>>();
   private readonly calls = new Emitter<CallRecord>();
   /** How many observed targets each policy or pipeline belongs to. */
   private readonly observed = new Map<object, number>();
@@ -125,7 +136,7 @@ export class Metrics {
 
   /**
    * Subscribes to every event of `target` (a policy or a pipeline) and registers the
-   * breakers, bulkheads and rate limiters found in it (walking `policies` recursively) for
+   * breakers, bulkheads, rate limiters and adaptive limits found in it (walking `policies` recursively) for
    * live gauges.
    * Returns a {@link Subscription}: `dispose()` removes the listener and the live gauges;
    * the numbers counted so far stay.
@@ -147,7 +158,7 @@ export class Metrics {
     if (!isObservable(target)) {
       throw new TypeError('metrics.observe() expects a policy or pipeline (an object with onEvent)');
     }
-    const { nodes, breakers, bulkheads, rateLimiters } = findLiveParts(target);
+    const { nodes, breakers, bulkheads, rateLimiters, concurrencyLimits } = findLiveParts(target);
     for (const n of nodes) {
       const refs = (this.observed.get(n) ?? 0) + 1;
       this.observed.set(n, refs);
@@ -160,6 +171,7 @@ export class Metrics {
     }
     for (const b of bulkheads) addLive(this.bulkheads, b);
     for (const r of rateLimiters) addLive(this.rateLimiters, r);
+    for (const c of concurrencyLimits) addLive(this.concurrencyLimits, c);
     const sub = target.onEvent(this.listener);
     let active = true;
     return {
@@ -177,6 +189,7 @@ export class Metrics {
         for (const b of breakers) if (this.liveBreakers.get(b.name) === b) this.liveBreakers.delete(b.name);
         for (const b of bulkheads) removeLive(this.bulkheads, b);
         for (const r of rateLimiters) removeLive(this.rateLimiters, r);
+        for (const c of concurrencyLimits) removeLive(this.concurrencyLimits, c);
       },
     };
   }
@@ -251,6 +264,14 @@ export class Metrics {
         s.fallbackSeen = true;
         if (e.type === 'fallback') bump(s.tiers, String(e.tier ?? 0));
         else if (e.type === 'exhausted') s.fallbackExhausted++;
+        break;
+      }
+      case 'hedging':
+        countHedging(this.series.of(e), e);
+        break;
+      case 'adaptive-concurrency': {
+        const reason = countAdaptive(() => this.series.of(e), e);
+        if (reason !== undefined) this.onRejected(e, reason);
         break;
       }
       case 'chaos':
@@ -335,6 +356,8 @@ export class Metrics {
     const timeouts: TimeoutSeriesSnapshot[] = [];
     const fallbacks: FallbackSeriesSnapshot[] = [];
     const injections: InjectionSeriesSnapshot[] = [];
+    const hedging: HedgingSeriesSnapshot[] = [];
+    const limitChanges: LimitChangeSeriesSnapshot[] = [];
     for (const s of this.series.values()) {
       const k = s.key;
       if (s.executed) {
@@ -354,6 +377,10 @@ export class Metrics {
         const [fault, faultKind] = fk.split('\u0000') as [string, string];
         injections.push({ ...k, fault, faultKind, injections: n });
       }
+      const h = hedgingOf(s);
+      if (h !== undefined) hedging.push(h);
+      const c = limitChangesOf(s);
+      if (c !== undefined) limitChanges.push(c);
     }
     const breakers: BreakerSnapshot[] = [];
     for (const b of this.breakers.values()) {
@@ -370,6 +397,11 @@ export class Metrics {
       const queued = readQueued(entry.source);
       if (queued !== undefined) rateLimiters.push({ name, queued });
     }
+    const concurrencyLimits: ConcurrencyLimitSnapshot[] = [];
+    for (const [name, entry] of this.concurrencyLimits) {
+      const live = readConcurrency(entry.source);
+      if (live !== undefined) concurrencyLimits.push({ name, ...live });
+    }
     return {
       time: now,
       calls,
@@ -382,6 +414,9 @@ export class Metrics {
       breakers,
       bulkheads,
       rateLimiters,
+      hedging,
+      limitChanges,
+      concurrencyLimits,
       dropped: { operations: this.series.droppedOperations, labelSets: this.series.droppedLabelSets },
     };
   }

@@ -22,5 +22,14 @@ export function rejectionReason(error: unknown): string {
   if (isBrokenCircuitError(error)) return `circuit-${error.state}`;
   if (isBulkheadRejectedError(error)) return `bulkhead-${error.reason}`;
   if (isRateLimitedError(error)) return `rate-limited-${error.reason}`;
+  if (isConcurrencyLimited(error)) return `concurrency-limited-${error.reason}`;
   return 'other';
+}
+
+/** The brand of an adaptive concurrency limit's rejection (a registered symbol: any copy of the package). */
+const CONCURRENCY_LIMITED = Symbol.for('breakwater.concurrencyLimited');
+
+/** A `ConcurrencyLimitedError`, read by its brand (metrics loads no policy code). */
+function isConcurrencyLimited(error: unknown): error is { readonly reason: string } {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[CONCURRENCY_LIMITED] === true && typeof (error as { reason?: unknown }).reason === 'string';
 }

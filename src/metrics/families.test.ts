@@ -19,6 +19,9 @@ const EMPTY: MetricsSnapshot = {
   breakers: [],
   bulkheads: [],
   rateLimiters: [],
+  hedging: [],
+  limitChanges: [],
+  concurrencyLimits: [],
   dropped: { operations: 0, labelSets: 0 },
 };
 

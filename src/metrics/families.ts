@@ -82,6 +82,24 @@ export function toMetricFamilies(snap: MetricsSnapshot, durations: readonly Expo
     add(MetricNames.bulkheadMaxQueue, { policy }, b.maxQueue);
   }
   for (const r of snap.rateLimiters) add(MetricNames.rateLimiterQueued, { policy: r.name }, r.queued);
+  for (const h of snap.hedging) {
+    const l = base(h);
+    for (const c of h.hedges) add(MetricNames.hedges, { ...l, attempt: String(c.attempt), trigger: c.trigger }, c.count);
+    for (const [attempt, n] of Object.entries(h.wins)) add(MetricNames.hedgeWins, { ...l, attempt }, n);
+    add(MetricNames.hedgeLosersCancelled, l, h.losersCancelled);
+    if (h.budgetExhausted > 0) add(MetricNames.hedgeBudgetExhausted, l, h.budgetExhausted);
+  }
+  for (const c of snap.concurrencyLimits) {
+    const policy = c.name;
+    if (c.limit !== undefined) add(MetricNames.adaptiveLimit, { policy }, c.limit);
+    add(MetricNames.adaptiveInFlight, { policy }, c.inFlight);
+    add(MetricNames.adaptiveQueued, { policy }, c.queued);
+  }
+  for (const c of snap.limitChanges) {
+    const l = base(c);
+    add(MetricNames.adaptiveLimitChanges, { ...l, direction: 'up' }, c.increases);
+    add(MetricNames.adaptiveLimitChanges, { ...l, direction: 'down' }, c.decreases);
+  }
   add(MetricNames.seriesDropped, { limit: 'operations' }, snap.dropped.operations);
   add(MetricNames.seriesDropped, { limit: 'label_sets' }, snap.dropped.labelSets);
   const families: MetricFamily[] = [];

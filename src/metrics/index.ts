@@ -1,7 +1,7 @@
 /**
  * `breakwater/metrics`: aggregate policy events into calls by outcome, latency
  * percentiles, retries, circuit state, MTTR/MTBF, bulkhead occupancy, rate limiter
- * admissions and queues, chaos injections and availability; export them as Prometheus
+ * admissions and queues, hedges, adaptive concurrency limits, chaos injections and availability; export them as Prometheus
  * text, through prom-client or OpenTelemetry. Chaos experiments (state, verdicts, MTTR,
  * blast radius, SLO burn) export through `createExperimentMetrics`.
  *
@@ -17,9 +17,13 @@ export {
   type BulkheadSnapshot,
   type CallRecord,
   type CallSeriesSnapshot,
+  type ConcurrencyLimitSnapshot,
   type FallbackSeriesSnapshot,
+  type HedgeCount,
+  type HedgingSeriesSnapshot,
   type HistogramSample,
   type InjectionSeriesSnapshot,
+  type LimitChangeSeriesSnapshot,
   type MetricFamily,
   type MetricSample,
   type MetricsSnapshot,

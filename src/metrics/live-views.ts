@@ -1,13 +1,13 @@
 /**
  * Structural views of the live policies metrics reads gauges from: a breaker's `state`,
- * a bulkhead's `stats` and a rate limiter's `queued`. Metrics imports no policy implementation: any object of the
+ * a bulkhead's `stats`, a rate limiter's `queued` and an adaptive concurrency limit's `stats`. Metrics imports no policy implementation: any object of the
  * right shape (from this or another copy of the package) is read.
  *
  * @packageDocumentation
  */
 import type { ResilienceEvent, Subscription } from '../core/events';
 import { isCircuitState, type CircuitState } from '../core/circuit-states';
-import type { BulkheadSnapshot } from './snapshot';
+import type { BulkheadSnapshot, ConcurrencyLimitSnapshot } from './snapshot';
 
 /**
  * What {@link Metrics.observe} accepts: any breakwater policy or pipeline (anything with
@@ -44,6 +44,13 @@ export interface LiveRateLimiter {
   readonly queued: unknown;
 }
 
+/** @internal An adaptive concurrency limit read live (kind `adaptive-concurrency`). */
+export interface LiveConcurrencyLimit {
+  readonly name: string;
+  readonly kind: string;
+  readonly stats: unknown;
+}
+
 /** @internal The live policies found in an observed policy or pipeline. */
 export interface LiveParts {
   /** Every object of the tree (the target, nested pipelines, their policies). */
@@ -54,6 +61,8 @@ export interface LiveParts {
   readonly bulkheads: readonly LiveBulkhead[];
   /** Rate limiters (kind `rate-limiter`), by their `queued`. */
   readonly rateLimiters: readonly LiveRateLimiter[];
+  /** Adaptive concurrency limits (kind `adaptive-concurrency`), by their `stats`. */
+  readonly concurrencyLimits: readonly LiveConcurrencyLimit[];
 }
 
 /** @internal True for anything with an `onEvent` method. */
@@ -96,12 +105,30 @@ export function readQueued(r: LiveRateLimiter): number | undefined {
   }
 }
 
+/**
+ * @internal The adaptive limit's limit and load, `undefined` when unreadable. A partitioned
+ * limit's `stats` has no `limit` (each partition has its own): `limit` is then `undefined`.
+ */
+export function readConcurrency(c: LiveConcurrencyLimit): Omit<ConcurrencyLimitSnapshot, 'name'> | undefined {
+  let s: unknown;
+  try {
+    s = c.stats;
+  } catch {
+    return undefined;
+  }
+  if (typeof s !== 'object' || s === null) return undefined;
+  const r = s as Record<string, unknown>;
+  if (typeof r['inFlight'] !== 'number') return undefined;
+  return { limit: typeof r['limit'] === 'number' ? r['limit'] : undefined, inFlight: r['inFlight'], queued: typeof r['queued'] === 'number' ? r['queued'] : 0 };
+}
+
 /** @internal Walks `target` and its `policies`, recursively, once per object. */
 export function findLiveParts(target: object): LiveParts {
   const nodes: object[] = [];
   const breakers: LiveBreaker[] = [];
   const bulkheads: LiveBulkhead[] = [];
   const rateLimiters: LiveRateLimiter[] = [];
+  const concurrencyLimits: LiveConcurrencyLimit[] = [];
   const seen = new Set<unknown>();
   const walk = (node: unknown): void => {
     if (typeof node !== 'object' || node === null || seen.has(node)) return;
@@ -109,7 +136,9 @@ export function findLiveParts(target: object): LiveParts {
     nodes.push(node);
     const n = node as { kind?: unknown; name?: unknown; policies?: unknown; state?: unknown; stats?: unknown };
     if (typeof n.name === 'string') {
-      if ('state' in n && (n.kind === 'circuit-breaker' || readState(n as LiveBreaker) !== undefined)) {
+      if (n.kind === 'adaptive-concurrency' && 'stats' in n && readConcurrency(n as LiveConcurrencyLimit) !== undefined) {
+        concurrencyLimits.push(n as LiveConcurrencyLimit);
+      } else if ('state' in n && (n.kind === 'circuit-breaker' || readState(n as LiveBreaker) !== undefined)) {
         breakers.push(n as LiveBreaker);
       } else if ('stats' in n && readStats(n as LiveBulkhead) !== undefined) {
         bulkheads.push(n as LiveBulkhead);
@@ -120,5 +149,5 @@ export function findLiveParts(target: object): LiveParts {
     if (Array.isArray(n.policies)) for (const p of n.policies) walk(p);
   };
   walk(target);
-  return { nodes, breakers, bulkheads, rateLimiters };
+  return { nodes, breakers, bulkheads, rateLimiters, concurrencyLimits };
 }

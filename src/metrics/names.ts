@@ -39,7 +39,9 @@ export const MetricNames = {
    * a retry may have tried again). `policy` is the refusing policy, `pipeline` and
    * `operation` the call's; labelled by `reason` (`circuit-open`, `circuit-half-open`,
    * `circuit-isolated`, `bulkhead-full`, `bulkhead-queue-timeout`, `rate-limited-rate`,
-   * `rate-limited-queue-full`, `rate-limited-deadline`, `rate-limited-max-partitions`).
+   * `rate-limited-queue-full`, `rate-limited-deadline`, `rate-limited-max-partitions`,
+   * `concurrency-limited-full`, `concurrency-limited-queue-timeout`,
+   * `concurrency-limited-max-partitions`).
    */
   callRejections: 'resilience_call_rejections_total',
   /** Histogram: duration of calls through a policy or pipeline, in seconds. */
@@ -93,6 +95,30 @@ export const MetricNames = {
   rateLimiterAdmitted: 'resilience_rate_limiter_admitted_total',
   /** Gauge: calls waiting for their reserved slot in a rate limiter (over every key of a partitioned one), read live. */
   rateLimiterQueued: 'resilience_rate_limiter_queued',
+  /**
+   * Counter: hedges started by hedging policies, labelled by `attempt` (2 for the first
+   * hedge) and `trigger` (`delay`: no answer within the hedging delay; `failure`: an attempt
+   * failed). `hedges / calls` of the same series is the extra load hedging adds.
+   */
+  hedges: 'resilience_hedges_total',
+  /** Counter: hedged calls (those that started a hedge) by the `attempt` whose success settled them (`1`: the first attempt won after all). */
+  hedgeWins: 'resilience_hedge_wins_total',
+  /** Counter: attempts of hedged calls aborted because another attempt settled the call first. */
+  hedgeLosersCancelled: 'resilience_hedge_losers_cancelled_total',
+  /** Counter: hedges refused because the hedging budget was empty. */
+  hedgeBudgetExhausted: 'resilience_hedge_budget_exhausted_total',
+  /** Gauge: the current limit of an adaptive concurrency policy (absent for a partitioned one: each partition has its own), read live. */
+  adaptiveLimit: 'resilience_adaptive_concurrency_limit',
+  /** Gauge: calls running under an adaptive concurrency limit (over every partition of a partitioned one), read live. */
+  adaptiveInFlight: 'resilience_adaptive_concurrency_in_flight',
+  /** Gauge: calls waiting for a slot of an adaptive concurrency limit (over every partition), read live. */
+  adaptiveQueued: 'resilience_adaptive_concurrency_queued',
+  /**
+   * Counter: times an adaptive concurrency limit moved, labelled by `direction` (`up` or
+   * `down`); `pipeline` and `operation` are those of the call that closed the sampling window.
+   * Its refusals are in {@link MetricNames.callRejections} with `reason="concurrency-limited-…"`.
+   */
+  adaptiveLimitChanges: 'resilience_adaptive_concurrency_limit_changes_total',
   /** Counter: events counted under `_other` because a cardinality cap was reached, labelled by `limit` (`operations` or `label_sets`). */
   seriesDropped: 'resilience_metrics_series_dropped_total',
 } as const;
@@ -121,6 +147,12 @@ export const MetricLabels = {
   faultKind: 'fault_kind',
   /** Which cardinality cap was reached: `operations` or `label_sets`. */
   limit: 'limit',
+  /** The attempt of a hedged call (1 for the first, 2 for the first hedge). */
+  attempt: 'attempt',
+  /** Why a hedge started: `delay` or `failure`. */
+  trigger: 'trigger',
+  /** Which way an adaptive concurrency limit moved: `up` or `down`. */
+  direction: 'direction',
 } as const;
 
 
@@ -152,6 +184,14 @@ export const METRIC_HELP: Readonly<Record<(typeof MetricNames)[keyof typeof Metr
   resilience_bulkhead_max_queue: ['gauge', 'Queue limit of a bulkhead.'],
   resilience_rate_limiter_admitted_total: ['counter', 'Calls a rate limiter admitted, at once or after waiting for their slot.'],
   resilience_rate_limiter_queued: ['gauge', 'Calls waiting for their reserved slot in a rate limiter.'],
+  resilience_hedges_total: ['counter', 'Hedges started by hedging policies, by attempt and trigger.'],
+  resilience_hedge_wins_total: ['counter', 'Hedged calls by the attempt whose success settled them.'],
+  resilience_hedge_losers_cancelled_total: ['counter', 'Attempts of hedged calls aborted because another attempt settled the call first.'],
+  resilience_hedge_budget_exhausted_total: ['counter', 'Hedges refused because the hedging budget was empty.'],
+  resilience_adaptive_concurrency_limit: ['gauge', 'Current limit of an adaptive concurrency policy.'],
+  resilience_adaptive_concurrency_in_flight: ['gauge', 'Calls running under an adaptive concurrency limit.'],
+  resilience_adaptive_concurrency_queued: ['gauge', 'Calls waiting for a slot of an adaptive concurrency limit.'],
+  resilience_adaptive_concurrency_limit_changes_total: ['counter', 'Times an adaptive concurrency limit moved, by direction (up or down).'],
   resilience_metrics_series_dropped_total: ['counter', 'Events counted under the value "_other" because a cardinality cap was reached.'],
 };
 

@@ -115,6 +115,22 @@ export const OpenTelemetryNames = {
   rateLimiterAdmitted: 'resilience.rate_limiter.admitted',
   /** Observable up-down counter (`{call}`) of {@link MetricNames.rateLimiterQueued}: calls waiting for their slot in a rate limiter. */
   rateLimiterQueued: 'resilience.rate_limiter.queued',
+  /** Observable counter (`{hedge}`) of {@link MetricNames.hedges}: hedges started, by `resilience.hedge.attempt` and `resilience.hedge.trigger`. */
+  hedges: 'resilience.hedging.hedges',
+  /** Observable counter (`{call}`) of {@link MetricNames.hedgeWins}: hedged calls by the winning `resilience.hedge.attempt`. */
+  hedgeWins: 'resilience.hedging.wins',
+  /** Observable counter (`{attempt}`) of {@link MetricNames.hedgeLosersCancelled}: attempts aborted because another settled the call. */
+  hedgeLosersCancelled: 'resilience.hedging.losers_cancelled',
+  /** Observable counter (`{hedge}`) of {@link MetricNames.hedgeBudgetExhausted}: hedges refused by an empty budget. */
+  hedgeBudgetExhausted: 'resilience.hedging.budget_exhausted',
+  /** Observable gauge (`{call}`) of {@link MetricNames.adaptiveLimit}: the current adaptive concurrency limit. */
+  adaptiveLimit: 'resilience.adaptive_concurrency.limit',
+  /** Observable up-down counter (`{call}`) of {@link MetricNames.adaptiveInFlight}: calls running under an adaptive limit. */
+  adaptiveInFlight: 'resilience.adaptive_concurrency.in_flight',
+  /** Observable up-down counter (`{call}`) of {@link MetricNames.adaptiveQueued}: calls waiting for a slot of an adaptive limit. */
+  adaptiveQueued: 'resilience.adaptive_concurrency.queued',
+  /** Observable counter (`{change}`) of {@link MetricNames.adaptiveLimitChanges}: limit changes by `resilience.direction`. */
+  adaptiveLimitChanges: 'resilience.adaptive_concurrency.limit_changes',
   /** Observable counter (`{event}`) of {@link MetricNames.seriesDropped}: events counted under `_other`, by `resilience.limit`. */
   seriesDropped: 'resilience.metrics.dropped',
 } as const satisfies Record<keyof typeof MetricNames, string>;
@@ -143,6 +159,14 @@ const INSTRUMENTS: Readonly<Record<Exclude<keyof typeof MetricNames, 'callDurati
   bulkheadMaxQueue: ['updowncounter', '{call}'],
   rateLimiterAdmitted: ['counter', '{call}'],
   rateLimiterQueued: ['updowncounter', '{call}'],
+  hedges: ['counter', '{hedge}'],
+  hedgeWins: ['counter', '{call}'],
+  hedgeLosersCancelled: ['counter', '{attempt}'],
+  hedgeBudgetExhausted: ['counter', '{hedge}'],
+  adaptiveLimit: ['gauge', '{call}'],
+  adaptiveInFlight: ['updowncounter', '{call}'],
+  adaptiveQueued: ['updowncounter', '{call}'],
+  adaptiveLimitChanges: ['counter', '{change}'],
   seriesDropped: ['counter', '{event}'],
 };
 
@@ -159,6 +183,9 @@ export const OpenTelemetryAttributeKeys: Readonly<Record<string, string>> = {
   fault: 'resilience.chaos.fault',
   fault_kind: 'resilience.chaos.fault_kind',
   limit: 'resilience.limit',
+  attempt: 'resilience.hedge.attempt',
+  trigger: 'resilience.hedge.trigger',
+  direction: 'resilience.direction',
 };
 
 function attributes(labels: Readonly<Record<string, string>>): OpenTelemetryAttributes {

@@ -12,6 +12,8 @@ import { MetricNames } from './names';
 import { createMetricsHandler, escapeLabelValue, PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricsResponse } from './prometheus';
 import { events, populate } from '../../test/support/metrics-fixtures';
 import { rateLimiter } from '../rate-limiter/rate-limiter';
+import { adaptiveConcurrency } from '../adaptive-concurrency/index';
+import type { ResilienceEvent } from '../core/events';
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
 const hasPromtool = promtool.status === 0;
@@ -30,6 +32,20 @@ async function populated(): Promise<ReturnType<typeof createMetrics>> {
   m.observe(partner);
   await partner.execute(() => 'ok', { operation: 'partner.quota' });
   void partner.execute(() => 'ok', { operation: 'partner.quota' });
+  // Hedging and an adaptive limit: their events, and the limit's live gauges (one call held).
+  const at = { pipeline: 'lobby', operation: 'leaderboard.top', labels: { region: 'eu' }, time: clock.now() };
+  const hedge = { ...at, kind: 'hedging', policy: 'leaderboard.hedge' } as const;
+  m.record({ ...hedge, type: 'hedge', attempt: 2, trigger: 'delay', delay: 30 } as ResilienceEvent);
+  m.record({ ...hedge, type: 'hedge', attempt: 2, trigger: 'failure', delay: 0 } as ResilienceEvent);
+  m.record({ ...hedge, type: 'hedge-won', attempt: 2, attempts: 2 } as ResilienceEvent);
+  m.record({ ...hedge, type: 'hedge-losers-cancelled', winner: 2, losers: [1] } as ResilienceEvent);
+  m.record({ ...hedge, type: 'hedge-budget-exhausted', attempt: 2 } as ResilienceEvent);
+  const db = adaptiveConcurrency({ name: 'db', initialLimit: 4, minLimit: 1, maxLimit: 40, clock });
+  m.observe(db);
+  void db.execute(() => new Promise(() => undefined), { operation: 'db.query' });
+  const limit = { ...at, kind: 'adaptive-concurrency', policy: 'db', partition: undefined, latency: 10, noLoadLatency: 10, inFlight: 4 } as const;
+  m.record({ ...limit, type: 'limit-changed', previous: 4, limit: 5 } as ResilienceEvent);
+  m.record({ ...limit, type: 'limit-changed', previous: 5, limit: 4 } as ResilienceEvent);
   return m;
 }
 
@@ -71,6 +87,18 @@ describe('toPrometheus()', () => {
       samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
     expect(get('resilience_calls_total', { ...charge, outcome: 'success' })).toBe(2);
     expect(get('resilience_calls_total', { ...charge, outcome: 'rejected' })).toBe(2);
+    // Hedging and the adaptive limit.
+    const lobby = { pipeline: 'lobby', policy: 'leaderboard.hedge', operation: 'leaderboard.top', region: 'eu' };
+    expect(get(MetricNames.hedges, { ...lobby, attempt: '2', trigger: 'delay' })).toBe(1);
+    expect(get(MetricNames.hedges, { ...lobby, attempt: '2', trigger: 'failure' })).toBe(1);
+    expect(get(MetricNames.hedgeWins, { ...lobby, attempt: '2' })).toBe(1);
+    expect(get(MetricNames.hedgeLosersCancelled, lobby)).toBe(1);
+    expect(get(MetricNames.hedgeBudgetExhausted, lobby)).toBe(1);
+    expect(get(MetricNames.adaptiveLimit, { policy: 'db' })).toBe(4);
+    expect(get(MetricNames.adaptiveInFlight, { policy: 'db' })).toBe(1);
+    expect(get(MetricNames.adaptiveQueued, { policy: 'db' })).toBe(0);
+    expect(get(MetricNames.adaptiveLimitChanges, { ...lobby, policy: 'db', direction: 'up' })).toBe(1);
+    expect(get(MetricNames.adaptiveLimitChanges, { ...lobby, policy: 'db', direction: 'down' })).toBe(1);
     // Rejections are labelled by the refusing policy, from its own `rejected` event.
     expect(get('resilience_call_rejections_total', { ...charge, policy: 'pool', reason: 'bulkhead-full' })).toBe(1);
     expect(get('resilience_call_rejections_total', { ...charge, policy: 'gateway', reason: 'circuit-open' })).toBe(1);

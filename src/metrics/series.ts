@@ -36,6 +36,14 @@ export class Series {
   fallbackExhausted = 0;
   // chaos: key fault + '\u0000' + kind
   readonly injections = new Map<string, number>();
+  // hedging: hedges started keyed attempt + '\u0000' + trigger, wins keyed by attempt
+  hedgingSeen = false;
+  readonly hedges = new Map<string, number>();
+  readonly hedgeWins = new Map<string, number>();
+  hedgeLosersCancelled = 0;
+  hedgeBudgetExhausted = 0;
+  // adaptive concurrency: limit changes by direction (`up`, `down`)
+  readonly limitChanges = new Map<string, number>();
 
   constructor(readonly key: SeriesKey) {}
 }

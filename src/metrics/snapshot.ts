@@ -117,6 +117,85 @@ export interface InjectionSeriesSnapshot extends SeriesKey {
   readonly injections: number;
 }
 
+/**
+ * One hedge count: hedges of attempt `attempt` started for `trigger`.
+ *
+ * @example
+ * ```ts
+ * const h: HedgeCount = { attempt: 2, trigger: 'delay', count: 12 };
+ * ```
+ */
+export interface HedgeCount {
+  /** The attempt that started (2 for the first hedge). */
+  readonly attempt: number;
+  /** Why it started: `'delay'` (no answer within the hedging delay) or `'failure'` (an attempt failed). */
+  readonly trigger: string;
+  /** Hedges started. */
+  readonly count: number;
+}
+
+/**
+ * What one hedging policy did for one pipeline, operation and label set, counted from its
+ * `hedge`, `hedge-won`, `hedge-losers-cancelled` and `hedge-budget-exhausted` events. Calls
+ * whose first attempt answered before any hedge leave no trace here (their policy emits
+ * nothing): compare with the calls of the series to get the share of hedged calls.
+ *
+ * @example
+ * ```ts
+ * const reads = metrics.snapshot().hedging.find((h) => h.policy === 'leaderboard.hedge');
+ * const extra = reads?.hedges.reduce((n, h) => n + h.count, 0) ?? 0;
+ * ```
+ */
+export interface HedgingSeriesSnapshot extends SeriesKey {
+  /** Hedges started, by attempt and trigger, in the order first seen. */
+  readonly hedges: readonly HedgeCount[];
+  /** Hedged calls by the attempt whose success settled them (`'1'`: the first attempt won after all). */
+  readonly wins: Readonly<Record<string, number>>;
+  /** Attempts aborted because another attempt settled the call first (the losers). */
+  readonly losersCancelled: number;
+  /** Hedges the hedging budget refused. */
+  readonly budgetExhausted: number;
+}
+
+/**
+ * How often one adaptive concurrency limit moved, for one pipeline, operation and label set
+ * (those of the call that closed the sampling window), from its `limit-changed` events.
+ *
+ * @example
+ * ```ts
+ * const db = metrics.snapshot().limitChanges.find((c) => c.policy === 'db');
+ * console.log(`limit rose ${db?.increases ?? 0} times, fell ${db?.decreases ?? 0} times`);
+ * ```
+ */
+export interface LimitChangeSeriesSnapshot extends SeriesKey {
+  /** Changes to a higher limit. */
+  readonly increases: number;
+  /** Changes to a lower limit. */
+  readonly decreases: number;
+}
+
+/**
+ * One adaptive concurrency limit, read live (its `stats`). For a partitioned limit, `limit`
+ * is `undefined` (each partition has its own) and the counts are totals over its live
+ * partitions.
+ *
+ * @example
+ * ```ts
+ * const db = metrics.snapshot().concurrencyLimits.find((c) => c.name === 'db');
+ * if (db !== undefined && db.inFlight >= (db.limit ?? Infinity)) log.info('db at its limit');
+ * ```
+ */
+export interface ConcurrencyLimitSnapshot {
+  /** Name of the adaptive concurrency policy. */
+  readonly name: string;
+  /** The current limit; `undefined` for a partitioned limit. */
+  readonly limit: number | undefined;
+  /** Calls running. */
+  readonly inFlight: number;
+  /** Calls waiting for a slot. */
+  readonly queued: number;
+}
+
 /** One circuit breaker. Durations in ms. */
 export interface BreakerSnapshot {
   /** Breaker name. */
@@ -195,6 +274,12 @@ export interface MetricsSnapshot {
   readonly bulkheads: readonly BulkheadSnapshot[];
   /** Rate limiters (only those observed live). */
   readonly rateLimiters: readonly RateLimiterSnapshot[];
+  /** Hedging policies, by policy, pipeline, operation and label set. */
+  readonly hedging: readonly HedgingSeriesSnapshot[];
+  /** Changes of adaptive concurrency limits, by policy, pipeline, operation and label set. */
+  readonly limitChanges: readonly LimitChangeSeriesSnapshot[];
+  /** Adaptive concurrency limits (only those observed live). */
+  readonly concurrencyLimits: readonly ConcurrencyLimitSnapshot[];
   /** Events counted under `_other` because a cardinality cap was reached. */
   readonly dropped: {
     /** Events whose operation was counted as `_other` (past `maxOperations`). */
