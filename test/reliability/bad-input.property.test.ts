@@ -14,6 +14,8 @@ import { circuitBreaker } from '../../src/circuit-breaker/index';
 import { timeout } from '../../src/timeout/index';
 import { bulkhead } from '../../src/bulkhead/index';
 import { rateLimiter } from '../../src/rate-limiter/index';
+import { hedging } from '../../src/hedging/index';
+import { adaptiveConcurrency } from '../../src/adaptive-concurrency/index';
 import { fallback, lastKnownGood, type LastKnownGood } from '../../src/fallback/index';
 import {
   behaviorInjection,
@@ -79,6 +81,27 @@ const BREAKER_KEYS = [
   'restore',
 ];
 
+const HEDGING_KEYS = ['delay', 'maxHedgedAttempts', 'budget', 'name', 'clock', 'handle', 'handleResult'];
+const ADAPTIVE_KEYS = ['initialLimit', 'minLimit', 'maxLimit', 'algorithm', 'maxQueue', 'queueTimeout', 'name', 'clock', 'handle', 'handleResult'];
+const ADAPTIVE_NUMERIC = {
+  initialLimit: { infinity: false },
+  minLimit: { infinity: false },
+  maxLimit: { infinity: false },
+  maxQueue: { infinity: true },
+  queueTimeout: { infinity: true },
+};
+
+/**
+ * The clock of the spec whose options are a nested object (`hedging`'s adaptive `delay`,
+ * an adaptive limit's `algorithm` tuning): `base(clock)` sets it just before `build` runs,
+ * so the policy built around the nested object runs on the property's clock.
+ */
+let nestedClock: VirtualClock | undefined;
+const nestedBase = (clock: VirtualClock, options: Record<string, unknown>): Record<string, unknown> => {
+  nestedClock = clock;
+  return options;
+};
+
 const specs: readonly FactorySpec[] = [
   {
     name: 'retry',
@@ -143,6 +166,50 @@ const specs: readonly FactorySpec[] = [
     build: (o) => rateLimiter.partitioned(o as never),
     keys: ['rate', 'per', 'burst', 'cost', 'algorithm', 'maxWait', 'maxQueue', 'name', 'clock', 'store', 'key', 'maxPartitions'],
     numeric: { rate: { infinity: false }, per: { infinity: false }, burst: { infinity: false }, maxWait: { infinity: false }, maxQueue: { infinity: true }, maxPartitions: { infinity: true } },
+  },
+  {
+    name: 'hedging',
+    base: (clock) => ({ clock, delay: 30, maxHedgedAttempts: 1 }),
+    build: (o) => hedging(o as never),
+    keys: HEDGING_KEYS,
+    numeric: { delay: { infinity: true }, maxHedgedAttempts: { infinity: false } },
+  },
+  {
+    // The adaptive delay's own keys, each varied inside `delay`.
+    name: 'hedging (adaptive delay)',
+    base: (clock) => nestedBase(clock, { percentile: 95, window: 20, minSamples: 5 }),
+    build: (o) => hedging({ clock: nestedClock, delay: o as never }),
+    keys: ['percentile', 'window', 'minSamples', 'warmUpDelay', 'min', 'max'],
+    numeric: {
+      percentile: { infinity: false },
+      window: { infinity: false },
+      minSamples: { infinity: false },
+      warmUpDelay: { infinity: true },
+      min: { infinity: false },
+      max: { infinity: true },
+    },
+  },
+  {
+    name: 'adaptiveConcurrency',
+    base: (clock) => ({ clock, initialLimit: 4, minLimit: 1, maxLimit: 10, maxQueue: 2 }),
+    build: (o) => adaptiveConcurrency(o as never),
+    keys: ADAPTIVE_KEYS,
+    numeric: ADAPTIVE_NUMERIC,
+  },
+  {
+    name: 'adaptiveConcurrency.partitioned',
+    base: (clock) => ({ clock, initialLimit: 4, minLimit: 1, maxLimit: 10, key: () => 'k' }),
+    build: (o) => adaptiveConcurrency.partitioned(o as never),
+    keys: [...ADAPTIVE_KEYS, 'key', 'maxPartitions'],
+    numeric: { ...ADAPTIVE_NUMERIC, maxPartitions: { infinity: true } },
+  },
+  {
+    // The algorithm's tuning keys, varied inside `algorithm` (aimd's: the kind fixed by the base).
+    name: 'adaptiveConcurrency (aimd tuning)',
+    base: (clock) => nestedBase(clock, { kind: 'aimd', backoffRatio: 0.8 }),
+    build: (o) => adaptiveConcurrency({ clock: nestedClock, initialLimit: 4, minLimit: 1, maxLimit: 10, algorithm: o as never }),
+    keys: ['kind', 'backoffRatio', 'latencyThreshold'],
+    numeric: { backoffRatio: { infinity: false }, latencyThreshold: { infinity: true } },
   },
   {
     name: 'fallback',
@@ -491,6 +558,8 @@ describe('nested option objects', () => {
       ['faultInjection.target', () => faultInjection({ clock, target: Object.assign(evil(), { operations: ['x'] }) as never })],
       ['faultInjection.cohort', () => faultInjection({ clock, cohort: Object.assign(evil(), { label: 'u', percent: 5 }) as never })],
       ['createMetrics.histogram', () => createMetrics({ clock, histogram: Object.assign(evil(), { min: 1, max: 10 }) as never })],
+      ['hedging.delay', () => hedging({ clock, delay: Object.assign(evil(), { percentile: 95 }) as never })],
+      ['adaptiveConcurrency.algorithm', () => adaptiveConcurrency({ clock, initialLimit: 2, minLimit: 1, maxLimit: 4, algorithm: Object.assign(evil(), { kind: 'aimd' }) as never })],
       ['validateChaosRules.windows[0]', () => validateChaosRules({ windows: [Object.assign(evil(), { fromHour: 1, toHour: 2 })] })],
     ];
     for (const [name, build] of cases) {
