@@ -184,12 +184,26 @@ export class RedisCoordinator implements RateLimitStore {
     this.unwatch = this.connection.watch({ up: () => this.setUp(), down: (reason) => this.setDown(reason) });
   }
 
-  /** True while the connection is believed up (see the `down` / `up` events). */
+  /**
+   * True while the connection is believed up (see the `down` / `up` events).
+   *
+   * @example
+   * ```ts
+   * if (!coordinator.connected) log.warn('fleet state is local until Redis is back');
+   * ```
+   */
   get connected(): boolean {
     return this.up && !this.isClosed;
   }
 
-  /** True once {@link RedisCoordinator.close} was called. */
+  /**
+   * True once {@link RedisCoordinator.close} was called.
+   *
+   * @example
+   * ```ts
+   * if (!coordinator.closed) await coordinator.publish('chaos', 'halt', null);
+   * ```
+   */
   get closed(): boolean {
     return this.isClosed;
   }
@@ -374,7 +388,13 @@ export class RedisCoordinator implements RateLimitStore {
    * The coordinator is a rate-limit store itself: `rateLimiter({ ..., store: coordinator })`
    * uses its default store (`rateLimitStore()` with the defaults, named `'default'`, made on
    * the first call). Limiters sharing it share one budget per key, so give distinct limits
-   * their own named store instead.
+   * their own named store instead. Never throws: after `close()` it decides as the
+   * default `onStoreError` (`'local'`) says.
+   *
+   * @example
+   * ```ts
+   * const partnerQuota = rateLimiter({ name: 'partner', rate: 500, store: coordinator });
+   * ```
    */
   consume(key: string, cost: number, now: number, rule: RateLimitRule): StoreDecision | PromiseLike<StoreDecision> {
     if (this.defaultStore === undefined) {
@@ -389,6 +409,11 @@ export class RedisCoordinator implements RateLimitStore {
   /**
    * Instances seen by fleet tracking (this one included): `1` until {@link RedisCoordinator.trackFleet}
    * started and Redis first answered, then the count of heartbeats younger than 15 s.
+   *
+   * @example
+   * ```ts
+   * const share = 1 / coordinator.fleetSize; // this instance's part of a fleet-wide limit
+   * ```
    */
   get fleetSize(): number {
     return this.presence?.size ?? 1;

@@ -15,7 +15,7 @@ export {
   type RedisCoordinatorEvent,
 } from './events';
 export type { FleetMessageHandler, FleetSubscription } from './pubsub';
-export type { IoRedisLike, NodeRedisLike, RedisClientLike } from './client';
+export type { IoPipelineLike, IoRedisLike, NodeRedisLike, RedisClientLike } from './client';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   MESSAGE_VERSION,

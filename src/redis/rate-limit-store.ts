@@ -131,17 +131,40 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (!host.connected) this.degrade('connection-down', undefined);
   }
 
-  /** True while decisions are made without Redis (see `onStoreError`). */
+  /**
+   * True while decisions are made without Redis (see `onStoreError`).
+   *
+   * @example
+   * ```ts
+   * health.set('partner-quota', store.degraded ? 'local' : 'fleet');
+   * ```
+   */
   get degraded(): boolean {
     return this.isDegraded;
   }
 
-  /** The share of the limit applied locally while degraded: `localShare`, else `1 / fleet size`. */
+  /**
+   * The share of the limit applied locally while degraded: `localShare`, else
+   * `1 / coordinator.fleetSize` (read at each local decision).
+   *
+   * @example
+   * ```ts
+   * log.info(`alone, this instance admits ${Math.round(500 * store.localShare)}/s of the partner's 500/s`);
+   * ```
+   */
   get localShare(): number {
     return this.fixedShare ?? 1 / Math.max(1, this.host.fleetSize);
   }
 
-  /** Counters since the store was made. */
+  /**
+   * Counters since the store was made.
+   *
+   * @example
+   * ```ts
+   * const { roundTrips, batchHits } = store.stats;
+   * metrics.gauge('rate_limit_local_ratio', batchHits / Math.max(1, roundTrips + batchHits));
+   * ```
+   */
   get stats(): RedisRateLimitStoreStats {
     return { ...this.counts };
   }
@@ -163,7 +186,14 @@ export class RedisRateLimitStore implements RateLimitStore {
   /**
    * The store seam of the rate limiter: one decision. Answers synchronously when it can
    * decide locally (a batch token, a remembered refusal, degraded mode), else with a
-   * promise that settles within `storeTimeout`.
+   * promise that settles within `storeTimeout` (never rejects). The `now` argument is not
+   * used: the shared schedule runs on Redis's clock. Rate limiters call it; use a limiter's
+   * `acquire()` (not `tryAcquire()`, which needs a synchronous store) to decide without a call.
+   *
+   * @example
+   * ```ts
+   * const d = await store.consume('p-42', 1, 0, { algorithm: 'gcra', rate: 5, per: 1_000, burst: 5, maxWait: 0 });
+   * ```
    */
   consume(key: string, cost: number, _now: number, rule: RateLimitRule): StoreDecision | Promise<StoreDecision> {
     // A cost over the burst (over the window's rate) is never admitted: no need to ask.
@@ -372,7 +402,16 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   private closed = false;
 
-  /** Stops following the coordinator and drops local state. Further calls decide as `onStoreError` says. Idempotent. */
+  /**
+   * Stops following the coordinator and drops local state. Further calls still try Redis
+   * (and decide as `onStoreError` says when it fails); the coordinator's `close()` closes
+   * its stores. Idempotent.
+   *
+   * @example
+   * ```ts
+   * store.close();
+   * ```
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
