@@ -8,6 +8,8 @@
  *   npm start -- --quick       a short drill (about 30 s)
  *   npm start -- --compare     the same suite with the policies switched off too, side by side
  *   npm start -- --seed 7      replay the same random draws
+ *   npm start -- --history DIR append this run to DIR/history.json and write the trend
+ *                              across runs to DIR/trend.html and DIR/trend.md
  *
  * Everything is bounded (load count and time, every phase) and the process exits by itself:
  * the server and the client's connections are closed, and no timer is left behind.
@@ -29,6 +31,7 @@ import {
   type SuiteJournal,
 } from '../../src/chaos/index';
 import { GameClient } from './client';
+import { appendToHistory } from './history';
 import { QUICK, STANDARD, drillExperiments, emptyFloodStats, warmUp, type DrillPlayer, type FloodStats, type PurchaseLedger } from './experiments';
 import { startGameServer, type GameServer } from './server';
 
@@ -52,6 +55,8 @@ export interface DrillOptions {
   readonly progressStream?: ProgressStream | undefined;
   /** Run only these scenarios. @defaultValue all seven */
   readonly only?: readonly string[] | undefined;
+  /** Append the run to `<historyDir>/history.json` and write the trend there (`--history DIR`). @defaultValue none */
+  readonly historyDir?: string | undefined;
 }
 
 /** One suite run, with the mode it ran in. */
@@ -226,12 +231,14 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillResult>
 
     const dir = resolve(options.reportsDir ?? 'reports');
     mkdirSync(dir, { recursive: true });
-    const reports = [join(dir, 'chaos-report.json'), join(dir, 'chaos-report.md'), join(dir, 'chaos-report.html')];
+    const reports: string[] = [join(dir, 'chaos-report.json'), join(dir, 'chaos-report.md'), join(dir, 'chaos-report.html')];
     writeFileSync(reports[0] as string, renderJson(resilient.suite));
     writeFileSync(reports[1] as string, renderMarkdown(resilient.suite));
     writeFileSync(reports[2] as string, renderHtml(resilient.suite));
 
     const s = resilient.suite;
+    const history = options.historyDir === undefined ? undefined : appendToHistory(options.historyDir, s);
+    if (history !== undefined) reports.push(...history.files);
     out.write(`\n${verdictTable(s)}\n`);
     out.write('* under fault: calls that completed while the fault was on (what players saw)\n');
     out.write('MTTR: faults off until the steady state held again; circuits closed: faults off until every breaker was closed again\n\n');
@@ -245,19 +252,25 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillResult>
       out.write(`${floodLine(passThrough.flood, passThrough.partnerThrottled, 'Shop flood without the policies')}\n`);
     }
     out.write(`\nReports: ${reports.map((r) => r.replace(`${process.cwd()}/`, '')).join(', ')}\n`);
+    if (history !== undefined) out.write(`History: ${history.runs} run(s) in ${(history.files[0] as string).replace(`${process.cwd()}/`, '')}\n`);
     return { resilient, passThrough, reports, duration: Date.now() - started };
   } finally {
     controller.disarm();
   }
 }
 
-function parseArgs(argv: readonly string[]): DrillOptions {
+/** The command line: `--quick`, `--compare`, `--seed N`, `--history DIR`. */
+export function parseArgs(argv: readonly string[]): DrillOptions {
   const seedAt = argv.indexOf('--seed');
   const seed = seedAt >= 0 ? Number(argv[seedAt + 1]) : undefined;
   if (seed !== undefined && !Number.isFinite(seed)) throw new Error('--seed expects a number');
-  const unknown = argv.filter((a, i) => a.startsWith('--') && !['--quick', '--compare', '--seed'].includes(a) && argv[i - 1] !== '--seed');
-  if (unknown.length > 0) throw new Error(`unknown option(s): ${unknown.join(' ')} (known: --quick, --compare, --seed N)`);
-  return { quick: argv.includes('--quick'), compare: argv.includes('--compare'), ...(seed !== undefined ? { seed } : {}) };
+  const historyAt = argv.indexOf('--history');
+  const historyDir = historyAt >= 0 ? argv[historyAt + 1] : undefined;
+  if (historyAt >= 0 && (historyDir === undefined || historyDir.startsWith('--'))) throw new Error('--history expects a directory');
+  const takesValue = (a: string | undefined): boolean => a === '--seed' || a === '--history';
+  const unknown = argv.filter((a, i) => a.startsWith('--') && !['--quick', '--compare', '--seed', '--history'].includes(a) && !takesValue(argv[i - 1]));
+  if (unknown.length > 0) throw new Error(`unknown option(s): ${unknown.join(' ')} (known: --quick, --compare, --seed N, --history DIR)`);
+  return { quick: argv.includes('--quick'), compare: argv.includes('--compare'), ...(seed !== undefined ? { seed } : {}), ...(historyDir !== undefined ? { historyDir } : {}) };
 }
 
 const invokedDirectly = process.argv[1] !== undefined && /drill\.(ts|js|mjs)$/.test(process.argv[1]);
