@@ -274,7 +274,15 @@ export function parseArgs(argv: readonly string[]): DrillOptions {
 }
 
 const invokedDirectly = process.argv[1] !== undefined && /drill\.(ts|js|mjs)$/.test(process.argv[1]);
-if (invokedDirectly) {
+if (invokedDirectly && process.argv.includes('--fleet')) {
+  // `npm start -- --fleet`: the multi-process fleet drill (fleet-drill.ts), with its own options.
+  import('./fleet-drill')
+    .then((m) => m.fleetDrillMain(process.argv.slice(2)))
+    .catch((error: unknown) => {
+      process.stderr.write(`fleet drill failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    });
+} else if (invokedDirectly) {
   Promise.resolve()
     .then(() => runDrill(parseArgs(process.argv.slice(2))))
     .then(
