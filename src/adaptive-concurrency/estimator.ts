@@ -18,7 +18,9 @@
  *   half of the limit for one window (the probe) and times only calls admitted under it: with
  *   the dependency's queue drained, that window shows the no-load latency. When a probe finds
  *   a latency more than 10 % lower, the next probe comes two windows later and goes twice as
- *   deep (a limit learned far above the capacity is found out in a few probes).
+ *   deep (a limit learned far above the capacity is found out in a few probes). One that
+ *   finds it more than 10 % higher is repeated likewise: if halving its load did not lower
+ *   the latency by 15 %, nothing was queueing, and that latency is adopted.
  * - **Is it us?** While the algorithm cuts the limit because latency is high, the estimator
  *   checks Little's law: if it were the limiter's own queueing, 30 % fewer calls in flight
  *   would mean clearly less latency. When the calls in flight have fallen by 30 % and latency

@@ -39,7 +39,7 @@ export const adaptiveAlgorithm: fc.Arbitrary<AdaptiveAlgorithmName | AdaptiveAlg
 /** Valid limits: 1 ≤ minLimit ≤ `maxMin`, minLimit ≤ initialLimit ≤ maxLimit ≤ minLimit + `maxSpan`. */
 export function adaptiveLimits(maxMin = 8, maxSpan = 40): fc.Arbitrary<{ minLimit: number; initialLimit: number; maxLimit: number }> {
   return fc
-    .tuple(fc.integer({ min: 1, max: maxMin }), fc.integer({ min: 0, max: maxSpan }), fc.double({ min: 0, max: 1, noNaN: true }))
+    .tuple(fc.noBias(fc.integer({ min: 1, max: maxMin })), fc.noBias(fc.integer({ min: 0, max: maxSpan })), fc.double({ min: 0, max: 1, noNaN: true }))
     .map(([minLimit, span, at]) => ({ minLimit, maxLimit: minLimit + span, initialLimit: minLimit + Math.round(span * at) }));
 }
 
