@@ -18,7 +18,14 @@ import { EXPERIMENT_METRIC_HELP, ExperimentMetricNames, OVERFLOW_VALUE } from '.
 import { renderPrometheus, type PrometheusSource } from './prometheus';
 import type { MetricFamily, MetricSample } from './snapshot';
 
-/** Options of {@link createExperimentMetrics}. */
+/**
+ * Options of {@link createExperimentMetrics}.
+ *
+ * @example
+ * ```ts
+ * const options: ExperimentMetricsOptions = { maxExperiments: 20 };
+ * ```
+ */
 export interface ExperimentMetricsOptions {
   /** Experiments tracked by name; the runs of further names are counted under `_other`. @defaultValue 100 */
   readonly maxExperiments?: number | undefined;

@@ -238,7 +238,14 @@ export const ExperimentMetricNames = {
   sloBudgetConsumed: 'resilience_experiment_slo_budget_consumed_ratio',
 } as const;
 
-/** Label names of the {@link ExperimentMetricNames} families (besides `operation`, as in {@link MetricLabels}). */
+/**
+ * Label names of the {@link ExperimentMetricNames} families (besides `operation`, as in {@link MetricLabels}).
+ *
+ * @example
+ * ```ts
+ * const live = `${ExperimentMetricNames.sloBurnRate}{${ExperimentMetricLabels.scope}="window"}`;
+ * ```
+ */
 export const ExperimentMetricLabels = {
   /** The experiment's name (`_other` past `maxExperiments`). */
   experiment: 'experiment',

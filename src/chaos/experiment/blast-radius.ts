@@ -11,7 +11,14 @@ import { collectIssues, rules } from '../../core/validation';
 import { DEFAULT_EXACT_UP_TO, DistinctCounter } from './distinct-count';
 import { round } from './window-stats';
 
-/** A successful call, as {@link BlastRadiusOptions.degraded} sees it. */
+/**
+ * A successful call, as {@link BlastRadiusOptions.degraded} sees it.
+ *
+ * @example
+ * ```ts
+ * const degraded = (call: CompletedCall): boolean => call.operation === 'leaderboard.read' && call.duration > 300;
+ * ```
+ */
 export interface CompletedCall {
   /** The call's operation. */
   readonly operation: string;
@@ -48,7 +55,14 @@ export interface BlastRadiusOptions {
   readonly exactUpTo?: number | undefined;
 }
 
-/** The blast radius in one scope: the whole run, or the calls completed while the faults were on. */
+/**
+ * The blast radius in one scope: the whole run, or the calls completed while the faults were on.
+ *
+ * @example
+ * ```ts
+ * const { affectedUsers, users, estimated } = journal.blastRadius!.underFault; // 14 of 50 players, exact
+ * ```
+ */
 export interface ImpactScope {
   /** Completed calls. */
   readonly calls: number;
@@ -70,7 +84,14 @@ export interface ImpactScope {
   readonly estimated: boolean;
 }
 
-/** One operation's calls, and how many were affected, over the run and under fault. */
+/**
+ * One operation's calls, and how many were affected, over the run and under fault.
+ *
+ * @example
+ * ```ts
+ * const worst = [...journal.blastRadius!.operations].sort((a, b) => b.affectedUnderFault - a.affectedUnderFault)[0];
+ * ```
+ */
 export interface OperationImpact {
   /** The operation (`_other` for operations past the first 1 000). */
   readonly operation: string;
@@ -86,7 +107,15 @@ export interface OperationImpact {
   readonly affectedUnderFault: number;
 }
 
-/** The blast radius of an experiment, as the journal reports it. */
+/**
+ * The blast radius of an experiment, as the journal reports it (`journal.blastRadius`).
+ *
+ * @example
+ * ```ts
+ * const b = journal.blastRadius;
+ * if (b?.usersTracked) console.log(`${b.underFault.affectedUsers} of ${b.underFault.users} players hit`);
+ * ```
+ */
 export interface BlastRadius {
   /** Whether calls carried a user (`load.userKey` given). */
   readonly usersTracked: boolean;

@@ -21,7 +21,15 @@ import { plan, type Plan } from './plan';
 import { compileSlos, SloMeter, type CompiledSlo, type SloRecord } from './slo';
 import type { CallTally } from './window-stats';
 
-/** The blast radius and SLO usage of a run (so far, while it runs). */
+/**
+ * The blast radius and SLO usage of a run (so far, while it runs): what an observer's
+ * `onEvaluation` receives as `impact`.
+ *
+ * @example
+ * ```ts
+ * const progress: ExperimentObserver = { onEvaluation: ({ impact }) => console.log(impact?.blastRadius.underFault.affectedUsers) };
+ * ```
+ */
 export interface ExperimentImpact {
   /** Distinct users and operations affected, under fault and overall. */
   readonly blastRadius: BlastRadius;

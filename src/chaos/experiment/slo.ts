@@ -43,7 +43,14 @@ export interface SloSpec {
   readonly window?: number | undefined;
 }
 
-/** What an experiment spent of an SLO in one scope (the whole run, or while faults were on). */
+/**
+ * What an experiment spent of an SLO in one scope (the whole run, or while faults were on).
+ *
+ * @example
+ * ```ts
+ * const { burnRate, budgetConsumed } = journal.slos![0]!.underFault; // 363, 0.0028
+ * ```
+ */
 export interface SloUsage {
   /** Completed calls of the operation. */
   readonly calls: number;
@@ -57,7 +64,14 @@ export interface SloUsage {
   readonly budgetConsumed: number | null;
 }
 
-/** An SLO as the journal reports it. */
+/**
+ * An SLO as the journal reports it (`journal.slos`).
+ *
+ * @example
+ * ```ts
+ * for (const slo of journal.slos ?? []) if (slo.met === false) console.log(`${slo.operation} missed its objective`);
+ * ```
+ */
 export interface SloRecord {
   /** The operation (`'*'`: every call). */
   readonly operation: string;
