@@ -8,7 +8,8 @@ import { chaosResult, type ProbeFixture } from '../../test/support/litmus-fixtur
 import { experimentScore, resilienceScore, type SuiteJournal } from './experiment/journal';
 import { renderHtml } from './experiment/report-html';
 import { renderMarkdown } from './experiment/report-markdown';
-import { addClusterResults, fromLitmusResult, fromLitmusResults, isLitmusResultError, type LitmusResultError } from './litmus-result';
+import { isLitmusResultError, type LitmusResultError } from './litmus-read';
+import { addClusterResults, fromLitmusResult, fromLitmusResults } from './litmus-result';
 
 const json = (o: unknown): string => JSON.stringify(o);
 

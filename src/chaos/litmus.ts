@@ -13,19 +13,54 @@ import type { ValidationIssue } from '../core/errors';
 import { isPlainObject, rules, validateOptions, type Rule } from '../core/validation';
 import { yamlDocument, type YamlValue } from './litmus-yaml';
 
-/** The infrastructure scenarios {@link toLitmusManifests} writes, one `ChaosEngine` each. */
+/**
+ * The infrastructure scenarios {@link toLitmusManifests} writes, one `ChaosEngine` each.
+ *
+ * @example
+ * ```ts
+ * const scenarios: LitmusScenario[] = ['pod-kill', 'network-latency'];
+ * ```
+ */
 export type LitmusScenario = 'pod-kill' | 'node-kill' | 'network-partition' | 'network-latency' | 'cpu-exhaustion' | 'memory-exhaustion' | 'disk-exhaustion';
 
-/** Workload kinds Litmus's `appinfo.appkind` accepts. */
+/**
+ * Workload kinds Litmus's `appinfo.appkind` accepts.
+ *
+ * @example
+ * ```ts
+ * const kind: LitmusAppKind = 'statefulset';
+ * ```
+ */
 export type LitmusAppKind = 'deployment' | 'statefulset' | 'daemonset' | 'deploymentconfig' | 'rollout';
 
-/** When a Litmus probe runs: start of test, end of test, both (`Edge`), all along, or while the fault is on. */
+/**
+ * When a Litmus probe runs: start of test, end of test, both (`Edge`), all along, or while the fault is on.
+ *
+ * @example
+ * ```ts
+ * toLitmusManifests({ ...options, probeMode: 'Edge' }); // before and after the fault only
+ * ```
+ */
 export type LitmusProbeMode = 'SOT' | 'EOT' | 'Edge' | 'Continuous' | 'OnChaos';
 
-/** Container runtimes of the cluster's nodes (the network and stress experiments enter the target's namespaces through it). */
+/**
+ * Container runtimes of the cluster's nodes (the network and stress experiments enter the target's namespaces through it).
+ *
+ * @example
+ * ```ts
+ * toLitmusManifests({ ...options, containerRuntime: 'crio' });
+ * ```
+ */
 export type LitmusContainerRuntime = 'containerd' | 'docker' | 'crio';
 
-/** What one scenario is in Litmus. */
+/**
+ * What one scenario is in Litmus.
+ *
+ * @example
+ * ```ts
+ * const info = LITMUS_SCENARIOS.find((s) => s.scenario === 'node-kill'); // { experiment: 'node-drain', … }
+ * ```
+ */
 export interface LitmusScenarioInfo {
   /** Our name of the scenario. */
   readonly scenario: LitmusScenario;
@@ -57,7 +92,14 @@ export const LITMUS_SCENARIOS: readonly LitmusScenarioInfo[] = Object.freeze([
 
 const SCENARIO_NAMES = LITMUS_SCENARIOS.map((s) => s.scenario);
 
-/** Options of {@link toLitmusManifests}. Durations in milliseconds, as everywhere in breakwater. */
+/**
+ * Options of {@link toLitmusManifests}. Durations in milliseconds, as everywhere in breakwater.
+ *
+ * @example
+ * ```ts
+ * const options: LitmusManifestOptions = { namespace: 'game', appLabel: 'app=game-server', appKind: 'deployment', duration: 120_000 };
+ * ```
+ */
 export interface LitmusManifestOptions {
   /** Namespace of the application (`appinfo.appns`). Required: a DNS-1123 label. */
   readonly namespace: string;

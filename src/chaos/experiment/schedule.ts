@@ -24,16 +24,37 @@ import { renderMarkdown } from './report-markdown';
 import { runSuite, type SuiteOptions } from './suite';
 import { gameDayHistory, renderTrend, type GameDayHistory, type TrendReport } from './trend';
 
-/** What the schedule asks before each run: a chaos controller (`chaos`, or one of `createChaosController`). */
+/**
+ * What the schedule asks before each run: a chaos controller (`chaos`, or one of `createChaosController`).
+ *
+ * @example
+ * ```ts
+ * const gate: ScheduleGate = chaos; // any ChaosController
+ * ```
+ */
 export interface ScheduleGate {
   /** The controller's state: a run starts only when `active`; a halt (`haltReason` while not armed) stops the schedule. */
   status(): Pick<ChaosStatus, 'armed' | 'active' | 'reason' | 'haltReason'>;
 }
 
-/** Writes one file of a game day: `name` (a file name, no directory) and its content. */
+/**
+ * Writes one file of a game day: `name` (a file name, no directory) and its content.
+ *
+ * @example
+ * ```ts
+ * const writer: GameDayWriter = (name, content) => writeFile(join('reports/game-days', name), content);
+ * ```
+ */
 export type GameDayWriter = (name: string, content: string) => void | Promise<void>;
 
-/** One report of a scheduled run, as given to `onReport`. */
+/**
+ * One report of a scheduled run, as given to `onReport`.
+ *
+ * @example
+ * ```ts
+ * scheduleSuite(gameDay, { every, policy: chaos, onReport: (r) => notifyTeam(`game day ${r.run} (${r.date}): score ${r.journal.score}`) });
+ * ```
+ */
 export interface GameDayReport {
   /** Runs of this schedule so far, this one included. */
   readonly run: number;
@@ -47,7 +68,14 @@ export interface GameDayReport {
   readonly history: GameDayHistory;
 }
 
-/** A tick at which no run started, as given to `onSkip`. */
+/**
+ * A tick at which no run started, as given to `onSkip`.
+ *
+ * @example
+ * ```ts
+ * scheduleSuite(gameDay, { every, policy: chaos, onSkip: (s) => log.info(`${s.date}: no game day (${s.reason})`) });
+ * ```
+ */
 export interface SkippedTick {
   /** When (ISO 8601, wall clock). */
   readonly date: string;
@@ -57,7 +85,14 @@ export interface SkippedTick {
   readonly ticks: number;
 }
 
-/** Options of {@link scheduleSuite}. */
+/**
+ * Options of {@link scheduleSuite}.
+ *
+ * @example
+ * ```ts
+ * const options: ScheduleOptions = { every: 24 * 3_600_000, policy: chaos, history: gameDayHistory({ limit: 104 }) };
+ * ```
+ */
 export interface ScheduleOptions {
   /** Time between two ticks (ms), e.g. `7 * 24 * 3_600_000`. Ticks fall at start + k × every. Required. */
   readonly every: number;
@@ -87,7 +122,15 @@ export interface ScheduleOptions {
   readonly keepAlive?: boolean | undefined;
 }
 
-/** How a schedule ended. */
+/**
+ * How a schedule ended.
+ *
+ * @example
+ * ```ts
+ * const end = await schedule.done;
+ * if (end.cause === 'halted') log.warn(end.reason);
+ * ```
+ */
 export interface ScheduleEnd {
   /** `stopped`: `stop()`; `halted`: the controller was halted; `max-runs`: `maxRuns` reached; `failed`: a run could not start (its options are invalid). */
   readonly cause: 'stopped' | 'halted' | 'max-runs' | 'failed';
@@ -97,7 +140,14 @@ export interface ScheduleEnd {
   readonly runs: number;
 }
 
-/** A schedule's state. */
+/**
+ * A schedule's state.
+ *
+ * @example
+ * ```ts
+ * const { state, runs, nextTickAt } = schedule.status();
+ * ```
+ */
 export interface ScheduleStatus {
   /** Waiting for its next tick, running a suite, or stopped. */
   readonly state: 'waiting' | 'running' | 'stopped';
@@ -113,7 +163,15 @@ export interface ScheduleStatus {
   readonly end: ScheduleEnd | null;
 }
 
-/** A running schedule: see {@link scheduleSuite}. */
+/**
+ * A running schedule: see {@link scheduleSuite}.
+ *
+ * @example
+ * ```ts
+ * const schedule: ScheduledSuite = scheduleSuite(gameDay, { every, policy: chaos });
+ * process.once('SIGTERM', () => void schedule.stop('shutting down'));
+ * ```
+ */
 export interface ScheduledSuite {
   /** The history the runs are appended to. */
   readonly history: GameDayHistory;

@@ -13,7 +13,16 @@ import { experimentScore, resilienceScore, type AnyJournal, type ExperimentJourn
 import { trendHtml } from './trend-html';
 import { trendMarkdown } from './trend-markdown';
 
-/** A bounded, exportable history of game-day journals, oldest first. */
+/**
+ * A bounded, exportable history of game-day journals, oldest first.
+ *
+ * @example
+ * ```ts
+ * const history: GameDayHistory = gameDayHistory({ limit: 104 });
+ * history.add(await runSuite(gameDay));
+ * writeFileSync('reports/history.json', JSON.stringify(history));
+ * ```
+ */
 export interface GameDayHistory {
   /** Most journals kept; the oldest go first. */
   readonly limit: number;
@@ -25,7 +34,14 @@ export interface GameDayHistory {
   toJSON(): GameDayHistoryData;
 }
 
-/** A history as stored (`history.json`). */
+/**
+ * A history as stored (`history.json`).
+ *
+ * @example
+ * ```ts
+ * const data: GameDayHistoryData = history.toJSON(); // { kind: 'game-day-history', version: 1, limit, journals }
+ * ```
+ */
 export interface GameDayHistoryData {
   /** Discriminates the file. */
   readonly kind: 'game-day-history';
@@ -37,7 +53,14 @@ export interface GameDayHistoryData {
   readonly journals: readonly AnyJournal[];
 }
 
-/** Options of {@link gameDayHistory}. */
+/**
+ * Options of {@link gameDayHistory}.
+ *
+ * @example
+ * ```ts
+ * gameDayHistory({ limit: 12, journals: previous.journals });
+ * ```
+ */
 export interface GameDayHistoryOptions {
   /** Most journals kept. @defaultValue 52 (a year of weekly game days) */
   readonly limit?: number | undefined;
@@ -45,7 +68,14 @@ export interface GameDayHistoryOptions {
   readonly journals?: readonly AnyJournal[] | undefined;
 }
 
-/** One experiment of one run, as the trend sees it. */
+/**
+ * One experiment of one run, as the trend sees it.
+ *
+ * @example
+ * ```ts
+ * const flaky = trendOf(journals).runs.flatMap((r) => r.experiments).filter((e) => e.verdict === 'fail');
+ * ```
+ */
 export interface TrendExperiment {
   /** The experiment's name. */
   readonly name: string;
@@ -59,7 +89,15 @@ export interface TrendExperiment {
   readonly availability: number | null;
 }
 
-/** One run (one journal) of the history. */
+/**
+ * One run (one journal) of the history.
+ *
+ * @example
+ * ```ts
+ * const latest = trendOf(history.journals).runs.at(-1);
+ * console.log(latest?.score, latest?.mttr, latest?.availabilityUnderFault);
+ * ```
+ */
 export interface TrendRun {
   /** Position in the history (1 = oldest given). */
   readonly index: number;
@@ -85,7 +123,14 @@ export interface TrendRun {
   readonly experiments: readonly TrendExperiment[];
 }
 
-/** The trend of a history. */
+/**
+ * The trend of a history.
+ *
+ * @example
+ * ```ts
+ * const { runs, experimentNames, scoreChange } = trendOf(history.journals);
+ * ```
+ */
 export interface Trend {
   /** Every run, oldest first (as given). */
   readonly runs: readonly TrendRun[];
@@ -95,7 +140,14 @@ export interface Trend {
   readonly scoreChange: number | null;
 }
 
-/** Options of {@link renderTrend}. */
+/**
+ * Options of {@link renderTrend}.
+ *
+ * @example
+ * ```ts
+ * renderTrend(history.journals, { title: 'Shop and login: game days', maxRuns: 26 });
+ * ```
+ */
 export interface TrendOptions {
   /** Title of the report. @defaultValue `'Game days: resilience over time'` */
   readonly title?: string | undefined;
@@ -103,7 +155,15 @@ export interface TrendOptions {
   readonly maxRuns?: number | undefined;
 }
 
-/** What {@link renderTrend} returns. */
+/**
+ * What {@link renderTrend} returns.
+ *
+ * @example
+ * ```ts
+ * const report: TrendReport = renderTrend(history.journals);
+ * writeFileSync('reports/trend.html', report.html);
+ * ```
+ */
 export interface TrendReport {
   /** One self-contained HTML page: inline CSS and SVG, no script, no external URL. */
   readonly html: string;
