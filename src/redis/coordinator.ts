@@ -43,70 +43,22 @@ import { systemClock, type Clock } from '../core/clock';
 import type { ValidationIssue } from '../core/errors';
 import { Emitter, type Subscription } from '../core/events';
 import { systemRandom } from '../core/random';
-import { rules, validateOptions, type Schema } from '../core/validation';
-import { clientFlavor, connectionOf, isReplyError, type Connection, type RedisClientLike } from './client';
-import { DEFAULT_MAX_MESSAGE_BYTES, encodeMessage, isInstanceId } from './codec';
+import { validateOptions } from '../core/validation';
+import { clientFlavor, connectionOf, isReplyError, type Connection } from './client';
+import { DEFAULT_MAX_MESSAGE_BYTES, encodeMessage } from './codec';
 import type { CoordinatorEventPayload, RedisCoordinatorEvent } from './events';
 import { FleetPubSub, type FleetMessageHandler, type FleetSubscription } from './pubsub';
 import { FleetPresence } from './presence';
 import type { RedisRateLimitStoreOptions } from './rate-limit-options';
 import { RedisRateLimitStore } from './rate-limit-store';
+import { redisBreakerFleet, type RedisBreakerFleet } from './fleet-breaker';
+import { redisChaosFleet, type RedisChaosFleet } from './fleet-chaos';
+import type { BreakerFleetMember, BreakerFleetPeer } from '../circuit-breaker/fleet';
+import type { ChaosFleetLink, ChaosFleetMember } from '../chaos/fleet';
 import type { RateLimitRule, RateLimitStore, StoreDecision } from '../rate-limiter/store';
+import { coordinatorSchema, type RedisCoordinatorOptions } from './coordinator-options';
 
-/**
- * Options of {@link redisCoordinator}.
- *
- * @example
- * ```ts
- * const options: RedisCoordinatorOptions = { client: new Redis(), prefix: 'shop', instanceId: process.env.HOSTNAME };
- * ```
- */
-export interface RedisCoordinatorOptions {
-  /**
-   * The user's Redis client: ioredis (`new Redis()`, `new Redis.Cluster()`) or node-redis
-   * v4+ (`createClient()`, `createCluster()`, connected). Required. The coordinator never
-   * closes it.
-   */
-  readonly client: RedisClientLike;
-  /**
-   * A second connection for pub/sub (a subscribed connection can send nothing else). When
-   * absent, the coordinator duplicates `client` on the first `subscribe` and closes that
-   * duplicate in `close()`; a given `subscriber` is the user's and stays open.
-   * @defaultValue `client.duplicate()`, made on first use
-   */
-  readonly subscriber?: RedisClientLike | undefined;
-  /**
-   * First part of every key and channel name, and the envelope's `bw` field: fleets with
-   * different prefixes ignore each other. 1–64 characters, no `{`, `}`, `:` or whitespace.
-   * @defaultValue `'breakwater'`
-   */
-  readonly prefix?: string | undefined;
-  /**
-   * This process's id in messages and fleet state: 1–128 printable characters (a host name,
-   * a pod name). @defaultValue a random 16-hex-digit id
-   */
-  readonly instanceId?: string | undefined;
-  /** Largest message (UTF-8 bytes) accepted from pub/sub; larger ones are rejected unread. @defaultValue `65536` */
-  readonly maxMessageBytes?: number | undefined;
-  /** Clock of event times. @defaultValue `systemClock` */
-  readonly clock?: Clock | undefined;
-}
-
-const PREFIX = /^[^\s{}:]{1,64}$/;
-
-const clientRule = {
-  expected: 'an ioredis client (new Redis() or new Redis.Cluster()) or a node-redis v4+ client (createClient() or createCluster())',
-  check: (v: unknown): boolean => clientFlavor(v) !== undefined,
-};
-
-const coordinatorSchema: Schema = {
-  client: rules.required(clientRule),
-  subscriber: clientRule,
-  prefix: { expected: 'a string of 1–64 characters without whitespace, `{`, `}` or `:`', check: (v) => typeof v === 'string' && PREFIX.test(v) },
-  instanceId: { expected: 'a string of 1–128 printable characters', check: isInstanceId },
-  maxMessageBytes: rules.integer(64, 512 * 1024 * 1024),
-  clock: rules.clock(),
-};
+export type { RedisCoordinatorOptions };
 
 const ESCAPE = /[%:{}]/g;
 const NEEDS_ESCAPE = /[%:{}]/;
@@ -165,6 +117,8 @@ export class RedisCoordinator implements RateLimitStore {
   private presence: FleetPresence | undefined;
   private readonly stores = new Set<RedisRateLimitStore>();
   private defaultStore: RedisRateLimitStore | undefined;
+  private breakerFleet: RedisBreakerFleet | undefined;
+  private chaosFleet: RedisChaosFleet | undefined;
 
   /** @internal Use {@link redisCoordinator}. */
   constructor(options: RedisCoordinatorOptions) {
@@ -448,8 +402,26 @@ export class RedisCoordinator implements RateLimitStore {
    * await client.quit();
    * ```
    */
+  /**
+   * The fleet-aware breaker's seam, so `circuitBreaker({ name, coordinator })` takes the
+   * coordinator itself: joins through one {@link redisBreakerFleet} with default options
+   * (give `redisBreakerFleet(coordinator, { … })` to tune it).
+   */
+  joinBreaker(name: string, peer: BreakerFleetPeer): BreakerFleetMember {
+    if (this.isClosed) throw new Error('redisCoordinator: closed');
+    return (this.breakerFleet ??= redisBreakerFleet(this)).joinBreaker(name, peer);
+  }
+
+  /** Fleet chaos's seam, so `chaos.arm({ coordinator })` takes the coordinator itself (one {@link redisChaosFleet} with default options). */
+  joinChaos(member: ChaosFleetMember): ChaosFleetLink {
+    if (this.isClosed) throw new Error('redisCoordinator: closed');
+    return (this.chaosFleet ??= redisChaosFleet(this)).joinChaos(member);
+  }
+
   async close(): Promise<void> {
     if (this.isClosed) return;
+    this.breakerFleet?.close(); // while eval still works: the leave scripts go out
+    this.chaosFleet?.close();
     for (const store of this.stores) store.close();
     this.stores.clear();
     this.presence?.stop(); // leaves the fleet set while eval still works

@@ -37,3 +37,25 @@ export {
   type StoreErrorMode,
   type StoreRecoveredEvent,
 } from './rate-limit-options';
+export {
+  RedisBreakerFleet,
+  redisBreakerFleet,
+  redisBreakerFleetDefaults,
+  type BreakerMessageIgnoredEvent,
+  type RedisBreakerFleetEvent,
+  type RedisBreakerFleetOptions,
+} from './fleet-breaker';
+export { RedisChaosFleet, redisChaosFleet, type RedisChaosFleetOptions } from './fleet-chaos';
+export {
+  FleetChaosEvents,
+  type ChaosFleetMemberView,
+  type FleetChaosEvent,
+  type FleetErrorEvent,
+  type FleetHaltedEvent,
+  type FleetHoldEvent,
+  type FleetMemberEvent,
+  type FleetMemberLeftEvent,
+  type FleetMessageIgnoredEvent,
+  type FleetSwitchedEvent,
+} from './fleet-chaos-events';
+export type { HaltFlag } from './fleet-chaos-messages';
