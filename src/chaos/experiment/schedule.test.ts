@@ -156,6 +156,19 @@ describe('scheduleSuite: stop and timers', () => {
     expect(w.clock.pending).toBe(0);
   });
 
+  it('stop() from a callback ends the schedule with no timer left', async () => {
+    const w = gameDayWorld({ armed: false });
+    const fromSkip = scheduleSuite(w.suite, { every: 100, policy: w.controller, onSkip: () => void fromSkip.stop('enough') });
+    await w.clock.advanceTo(100);
+    expect(await fromSkip.done).toEqual({ cause: 'stopped', reason: 'enough', runs: 0 });
+    expect(w.clock.pending).toBe(0);
+    w.controller.arm({ environment: 'test' });
+    const fromReport = scheduleSuite(w.suite, { every: 100, policy: w.controller, onReport: () => void fromReport.stop('one is enough') });
+    await w.clock.advanceTo(w.clock.now() + 300);
+    expect(await fromReport.done).toEqual({ cause: 'stopped', reason: 'one is enough', runs: 1 });
+    expect(w.clock.pending).toBe(0);
+  });
+
   it('the tick timer is unref’d while it waits, unless keepAlive; one timer at a time', () => {
     const unrefs: number[] = [];
     const live = new Set<number>();

@@ -177,7 +177,11 @@ export interface ScheduledSuite {
   readonly history: GameDayHistory;
   /** The schedule's state. */
   status(): ScheduleStatus;
-  /** Stops: no tick after this; resolves once a run in progress (and its report) is done. */
+  /**
+   * Stops: no tick after this; resolves once a run in progress (and its report) is done.
+   * From inside `onReport` or `writer`, call it without awaiting it: the schedule ends
+   * when the callback returns.
+   */
   stop(reason?: string): Promise<ScheduleEnd>;
   /** Resolves when the schedule ends, whatever ends it. */
   readonly done: Promise<ScheduleEnd>;
@@ -290,6 +294,7 @@ class Schedule implements ScheduledSuite {
    * the moment a run ended) is work in progress and keeps the process alive until it runs.
    */
   private arm(): void {
+    if (this.end !== null) return; // a callback (onSkip…) may have stopped it
     const delay = Math.min(MAX_TIMER, Math.max(0, this.due - this.clock.now()));
     this.timer = this.clock.setTimeout(() => this.fire(), delay);
     if (this.o.keepAlive !== true && delay > 0) unrefTimer(this.timer);
