@@ -1,6 +1,7 @@
 /**
  * Shorthand decorators: `@retry(opts)`, `@circuitBreaker(opts)`, `@timeout(ms)`,
- * `@bulkhead(opts)`, `@fallback(opts)`. Each validates its options when the class is
+ * `@bulkhead(opts)`, `@rateLimit(opts)`, `@fallback(opts)`, `@hedging(opts)`,
+ * `@adaptiveConcurrency(opts)`. Each validates its options when the class is
  * defined and makes one policy per decorated method (or per method and instance with
  * `scope: 'instance'`), like `@resilient(() => policy)`; stacked, they fuse into one
  * pipeline with the top decorator outermost. Each takes `scope` and `operation`
@@ -12,9 +13,15 @@
 import { OptionsValidationError, isOptionsValidationError, type ValidationIssue } from '../core/errors';
 import type { Policy } from '../core/policy';
 import { collectIssues, isPlainObject, rules } from '../core/validation';
+import {
+  adaptiveConcurrency as adaptiveConcurrencyPolicy,
+  type AdaptiveConcurrencyOptions,
+  type PartitionedAdaptiveConcurrencyOptions,
+} from '../adaptive-concurrency/index';
 import { bulkhead as bulkheadPolicy, type BulkheadOptions } from '../bulkhead/index';
 import { circuitBreaker as circuitBreakerPolicy, type CircuitBreakerOptions } from '../circuit-breaker/index';
 import { fallback as fallbackPolicy, type FallbackOptions } from '../fallback/index';
+import { hedging as hedgingPolicy, type HedgingOptions } from '../hedging/index';
 import { rateLimiter as rateLimiterPolicy, type PartitionedRateLimiterOptions, type RateLimiterOptions } from '../rate-limiter/index';
 import { retry as retryPolicy, type RetryOptions } from '../retry/index';
 import { timeout as timeoutPolicy, type TimeoutOptions } from '../timeout/index';
@@ -179,4 +186,58 @@ export function rateLimit(
  */
 export function fallback<T = unknown>(options: FallbackOptions<T> & DecoratorOptions): ResilientDecorator {
   return shorthand('@fallback', options as FallbackOptions<T>, (o, name) => fallbackPolicy<T>(named(o, name) as FallbackOptions<T>));
+}
+
+/**
+ * Hedges the decorated method (see `hedging()` in `breakwater`): when an attempt has not
+ * answered after `delay` ms (or failed, in fallback mode), the method is called again, up to
+ * `maxHedgedAttempts` extra times (default `1`); the first success wins and the others'
+ * signals abort. Hedge idempotent reads only. Inside the method, `currentContext()` is the
+ * attempt's own context: read its `signal` to stop a losing attempt, its `attempt` to pick
+ * a replica. Shared by every instance by default (one latency window per method).
+ *
+ * @param options - hedging options (`delay` required; `name` defaults to `'Class.method'`),
+ *   plus `scope` and `operation` ({@link DecoratorOptions}).
+ * @example
+ * ```ts
+ * class Leaderboard {
+ *   @hedging({ delay: { percentile: 95, max: 200 } })
+ *   async top(n: number): Promise<Entry[]> {
+ *     const ctx = currentContext();
+ *     return replicas[(ctx?.attempt ?? 1) - 1].top(n, { signal: ctx?.signal });
+ *   }
+ * }
+ * ```
+ */
+export function hedging<T = unknown>(options: HedgingOptions<T> & DecoratorOptions): ResilientDecorator {
+  return shorthand('@hedging', options as HedgingOptions<T>, (o, name) => hedgingPolicy<T>(named(o, name) as HedgingOptions<T>));
+}
+
+/**
+ * Limits the decorated method's concurrency with a limit that moves with measured latency
+ * (see `adaptiveConcurrency()` in `breakwater`; `algorithm` defaults to `'gradient2'`);
+ * calls over it wait in a queue of `maxQueue` (default `0`) or reject with
+ * `ConcurrencyLimitedError`. With a `key`, one limit per key (a partitioned limit). Shared by
+ * every instance by default: one limit per dependency.
+ *
+ * @param options - adaptive concurrency options (`initialLimit`, `minLimit`, `maxLimit`
+ *   required; `name` defaults to `'Class.method'`), optionally `key` and `maxPartitions`,
+ *   plus `scope` and `operation`.
+ * @example
+ * ```ts
+ * class PlayerDb {
+ *   @adaptiveConcurrency({ initialLimit: 20, minLimit: 4, maxLimit: 200, maxQueue: 50 })
+ *   async load(id: string): Promise<Player> { return pool.query(sql, [id]); }
+ * }
+ * ```
+ */
+export function adaptiveConcurrency<T = unknown>(
+  options: (AdaptiveConcurrencyOptions<T> | PartitionedAdaptiveConcurrencyOptions<T>) & DecoratorOptions,
+): ResilientDecorator {
+  return shorthand('@adaptiveConcurrency', options as AdaptiveConcurrencyOptions<T>, (o, name) => {
+    const opts = named(o, name) as AdaptiveConcurrencyOptions<T> | PartitionedAdaptiveConcurrencyOptions<T>;
+    // A JS caller's missing or odd options: the plain policy's validation error names them.
+    if (!isPlainObject(opts)) return adaptiveConcurrencyPolicy<T>((opts ?? {}) as never);
+    return 'key' in opts ? adaptiveConcurrencyPolicy.partitioned<T>(opts as PartitionedAdaptiveConcurrencyOptions<T>) : adaptiveConcurrencyPolicy<T>(opts);
+  });
 }
