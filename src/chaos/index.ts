@@ -125,5 +125,17 @@ export {
   type Verdict,
   type WatchedCircuit,
   type WindowMeasurements,
+  DEFAULT_SLO_WINDOW,
+  burnRate,
+  errorBudgetConsumed,
+  type SloRecord,
+  type SloSpec,
+  type SloUsage,
+  type BlastRadius,
+  type BlastRadiusOptions,
+  type CompletedCall,
+  type ImpactScope,
+  type OperationImpact,
+  type ExperimentImpact,
 } from './experiment/index';
 export { type ChaosFleet, type ChaosFleetAnnouncement, type ChaosFleetLink, type ChaosFleetMember, type ChaosFleetState, type ChaosFleetSwitch, type FleetFault } from './fleet';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../testing/virtual-clock';
 import { createMetrics } from './aggregator';
-import { MetricNames } from './names';
+import { ExperimentMetricNames, MetricNames } from './names';
 import { createMetricsHandler, escapeLabelValue, PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricsResponse } from './prometheus';
 import { events, populate } from '../../test/support/metrics-fixtures';
 import { rateLimiter } from '../rate-limiter/rate-limiter';
@@ -151,7 +151,7 @@ describe('toPrometheus()', () => {
 });
 
 describe('docs/ops use exactly the exported names', () => {
-  const known = new Set<string>(Object.values(MetricNames));
+  const known = new Set<string>([...Object.values(MetricNames), ...Object.values(ExperimentMetricNames)]);
   for (const name of [MetricNames.callDuration]) for (const s of ['_bucket', '_sum', '_count']) known.add(name + s);
   const namesIn = (text: string): Set<string> => new Set(text.match(/\bresilience_[a-z_]+\b/g) ?? []);
 

@@ -57,3 +57,6 @@ export {
 export { renderMarkdown } from './report-markdown';
 export { renderHtml } from './report-html';
 export { progressReporter, type ProgressOptions, type ProgressStream } from './progress';
+export { DEFAULT_SLO_WINDOW, burnRate, errorBudgetConsumed, type SloRecord, type SloSpec, type SloUsage } from './slo';
+export type { BlastRadius, BlastRadiusOptions, CompletedCall, ImpactScope, OperationImpact } from './blast-radius';
+export type { ExperimentImpact } from './impact';
