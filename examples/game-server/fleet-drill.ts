@@ -1,17 +1,18 @@
 /**
  * The fleet drill (`npm start -- --fleet`): three game-server processes behind a loopback
- * round-robin balancer, sharing one Redis through `breakwater/redis`, and three experiments:
+ * round-robin balancer, sharing one Redis through `breakwater/redis`, and four experiments:
  *
  * 1. the payment partner's quota (10/s) held by the whole fleet;
  * 2. a payment-gateway outage seen by one instance first: the others open within 1 s, then
  *    one probe at a time across the fleet;
- * 3. redis-server killed under load: every request answered, local decisions within 1 s,
+ * 3. chaos halted on every instance by one `redis-cli PUBLISH`;
+ * 4. redis-server killed under load: every request answered, local decisions within 1 s,
  *    resync when it is back.
  *
  *   npm start -- --fleet           the drill (about 40 s)
  *   npm start -- --fleet --quick   a short one (about 20 s)
  *
- * Redis: `REDIS_URL` when set (experiment 3 is then skipped: the drill kills only a Redis it
+ * Redis: `REDIS_URL` when set (experiment 4 is then skipped: the drill kills only a Redis it
  * started), else a `redis-server` started here on a free loopback port with no persistence.
  * Without either, it says how to install Redis and exits 0. Everything it started (the
  * instances, the balancer, the gateway, redis-server) is stopped at the end, on failure and
@@ -21,6 +22,7 @@ import { startBalancer, type Balancer } from './fleet/balancer';
 import {
   FLEET_QUICK,
   FLEET_STANDARD,
+  chaosHaltExperiment,
   gatewayOutageExperiment,
   partnerQuotaExperiment,
   redisKilledExperiment,
@@ -65,7 +67,15 @@ export const FLEET_SETUP: FleetSetup & { readonly instances: number; readonly qu
   recoveryTimeout: 3_000,
 };
 
-/** Runs the fleet drill; resolves once everything it started is stopped. */
+/** Thrown by {@link runFleetDrill} when its `signal` aborted (after everything was stopped). */
+export class FleetDrillInterrupted extends Error {
+  constructor() {
+    super('fleet drill interrupted');
+    this.name = 'FleetDrillInterrupted';
+  }
+}
+
+/** Runs the fleet drill; resolves (or rejects) once everything it started is stopped. */
 export async function runFleetDrill(options: FleetDrillOptions = {}): Promise<FleetDrillResult> {
   const started = Date.now();
   const out = options.out ?? process.stdout;
@@ -80,7 +90,7 @@ export async function runFleetDrill(options: FleetDrillOptions = {}): Promise<Fl
   let balancer: Balancer | undefined;
   const experiments: FleetExperimentResult[] = [];
   const checkAborted = (): void => {
-    if (options.signal?.aborted === true) throw new Error('fleet drill interrupted');
+    if (options.signal?.aborted === true) throw new FleetDrillInterrupted();
   };
   try {
     out.write(`Redis: ${redis.owned ? `redis-server started on ${redis.url} (no persistence)` : `REDIS_URL (${redis.host}:${redis.port})`}\n`);
@@ -89,10 +99,11 @@ export async function runFleetDrill(options: FleetDrillOptions = {}): Promise<Fl
     checkAborted();
     balancer = await startBalancer(fleet.members.map((m) => m.port));
     out.write(`Fleet: ${fleet.members.map((m) => `${m.id} :${m.port}`).join(', ')} behind the balancer ${balancer.url}\n\n`);
-    const context: FleetDrillContext = { fleet, gateway, redis, entry: balancer.url, timing, setup: FLEET_SETUP, out };
-    for (const experiment of [partnerQuotaExperiment, gatewayOutageExperiment, redisKilledExperiment]) {
+    const context: FleetDrillContext = { fleet, gateway, redis, entry: balancer.url, timing, setup: FLEET_SETUP, out, signal: options.signal };
+    for (const experiment of [partnerQuotaExperiment, gatewayOutageExperiment, chaosHaltExperiment, redisKilledExperiment]) {
       checkAborted();
       const result = await experiment(context);
+      checkAborted(); // an interrupted experiment has no verdict
       experiments.push(result);
       out.write(`${result.lines.join('\n')}\n\n`);
     }
@@ -126,6 +137,9 @@ export async function fleetDrillMain(argv: readonly string[]): Promise<void> {
     const result = await runFleetDrill({ quick: argv.includes('--quick'), signal: abort.signal });
     if (result.experiments.some((e) => e.verdict === 'fail')) process.exitCode = 1;
     if (result.status === 'ran') process.stdout.write(`Done in ${(result.duration / 1_000).toFixed(1)} s.\n`);
+  } catch (error) {
+    if (!(error instanceof FleetDrillInterrupted)) throw error;
+    process.stderr.write('Fleet drill interrupted: the instances, the balancer, the gateway and redis-server are stopped.\n');
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

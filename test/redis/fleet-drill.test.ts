@@ -46,20 +46,24 @@ describe('fleet drill without Redis', () => {
 });
 
 describe.runIf(redisServerAvailable())('fleet drill (quick) on a real redis-server', () => {
-  it('holds the quota fleet-wide, opens the fleet within 1 s with one probe at a time, and loses no request when Redis dies', async () => {
+  it('holds the quota fleet-wide, opens the fleet within 1 s with one probe at a time, halts chaos everywhere from redis-cli, and loses no request when Redis dies', async () => {
     let text = '';
     const r = await runFleetDrill({ quick: true, env: { PATH: process.env['PATH'] ?? '' }, out: { write: (s: string) => (text += s) } });
     expect(r.status, text).toBe('ran');
     expect(r.experiments.map((e) => [e.name, e.verdict]), text).toEqual([
       ['partner quota held fleet-wide', 'pass'],
       ['gateway outage seen by one instance first', 'pass'],
+      ['chaos halted from redis-cli', 'pass'],
       ['Redis killed during the drill', 'pass'],
     ]);
-    const [quota, outage, killed] = r.experiments;
+    const [quota, outage, halt, killed] = r.experiments;
     expect(quota?.numbers['admitted'], text).toBeLessThanOrEqual((quota?.numbers['bound'] ?? 0) * 1.02 + 2);
     expect(outage?.numbers['openLagMax'], text).toBeLessThan(1_000);
     expect(outage?.numbers['maxConcurrentProbes'], text).toBeLessThanOrEqual(1);
     expect(outage?.numbers['othersCallsWhileOpen'], text).toBe(0);
+    expect(halt?.numbers['armed'], text).toBe(3);
+    expect(halt?.numbers['haltLagMax'], text).toBeLessThan(1_000);
+    expect(halt?.numbers['flagSet'], text).toBe(1);
     expect(killed?.numbers['lost'], text).toBe(0);
     expect(killed?.numbers['localWithin'], text).toBeLessThan(1_000);
     expect(r.upstreamErrors).toBe(0);

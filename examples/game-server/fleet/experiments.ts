@@ -7,13 +7,15 @@
  *    the same limit kept by each instance alone);
  * 2. a gateway outage seen by one instance first: the others open within 1 s, then one
  *    probe at a time across the fleet;
- * 3. Redis killed under load: every request answered, local decisions within 1 s, resync
+ * 3. chaos halted from the command line: the `redis-cli PUBLISH` of docs/fleet.md stops
+ *    chaos on every instance within 1 s and leaves the halt flag for late joiners;
+ * 4. Redis killed under load: every request answered, local decisions within 1 s, resync
  *    when Redis is back.
  */
 import type { PaymentGateway } from './gateway';
 import type { Fleet } from './instances';
-import { byStatus, drive, type Shot } from './load';
-import type { DrillRedis } from './redis-launcher';
+import { byStatus, drive, type DriveOptions, type Shot } from './load';
+import { redisCommand, type DrillRedis } from './redis-launcher';
 
 /** Durations of one drill. */
 export interface FleetTiming {
@@ -49,6 +51,8 @@ export interface FleetDrillContext {
   readonly timing: FleetTiming;
   readonly setup: FleetSetup;
   readonly out: { write(chunk: string): unknown };
+  /** Aborted on Ctrl-C: the load stops sending and the waits end early. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** One experiment's outcome. */
@@ -62,6 +66,11 @@ export interface FleetExperimentResult {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** {@link drive}, stopped early by the drill's signal too. */
+function load(c: FleetDrillContext, url: string, o: DriveOptions): Promise<Shot[]> {
+  const signals = [o.signal, c.signal].filter((x): x is AbortSignal => x !== undefined);
+  return drive(url, signals.length === 0 ? o : { ...o, signal: AbortSignal.any(signals) });
+}
 const perInstance = (shots: readonly Shot[], status: number): Record<string, number> => {
   const m: Record<string, number> = {};
   for (const s of shots) if (s.status === status && s.instance !== undefined) m[s.instance] = (m[s.instance] ?? 0) + 1;
@@ -92,10 +101,10 @@ export async function partnerQuotaExperiment(c: FleetDrillContext): Promise<Flee
   const seconds = c.timing.quotaPhase / 1_000;
   c.out.write(`  quota: ${loadRate}/s through the balancer for ${seconds} s, fleet limit ${rate}/s (burst ${burst})\n`);
   const localBefore = await localDecisions(c);
-  const fleetShots = await drive(c.entry, { rate: loadRate, duration: c.timing.quotaPhase });
+  const fleetShots = await load(c, c.entry, { rate: loadRate, duration: c.timing.quotaPhase });
   const local = (await localDecisions(c)) - localBefore;
   await sleep(1_200); // both limiters refill; the island phase starts as full as the fleet phase did
-  const islandShots = await drive(c.entry, { rate: loadRate, duration: c.timing.quotaPhase, headers: { 'x-quota': 'island' } });
+  const islandShots = await load(c, c.entry, { rate: loadRate, duration: c.timing.quotaPhase, headers: { 'x-quota': 'island' } });
   const admittedAt = admissions(fleetShots);
   const admitted = admittedAt.length;
   const islands = admissions(islandShots).length;
@@ -128,10 +137,10 @@ async function localDecisions(c: FleetDrillContext): Promise<number> {
 /** Drives light load until every instance's breaker is closed (bounded): experiment 2 starts from a calm fleet. */
 async function settle(c: FleetDrillContext): Promise<void> {
   const end = Date.now() + c.setup.recoveryTimeout + 5_000;
-  while (Date.now() < end) {
+  while (Date.now() < end && c.signal?.aborted !== true) {
     const states = await Promise.all(c.fleet.members.map((m) => c.fleet.state(m)));
     if (states.every((s) => s['breaker'] === 'closed')) return;
-    await drive(c.entry, { rate: 10, duration: 300 });
+    await load(c, c.entry, { rate: 10, duration: 300 });
   }
 }
 
@@ -144,11 +153,11 @@ export async function gatewayOutageExperiment(c: FleetDrillContext): Promise<Fle
   c.gateway.setUp(false);
   c.out.write(`  outage: the gateway answers 503; only ${first.id} has purchases to make\n`);
   // Purchases pinned to the first instance (one player's session), until its breaker opens.
-  for (let i = 0; i < 40 && c.fleet.find('breaker-opened', t0, first.id).length === 0; i++) {
-    await drive(`http://127.0.0.1:${first.port}`, { rate: 200, duration: 25 });
+  for (let i = 0; i < 40 && c.fleet.find('breaker-opened', t0, first.id).length === 0 && c.signal?.aborted !== true; i++) {
+    await load(c, `http://127.0.0.1:${first.port}`, { rate: 200, duration: 25 });
   }
   const opened = c.fleet.find('breaker-opened', t0, first.id)[0];
-  await c.fleet.until(() => others.every((m) => c.fleet.find('breaker-opened', t0, m.id).length > 0), 3_000);
+  await c.fleet.until(() => others.every((m) => c.fleet.find('breaker-opened', t0, m.id).length > 0), 3_000, c.signal);
   const lags: Record<string, number> = {};
   for (const m of others) {
     const e = c.fleet.find('breaker-opened', t0, m.id)[0];
@@ -160,7 +169,7 @@ export async function gatewayOutageExperiment(c: FleetDrillContext): Promise<Fle
 
   // While open: the others answer 503 without calling the gateway.
   c.gateway.resetCounts();
-  const openShots = await drive(c.entry, { rate: STEADY_LOAD, duration: c.timing.openPhase });
+  const openShots = await load(c, c.entry, { rate: STEADY_LOAD, duration: c.timing.openPhase });
   const callsWhileOpen = c.gateway.counts().calls;
   const othersCalls = others.reduce((s, m) => s + (callsWhileOpen[m.id] ?? 0), 0);
 
@@ -170,8 +179,8 @@ export async function gatewayOutageExperiment(c: FleetDrillContext): Promise<Fle
   c.gateway.resetCounts();
   const recoveryStart = Date.now();
   const stopLoad = new AbortController();
-  const recoveryLoad = drive(c.entry, { rate: STEADY_LOAD, duration: c.setup.recoveryTimeout + 5_000, signal: stopLoad.signal });
-  const closed = await c.fleet.until(() => c.fleet.members.every((m) => c.fleet.find('breaker-closed', recoveryStart, m.id).length > 0), c.setup.recoveryTimeout + 5_000);
+  const recoveryLoad = load(c, c.entry, { rate: STEADY_LOAD, duration: c.setup.recoveryTimeout + 5_000, signal: stopLoad.signal });
+  const closed = await c.fleet.until(() => c.fleet.members.every((m) => c.fleet.find('breaker-closed', recoveryStart, m.id).length > 0), c.setup.recoveryTimeout + 5_000, c.signal);
   stopLoad.abort();
   const recoveryShots = await recoveryLoad;
   c.gateway.setLatency(5);
@@ -207,17 +216,17 @@ export async function redisKilledExperiment(c: FleetDrillContext): Promise<Fleet
   const { redisLoad, redisKillAt, redisRestartAt } = c.timing;
   c.out.write(`  redis: ${STEADY_LOAD}/s through the balancer for ${redisLoad / 1_000} s; redis-server killed at ${redisKillAt / 1_000} s, restarted at ${redisRestartAt / 1_000} s\n`);
   const start = Date.now();
-  const load = drive(c.entry, { rate: STEADY_LOAD, duration: redisLoad });
+  const steady = load(c, c.entry, { rate: STEADY_LOAD, duration: redisLoad });
   await sleep(redisKillAt);
   const killedAt = Date.now();
   await c.redis.kill();
   await sleep(Math.max(0, start + redisRestartAt - Date.now()));
   const restartedAt = Date.now();
   await c.redis.restart();
-  const shots = await load;
+  const shots = await steady;
   const ids = c.fleet.members.map((m) => m.id);
   // Resync: the quota store goes back to Redis on its next probe, the breakers on their next heartbeat.
-  await c.fleet.until(() => ids.every((id) => c.fleet.find('quota-recovered', restartedAt, id).length > 0 && c.fleet.find('breaker-fleet-synced', restartedAt, id).length > 0), 5_000);
+  await c.fleet.until(() => ids.every((id) => c.fleet.find('quota-recovered', restartedAt, id).length > 0 && c.fleet.find('breaker-fleet-synced', restartedAt, id).length > 0), 5_000, c.signal);
 
   const firstAfter = (event: string, since: number, id: string): number => (c.fleet.find(event, since, id)[0]?.at ?? Number.NaN) - since;
   const local = Math.max(...ids.map((id) => firstAfter('quota-degraded', killedAt, id)));
@@ -238,6 +247,41 @@ export async function redisKilledExperiment(c: FleetDrillContext): Promise<Fleet
       verdictLine(ok, name, `${shots.length} requests, ${lost} without an answer (${statuses(shots)})`),
       `      local decisions: quota within ${ms(local)} of the kill, breakers alone within ${ms(breakerAlone)}; ${(admittedInOutage / outageSeconds).toFixed(1)}/s admitted meanwhile (each instance 1/${ids.length} of ${c.setup.partnerRate}/s)`,
       `      resync after the restart: quota back on Redis within ${ms(quotaBack)}, breakers synced within ${ms(breakerBack)}`,
+    ],
+  };
+}
+
+/** The instances' key and channel prefix (policies.ts). */
+const PREFIX = 'game';
+
+/** 3. An operator halts chaos with the documented `redis-cli PUBLISH`: every instance stops within 1 s. */
+export async function chaosHaltExperiment(c: FleetDrillContext): Promise<FleetExperimentResult> {
+  const name = 'chaos halted from redis-cli';
+  const ids = c.fleet.members.map((m) => m.id);
+  const armed = ids.filter((id) => c.fleet.find('listening', 0, id)[0]?.['chaosArmed'] === true);
+  const message = JSON.stringify({ bw: PREFIX, v: 1, k: 'halt', i: 'ops', d: { reason: 'fleet drill' } });
+  c.out.write(`  chaos: redis-cli PUBLISH ${PREFIX}:chaos '${message}'\n`);
+  const publishedAt = Date.now();
+  const receivers = await redisCommand(c.redis.host, c.redis.port, ['PUBLISH', `${PREFIX}:chaos`, message]);
+  await c.fleet.until(() => ids.every((id) => c.fleet.find('chaos-halted', publishedAt, id).length > 0), 3_000, c.signal);
+  const lags: Record<string, number> = {};
+  for (const id of ids) lags[id] = (c.fleet.find('chaos-halted', publishedAt, id)[0]?.at ?? Number.POSITIVE_INFINITY) - publishedAt;
+  const maxLag = Math.max(...Object.values(lags));
+  const flagKey = `${PREFIX}:{chaos}:halt`;
+  const flag = await redisCommand(c.redis.host, c.redis.port, ['GET', flagKey]);
+  const flagSet = flag !== undefined && flag.startsWith('$') && flag !== '$-1';
+  // Clear it: this drill's later experiments (and its next run on the same REDIS_URL) start unhalted.
+  await redisCommand(c.redis.host, c.redis.port, ['DEL', flagKey]);
+  const by = [...new Set(ids.map((id) => String(c.fleet.find('chaos-halted', publishedAt, id)[0]?.['by'] ?? '?')))].join('/');
+  const ok = armed.length === ids.length && maxLag < 1_000 && flagSet;
+  const ms = (v: number): string => (Number.isFinite(v) ? `${Math.max(0, Math.round(v))} ms` : 'never');
+  return {
+    name,
+    verdict: ok ? 'pass' : 'fail',
+    numbers: { armed: armed.length, haltLagMax: maxLag, flagSet: flagSet ? 1 : 0 },
+    lines: [
+      verdictLine(ok, name, `${ids.map((id) => `${id} halted after ${ms(lags[id] ?? Number.NaN)}`).join(', ')} (by ${by}; ${armed.length} of ${ids.length} armed, PUBLISH reached ${receivers?.replace(/^:/, '') ?? '?'} subscribers)`),
+      `      halt flag ${flagKey}: ${flagSet ? 'set (instances that arm later stay halted; the drill deletes it)' : `not set (${flag ?? 'no reply'})`}`,
     ],
   };
 }

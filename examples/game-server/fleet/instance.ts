@@ -10,6 +10,9 @@
  *   this instance alone (the drill's comparison).
  * - `GET /state`: the breaker's state and fleet view, the quota store's counters.
  *
+ * Chaos is armed (environment `drill`, `BREAKWATER_CHAOS=1` given by the drill to these
+ * processes only) and joined to the fleet's kill switch; a halt is printed as `chaos-halted`.
+ *
  * Configured by its environment: `REDIS_URL`, `INSTANCE_ID`, `INSTANCES`, `GATEWAY_URL`,
  * `PARTNER_RATE`, `PARTNER_BURST`, `QUORUM`, `RECOVERY_TIMEOUT`. Prints one JSON object per
  * line on stdout: `{ "event": "listening", "port" }` once it serves, then the breaker's
@@ -21,7 +24,7 @@
 import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import Redis from 'ioredis';
 import { isRateLimitedError } from '../../../src/index';
-import { fleetPolicies } from './policies';
+import { fleetPolicies, joinFleetChaos } from './policies';
 
 const env = (k: string, d?: string): string => {
   const v = process.env[k] ?? d;
@@ -53,6 +56,9 @@ async function main(): Promise<void> {
     const r = e as unknown as Record<string, unknown>;
     say({ event: `breaker-${e.type}`, reason: r['reason'], restored: r['restored'], at: Date.now() });
   });
+  // Chaos is armed by the drill's BREAKWATER_CHAOS=1 for these processes only (environment `drill`).
+  const fleetChaos = joinFleetChaos(p.coordinator);
+  fleetChaos.chaosFleet.on('halted', (e) => say({ event: 'chaos-halted', source: e.source, by: e.by, reason: e.reason, at: Date.now() }));
   p.partnerStore.on('degraded', (e) => say({ event: 'quota-degraded', reason: e.reason, at: Date.now() }));
   p.partnerStore.on('recovered', (e) => say({ event: 'quota-recovered', downtime: e.downtime, localDecisions: e.localDecisions, at: Date.now() }));
   p.coordinator.on('down', () => say({ event: 'redis-down', at: Date.now() }));
@@ -109,7 +115,7 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const address = server.address();
-  say({ event: 'listening', port: typeof address === 'object' && address !== null ? address.port : 0, at: Date.now() });
+  say({ event: 'listening', port: typeof address === 'object' && address !== null ? address.port : 0, chaosArmed: fleetChaos.armed, at: Date.now() });
 
   let closing = false;
   const shutdown = (): void => {
@@ -120,6 +126,7 @@ async function main(): Promise<void> {
     server.close();
     server.closeAllConnections();
     agent.destroy();
+    fleetChaos.leave();
     void p
       .close()
       .catch(() => undefined)

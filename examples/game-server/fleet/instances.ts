@@ -68,6 +68,8 @@ export class Fleet {
       PARTNER_BURST: String(config.partnerBurst),
       QUORUM: String(config.quorum),
       RECOVERY_TIMEOUT: String(config.recoveryTimeout),
+      // Chaos armed for these processes only (the environment switch of each instance).
+      BREAKWATER_CHAOS: '1',
     };
     const child = spawn(process.execPath, ['--import', 'tsx', INSTANCE_FILE], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.children.add(child);
@@ -100,11 +102,11 @@ export class Fleet {
     return this.events.filter((e) => e.event === event && e.at >= since && (instance === undefined || e.instance === instance));
   }
 
-  /** Waits until `test` holds (polled every 20 ms); false after `timeout` ms. */
-  async until(test: () => boolean, timeout: number): Promise<boolean> {
+  /** Waits until `test` holds (polled every 20 ms); false after `timeout` ms or once `signal` aborts. */
+  async until(test: () => boolean, timeout: number, signal?: AbortSignal): Promise<boolean> {
     const end = Date.now() + timeout;
     while (!test()) {
-      if (Date.now() > end) return false;
+      if (Date.now() > end || signal?.aborted === true) return false;
       await sleep(20);
     }
     return true;

@@ -1,14 +1,17 @@
 /**
  * The fleet drill's policies on one game-server instance: the payment partner's quota held
- * by the whole fleet (one budget in Redis), and the payment gateway's fleet-aware breaker.
+ * by the whole fleet (one budget in Redis), the payment gateway's fleet-aware breaker, and
+ * the fleet's chaos kill switch.
  * docs/fleet.md quotes this file; the drill's instances (instance.ts) run it.
  */
+import { chaos, type ChaosController } from '../../../src/chaos/index';
 import { circuitBreaker, type CircuitBreakerPolicy } from '../../../src/circuit-breaker/index';
 import { pipeline } from '../../../src/index';
 import { rateLimiter, type RateLimiterPolicy } from '../../../src/rate-limiter/index';
 import { redisCoordinator, type RedisCoordinator, type RedisRateLimitStore } from '../../../src/redis/index';
 import type { RedisClientLike } from '../../../src/redis/client';
 import { redisBreakerFleet, type RedisBreakerFleet } from '../../../src/redis/fleet-breaker';
+import { redisChaosFleet, type RedisChaosFleet } from '../../../src/redis/fleet-chaos';
 import { timeout } from '../../../src/timeout/index';
 
 /** What an instance is told by the drill. */
@@ -91,6 +94,32 @@ export function fleetPolicies(client: RedisClientLike, o: FleetPolicyOptions): F
     async close() {
       breakerFleet.close();
       await coordinator.close();
+    },
+  };
+}
+
+/** This instance's place in the fleet's chaos kill switch (see {@link joinFleetChaos}). */
+export interface FleetChaos {
+  readonly chaosFleet: RedisChaosFleet;
+  /** Whether `arm()` armed this instance (its own environment switch decides). */
+  readonly armed: boolean;
+  /** Disarms this instance and leaves the fleet (the others carry on). */
+  leave(): void;
+}
+
+/** Joins this instance's chaos controller to the fleet's kill switch. */
+export function joinFleetChaos(coordinator: RedisCoordinator, controller: ChaosController = chaos): FleetChaos {
+  // A halt on any instance, or a `redis-cli PUBLISH` of a halt, stops chaos on every instance.
+  // Arming still takes this instance's own BREAKWATER_CHAOS=1 and this arm() call: Redis can
+  // halt chaos everywhere, never arm it.
+  const chaosFleet = redisChaosFleet(coordinator);
+  const status = controller.arm({ environment: 'drill', coordinator: chaosFleet, maxDuration: 10 * 60_000 });
+  return {
+    chaosFleet,
+    armed: status.armed,
+    leave() {
+      controller.disarm();
+      chaosFleet.close();
     },
   };
 }

@@ -54,26 +54,44 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Sends `PING` on a fresh connection; resolves true on `+PONG` within `timeout` ms. */
-export function ping(host: string, port: number, timeout = 500): Promise<boolean> {
+/** Encodes one command in RESP. */
+function resp(args: readonly string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+/**
+ * Sends one command on a fresh connection and resolves with the first reply line (`+PONG`,
+ * `:3`, `-ERR …`; for a bulk string, its header and value joined by a newline), or
+ * `undefined` when nothing came within `timeout` ms.
+ */
+export function redisCommand(host: string, port: number, args: readonly string[], timeout = 1_000): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     let reply = '';
-    const done = (ok: boolean): void => {
+    const done = (value: string | undefined): void => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(ok);
+      resolve(value);
     };
-    const timer = setTimeout(() => done(false), timeout);
+    const timer = setTimeout(() => done(undefined), timeout);
     socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
+    socket.on('connect', () => socket.write(resp(args)));
     socket.on('data', (d: string) => {
       reply += d;
-      // -NOAUTH: a password-protected Redis is up too (the instances log in with REDIS_URL).
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
+      const lines = reply.split('\r\n');
+      if (lines.length < 2) return;
+      const head = lines[0] ?? '';
+      if (!head.startsWith('$') || head === '$-1') done(head);
+      else if (lines.length >= 3) done(`${head}\n${lines[1] ?? ''}`);
     });
-    socket.on('error', () => done(false));
+    socket.on('error', () => done(undefined));
   });
+}
+
+/** PING; true on `+PONG` (or `-NOAUTH`: a password-protected Redis is up too, the instances log in with REDIS_URL). */
+export async function ping(host: string, port: number, timeout = 500): Promise<boolean> {
+  const reply = await redisCommand(host, port, ['PING'], timeout);
+  return reply !== undefined && (reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
