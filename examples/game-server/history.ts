@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, resolve } from 'node:path';
 import type { SuiteJournal } from '../../src/chaos/index';
 // Until `breakwater/chaos` re-exports them (src/chaos/index.ts), from their module:
-import { gameDayHistory, parseGameDayHistory, renderTrend } from '../../src/chaos/experiment/trend';
+import { gameDayHistory, parseGameDayHistory, renderTrend } from '../../src/chaos/index';
 
 /** What {@link appendToHistory} wrote. */
 export interface HistoryFiles {

@@ -137,5 +137,29 @@ export {
   type ImpactScope,
   type OperationImpact,
   type ExperimentImpact,
+  scheduleSuite,
+  type GameDayReport,
+  type GameDayWriter,
+  type ScheduleEnd,
+  type ScheduleGate,
+  type ScheduleOptions,
+  type ScheduleStatus,
+  type ScheduledSuite,
+  type SkippedTick,
+  gameDayHistory,
+  parseGameDayHistory,
+  renderTrend,
+  trendOf,
+  type GameDayHistory,
+  type GameDayHistoryData,
+  type GameDayHistoryOptions,
+  type Trend,
+  type TrendExperiment,
+  type TrendOptions,
+  type TrendReport,
+  type TrendRun,
 } from './experiment/index';
+export { LITMUS_SCENARIOS, toLitmusManifests, type LitmusAppKind, type LitmusContainerRuntime, type LitmusManifestOptions, type LitmusProbeMode, type LitmusScenario, type LitmusScenarioInfo } from './litmus';
+export { LitmusResultError, isLitmusResultError, type LitmusProbeResult, type LitmusResultDetails, type LitmusResultOptions, type LitmusResultProblem } from './litmus-read';
+export { addClusterResults, fromLitmusResult, fromLitmusResults, type LitmusJournal } from './litmus-result';
 export { type ChaosFleet, type ChaosFleetAnnouncement, type ChaosFleetLink, type ChaosFleetMember, type ChaosFleetState, type ChaosFleetSwitch, type FleetFault } from './fleet';
