@@ -9,8 +9,8 @@
  * 4. redis-server killed under load: every request answered, local decisions within 1 s,
  *    resync when it is back.
  *
- *   npm start -- --fleet           the drill (about 40 s)
- *   npm start -- --fleet --quick   a short one (about 20 s)
+ *   npm start -- --fleet           the drill (about 30 s)
+ *   npm start -- --fleet --quick   shorter phases (about 25 s)
  *
  * Redis: `REDIS_URL` when set (experiment 4 is then skipped: the drill kills only a Redis it
  * started), else a `redis-server` started here on a free loopback port with no persistence.
