@@ -254,7 +254,7 @@ describe('adaptiveConcurrency', () => {
     expect(db.limit).toBeLessThan(10);
   });
 
-  it('times an uncontended call only one time in 16: no clock read on the fast path', async () => {
+  it('times an uncontended call only one time in 32: no clock read on the fast path', async () => {
     let reads = 0;
     const clock: Clock = {
       now: () => {
@@ -265,7 +265,7 @@ describe('adaptiveConcurrency', () => {
       clearTimeout: () => undefined,
     };
     const db = adaptiveConcurrency({ initialLimit: 20, minLimit: 1, maxLimit: 100, clock });
-    for (let i = 0; i < 160; i++) await db.execute(() => i);
+    for (let i = 0; i < 320; i++) await db.execute(() => i);
     expect(reads).toBe(20); // 10 timed calls, two reads each
   });
 

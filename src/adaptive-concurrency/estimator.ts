@@ -8,7 +8,7 @@
  *   move per round trip, as TCP moves its window once per RTT). A probe window needs
  *   `max(10, probe limit)`.
  * - **Which calls are timed.** A call is timed when, with it, at least half of the limit is in
- *   flight (the limit is in play); below that one call in 16 is (enough to follow the no-load
+ *   flight (the limit is in play); below that one call in 32 is (enough to follow the no-load
  *   latency), so an uncontended call reads no clock.
  * - **No-load latency.** The lowest window latency of the current period and the previous one
  *   (a period is about 40 windows): it falls at once with a faster window, and forgets old
@@ -51,7 +51,7 @@ const SHRINK = 0.7;
 /** Latency above this fraction of the reference did not respond to the in-flight drop. */
 const RESPONSE = 0.85;
 /** @internal Calls admitted below {@link LimitEstimator.timedFrom}: one in this many is timed (a power of two). */
-export const SPARSE_SAMPLING = 16;
+export const SPARSE_SAMPLING = 32;
 
 /** @internal One limit: its estimate, windows, no-load latency and probes. */
 export class LimitEstimator {
@@ -119,7 +119,7 @@ export class LimitEstimator {
 
   /**
    * Whether to time the call just admitted, with `inFlight` calls in flight (itself
-   * included): from {@link LimitEstimator.timedFrom} on, and one call in 16 below it. (The
+   * included): from {@link LimitEstimator.timedFrom} on, and one call in 32 below it. (The
    * gate applies the same rule with cached numbers on its hot path.)
    */
   wantsSample(inFlight: number): boolean {

@@ -213,7 +213,7 @@ export class Gate {
 
   /**
    * Runs the call in a slot; the slot is freed when the inner chain settles. A call is timed
-   * (see `LimitEstimator.wantsSample`) from `timedFrom` in flight on, one in 16 below.
+   * (see `LimitEstimator.wantsSample`) from `timedFrom` in flight on, one in 32 below.
    */
   private admit(ctx: ExecutionContext, link: Link, done: Done): void {
     const inFlight = ++this.inFlight;
