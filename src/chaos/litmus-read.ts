@@ -196,8 +196,8 @@ class Reader {
 
   time(value: unknown, path: string): number | undefined {
     if (value === undefined || value === null) return undefined;
-    const t = typeof value === 'string' && value.length <= 64 ? Date.parse(value) : Number.NaN;
-    if (!Number.isFinite(t)) {
+    const t = typeof value === 'string' && value.length <= 64 ? Date.parse(value) : undefined;
+    if (t === undefined || !Number.isFinite(t)) {
       this.problem(path, `expected an RFC 3339 time, got ${formatValue(value)}`);
       return undefined;
     }
@@ -263,8 +263,8 @@ function readProbes(r: Reader, status: Record<string, unknown> | undefined): Lit
 
 function percentage(r: Reader, v: unknown): number | null {
   if (v === undefined || v === null || v === '' || (typeof v === 'string' && /^(awaited|n\/a)$/i.test(v))) return null;
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+(\.\d+)?\s*%?\s*$/.test(v) ? Number.parseFloat(v) : Number.NaN;
-  if (!(n >= 0 && n <= 100)) {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+(\.\d+)?\s*%?\s*$/.test(v) ? Number.parseFloat(v) : undefined;
+  if (n === undefined || !(n >= 0 && n <= 100)) {
     r.problem('status.experimentStatus.probeSuccessPercentage', `expected a percentage 0–100, got ${formatValue(v)}`);
     return null;
   }

@@ -155,8 +155,8 @@ export interface ScriptReply {
 }
 
 const int = (v: unknown): number | undefined => {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d{1,15}$/.test(v) ? Number(v) : Number.NaN;
-  return Number.isSafeInteger(n) ? n : undefined;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d{1,15}$/.test(v) ? Number(v) : undefined;
+  return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
 };
 
 /**
