@@ -8,13 +8,14 @@
  * faults remain), so the drill's `--compare` can show what the policies buy.
  *
  * Order in every pipeline (see docs/composition.md): fallback › retry › circuit breaker ›
- * timeout › bulkhead › rate limiter › chaos. The shop's per-player purchase limit runs
+ * timeout › hedging › bulkhead / adaptive limit › rate limiter › chaos. The shop's per-player purchase limit runs
  * before the payment pipeline (a purchase over it is never charged, nor queued).
  */
 import {
   bulkhead,
   circuitBreaker,
   fallback,
+  hedging,
   isExecutionRejectedError,
   isTimeoutError,
   lastKnownGood,
@@ -33,6 +34,7 @@ import {
   type Random,
   type RecoveryTimeout,
 } from '../../src/index';
+import { adaptiveConcurrency, isConcurrencyLimitedError, type AdaptiveConcurrencyPolicy } from '../../src/adaptive-concurrency/index';
 import {
   cdnLoadFailure,
   chaos,
@@ -130,6 +132,8 @@ export interface Resilience {
   readonly pendingCharges: Map<string, PendingCharge>;
   /** The rate limiters (`undefined` in pass-through mode). */
   readonly rateLimiters: GameRateLimiters | undefined;
+  /** The adaptive concurrency limit in front of the database (`undefined` in pass-through mode). */
+  readonly databaseLimit: AdaptiveConcurrencyPolicy | undefined;
 }
 
 /** A purchase accepted while the gateway was unavailable, to be charged later with the same idempotency key. */
@@ -202,6 +206,7 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
       breakers: [],
       pendingCharges,
       rateLimiters: undefined,
+      databaseLimit: undefined,
       pipelines: {
         payments: pipeline({ name: 'payments' }, faults.paymentGatewaySlow, faults.paymentGatewayDown),
         login: pipeline({ name: 'login' }, faults.socialLoginTokenExpired),
@@ -370,7 +375,14 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
     minimumThroughput: 10,
     failureRateThreshold: 0.5,
     recoveryTimeout,
+    // The adaptive limit below shedding load is not the database failing: not counted.
+    handle: (e) => !isConcurrencyLimitedError(e),
   });
+  // The pool's real capacity moves (a replica lost, a vacuum running): a fixed limit in front
+  // of it is a guess. The adaptive limit learns it from the queries' latency and sheds the
+  // excess at once (the leaderboard's fallback answers), instead of letting it queue for a
+  // connection until the timeout.
+  const databaseLimit = adaptiveConcurrency({ ...common, name: 'database-limit', initialLimit: 8, minLimit: 2, maxLimit: 64, maxQueue: 16, queueTimeout: 50 });
   const database = pipeline(
     { name: 'database' },
     // Reads are idempotent: one quick retry for a dropped connection.
@@ -378,6 +390,11 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
     dbBreaker,
     // Time waiting for a pool connection counts: the pool lives inside the call.
     timeout({ ...common, duration: 150 }),
+    // Leaderboard reads are idempotent: a query slower than 95 % of the recent ones gets a
+    // second copy (at most 1 extra query in 10, so a database slow for everyone is not
+    // doubled); the first answer wins and the other is cancelled.
+    hedging({ ...common, name: 'leaderboard-read-hedge', delay: { percentile: 95, min: 10, max: 100 }, maxHedgedAttempts: 1, budget: retryBudget({ ...common, ratio: 0.1, minPerSecond: 2 }) }),
+    databaseLimit,
     faults.databasePoolExhausted,
   );
   const boards: LastKnownGood = lastKnownGood({ maxAge: 10 * 60_000, key: (ctx) => `${ctx.labels['region'] ?? 'global'}:${ctx.labels['limit'] ?? '10'}` });
@@ -425,6 +442,7 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
     pendingCharges,
     breakers: [paymentBreaker, identityBreaker, matchBreaker, redisBreaker, dbBreaker, edgeBreaker],
     rateLimiters: { purchasesPerPlayer, paymentPartner },
+    databaseLimit,
     pipelines: { payments, login, matchmaking, leaderboard, cache, database, assets, origin, purchaseLimit },
   };
 }
