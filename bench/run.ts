@@ -24,6 +24,7 @@ import { peerContentionCases } from './cases/contention';
 import { peerMemoryCases, type MemorySizes } from './cases/memory';
 import { bwCallCases, bwContentionCases, bwMemoryCases, bwRejectionCases } from './cases/breakwater';
 import { hedgingCallCases, hedgingTargets } from './cases/hedging';
+import { acCallCases, acTargets } from './cases/adaptive-concurrency';
 import { rlCallCases, rlDecisionCases, rlDecisionTable, rlMemoryCases, rlRejectionCases, rlTargets } from './cases/rate-limiter';
 import { callTable, contentionTable, load, machine, memoryTable, rejectionTable, settingsLine, targetTable } from './report';
 import { targets, type Results } from './targets';
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
   const allCalls: CallCase[] = [];
   for (const w of fns) {
     allCalls.push({ id: `bare@${w.id}`, group: 'baseline', label: `bare \`await fn()\``, op: w.fn }, ...referenceCallCases(w));
-    allCalls.push(...bwCallCases(w), ...rlCallCases(w), ...hedgingCallCases(w), ...peerCallCases(w));
+    allCalls.push(...bwCallCases(w), ...rlCallCases(w), ...hedgingCallCases(w), ...acCallCases(w), ...peerCallCases(w));
   }
   const callCases = keep(allCalls);
   const [bareReject, ...peerRejections] = peerRejectionCases();
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
   }
   if (sections.has('memory')) out.push('### Memory', '', memoryTable(results), '');
   if (sections.has('ratelimit')) out.push('### Rate limiter decisions (no call)', '', rlDecisionTable(decisionCases, results), '');
-  out.push('### Targets', '', targetTable([...targets(sizes, memorySizes), ...rlTargets(memorySizes.calls), ...hedgingTargets()], results), '');
+  out.push('### Targets', '', targetTable([...targets(sizes, memorySizes), ...rlTargets(memorySizes.calls), ...hedgingTargets(), ...acTargets()], results), '');
   const report = out.join('\n');
   process.stdout.write(`${report}\n`);
   if (readme) {

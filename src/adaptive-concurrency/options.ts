@@ -166,7 +166,7 @@ export const partitionedAdaptiveConcurrencySchema: Schema = {
  */
 export function validateAdaptiveOptions<O extends AdaptiveConcurrencyOptions>(subject: string, input: unknown, schema: Schema): O {
   const issues: ValidationIssue[] = [];
-  collectIssues(input, schema, '', issues);
+  collectIssues(input ?? {}, schema, '', issues);
   if (isPlainObject(input)) {
     const algorithm = input['algorithm'];
     if (isPlainObject(algorithm) && isAlgorithmName(algorithm['kind'])) {

@@ -16,4 +16,4 @@ export {
   type ResilientOptions,
   type ScopeOption,
 } from './resilient';
-export { bulkhead, circuitBreaker, fallback, rateLimit, retry, timeout } from './shorthand';
+export { adaptiveConcurrency, bulkhead, circuitBreaker, fallback, hedging, rateLimit, retry, timeout } from './shorthand';
