@@ -15,7 +15,7 @@ import { ResilienceError, isResilienceError } from '../core/errors';
 import { rules, validateOptions } from '../core/validation';
 import { reportInternalError } from '../core/report';
 import { inWindows, validateChaosRules, type ChaosRules } from './chaos-rules';
-import { FleetMembership, checkFleetOptions, fleetArmSchema, type ChaosFleet, type ChaosFleetSwitch, type FleetFault, type FleetHost } from './fleet';
+import { FleetMembership, checkFleetOptions, fleetArmSchema, type ChaosFleet, type ChaosFleetSwitch, type FleetFault } from './fleet';
 
 export { parseChaosRules, validateChaosRules, type ChaosDay, type ChaosRules, type ChaosTimeWindow } from './chaos-rules';
 
@@ -130,7 +130,7 @@ const HOUR = 3_600_000;
  * Arms and disarms fault injection. Get an isolated one with {@link createChaosController};
  * the global one is {@link chaos}.
  */
-export class ChaosController implements FleetHost {
+export class ChaosController {
   private armed = false;
   private fleet: FleetMembership | undefined = undefined;
   private fleetHold: string | undefined = undefined;

@@ -160,6 +160,6 @@ export {
   type TrendRun,
 } from './experiment/index';
 export { LITMUS_SCENARIOS, toLitmusManifests, type LitmusAppKind, type LitmusContainerRuntime, type LitmusManifestOptions, type LitmusProbeMode, type LitmusScenario, type LitmusScenarioInfo } from './litmus';
-export { LitmusResultError, isLitmusResultError, type LitmusProbeResult, type LitmusResultDetails, type LitmusResultOptions, type LitmusResultProblem } from './litmus-read';
+export { LitmusResultError, isLitmusResultError, type LitmusProbeResult, type LitmusResultDetails, type LitmusRunHistory, type LitmusTarget, type LitmusResultOptions, type LitmusResultProblem } from './litmus-read';
 export { addClusterResults, fromLitmusResult, fromLitmusResults, type LitmusJournal } from './litmus-result';
 export { type ChaosFleet, type ChaosFleetAnnouncement, type ChaosFleetLink, type ChaosFleetMember, type ChaosFleetState, type ChaosFleetSwitch, type FleetFault } from './fleet';

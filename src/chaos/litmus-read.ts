@@ -32,6 +32,40 @@ export interface LitmusProbeResult {
 }
 
 /**
+ * How often a ChaosResult's experiment has run (`status.history`).
+ *
+ * @example
+ * ```ts
+ * const h: LitmusRunHistory = { passedRuns: 3, failedRuns: 1, stoppedRuns: 0 };
+ * ```
+ */
+export interface LitmusRunHistory {
+  /** Runs that passed. */
+  readonly passedRuns: number;
+  /** Runs that failed. */
+  readonly failedRuns: number;
+  /** Runs that were stopped. */
+  readonly stoppedRuns: number;
+}
+
+/**
+ * One target of a ChaosResult (`status.history.targets[]`).
+ *
+ * @example
+ * ```ts
+ * const t: LitmusTarget = { name: 'checkout', kind: 'deployment', chaosStatus: 'targeted' };
+ * ```
+ */
+export interface LitmusTarget {
+  /** The target's name. */
+  readonly name: string;
+  /** The target's kind (`deployment`, `statefulset`…). */
+  readonly kind: string;
+  /** Litmus's status for the target (`targeted`…). */
+  readonly chaosStatus: string;
+}
+
+/**
  * What a `ChaosResult` said, as read (kept on the journal as `litmus`).
  *
  * @example
@@ -61,9 +95,9 @@ export interface LitmusResultDetails {
   /** Every probe. */
   readonly probes: readonly LitmusProbeResult[];
   /** Runs of this ChaosResult so far (`status.history`), `null` when absent. */
-  readonly history: { readonly passedRuns: number; readonly failedRuns: number; readonly stoppedRuns: number } | null;
+  readonly history: LitmusRunHistory | null;
   /** The targets Litmus lists (`status.history.targets`). */
-  readonly targets: readonly { readonly name: string; readonly kind: string; readonly chaosStatus: string }[];
+  readonly targets: readonly LitmusTarget[];
   /** The last update of the result (the latest `metadata.managedFields[].time`), ISO 8601; `null` when absent. */
   readonly updatedAt: string | null;
 }
