@@ -14,7 +14,7 @@
  * removed); a child also exits when its stdin closes (the test process died).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -186,6 +186,8 @@ async function defineTests(): Promise<void> {
 
   beforeAll(async () => {
     const { build } = await import('esbuild');
+    // Inside the repository (git-ignored .tmp/, made here in a fresh clone), so the bundle resolves packages from node_modules.
+    mkdirSync(tmp, { recursive: true });
     bundleDir = mkdtempSync(join(tmp, 'fleet-chaos-'));
     bundle = join(bundleDir, 'child.mjs');
     await build({ entryPoints: [self], outfile: bundle, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
