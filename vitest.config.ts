@@ -44,7 +44,9 @@ export default defineConfig({
         test: {
           name: 'real-time',
           include: REAL_TIME,
-          fileParallelism: false,
+          // One fork runs these files one after the other.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
           sequence: { groupOrder: 1 },
         },
       },

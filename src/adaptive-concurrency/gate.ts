@@ -27,7 +27,7 @@ import { waitFor, type WaitEnd } from '../core/wait';
 import { ConcurrencyLimitedError, type ConcurrencyLimitReason } from './errors';
 import { SPARSE_SAMPLING, type LimitEstimator } from './estimator';
 import type { AdaptiveLimitChangedEvent, AdaptiveLimitQueuedEvent, AdaptiveLimitRejectedEvent } from './events';
-import { WaitQueue, type WaitNode } from './queue';
+import { LinkedQueue, type QueueNode } from '../core/queue';
 
 /**
  * A snapshot of an adaptive limit (or of one partition of a partitioned one).
@@ -66,7 +66,7 @@ export interface GateSettings {
 }
 
 /** @internal A call waiting in a gate's queue. */
-class Waiter implements WaitNode<Waiter> {
+class Waiter implements QueueNode<Waiter> {
   prev: Waiter | undefined = undefined;
   next: Waiter | undefined = undefined;
   queued = false;
@@ -116,7 +116,7 @@ export function rejectCall(
 export class Gate {
   /** Calls running now. */
   inFlight = 0;
-  readonly queue = new WaitQueue<Waiter>();
+  readonly queue = new LinkedQueue<Waiter>();
   /** True while {@link Gate.pump} hands slots to waiters (guards re-entry). */
   private draining = false;
   /** The estimator's admission limit, cached (it only changes when a window closes). */

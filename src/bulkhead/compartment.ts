@@ -13,7 +13,7 @@ import type { Link } from '../core/policy';
 import { timerServiceFor, type TimerEntry } from '../core/timer-service';
 import { waitFor, type WaitEnd } from '../core/wait';
 import type { BulkheadQueuedEvent, BulkheadRejectedEvent, BulkheadRejectionReason } from './events';
-import { LinkedQueue, type QueueNode } from './queue';
+import { LinkedQueue, type QueueNode } from '../core/queue';
 
 /**
  * A snapshot of a bulkhead's (or one partition's) load and limits.

@@ -1,5 +1,6 @@
 /**
- * The bulkhead's wait queue: an intrusive doubly-linked FIFO. Each waiter already is an
+ * The wait queue of the bulkhead and of the adaptive concurrency limit: an intrusive
+ * doubly-linked FIFO. Each waiter already is an
  * object (it holds the call's context and continuation), so linking it costs no extra
  * allocation, and every operation is O(1): `push` at the tail, `shift` from the head, and
  * `remove` of any node (a waiter whose caller aborted, or whose queue wait timed out,
