@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+import { partitionKey } from '../core/partition-key';
 import { compileClassifier } from '../core/classify';
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
@@ -208,15 +209,9 @@ export class PartitionedAdaptiveConcurrencyPolicy extends AdaptiveBase {
       done({ ok: false, error: ctx.scope.reason });
       return;
     }
-    let key: unknown;
-    try {
-      key = this.keyOf(ctx);
-    } catch (error) {
-      done({ ok: false, error });
-      return;
-    }
+    const key = partitionKey(ctx, this.keyOf, `Adaptive concurrency limit "${this.name}"`);
     if (typeof key !== 'string') {
-      done({ ok: false, error: new TypeError(`Adaptive concurrency limit "${this.name}": the partition key function returned ${typeof key}, expected a string`) });
+      done(key);
       return;
     }
     let gate = this.live.get(key);

@@ -14,6 +14,7 @@
  *
  * @packageDocumentation
  */
+import { partitionKey } from '../core/partition-key';
 import { systemClock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import type { Done } from '../core/outcome';
@@ -153,15 +154,9 @@ export class PartitionedBulkheadPolicy extends StrategyPolicy<BulkheadEvent> {
       done({ ok: false, error: ctx.scope.reason });
       return;
     }
-    let key: unknown;
-    try {
-      key = this.keyOf(ctx);
-    } catch (error) {
-      done({ ok: false, error });
-      return;
-    }
+    const key = partitionKey(ctx, this.keyOf, `Bulkhead "${this.name}"`);
     if (typeof key !== 'string') {
-      done({ ok: false, error: new TypeError(`Bulkhead "${this.name}": the partition key function returned ${typeof key}, expected a string`) });
+      done(key);
       return;
     }
     let c = this.live.get(key);
