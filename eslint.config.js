@@ -17,7 +17,7 @@ const noNodeBuiltins = { regex: nodeBuiltinSource, message: nodeBuiltinMessage }
 const nodeBuiltinSelectorRegex = `/${nodeBuiltinSource.replaceAll('/', '\\x2F')}/`;
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'reports/**', 'docs/api/**', 'coverage/**', '.tmp/**', '**/*.js', '**/*.cjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'reports/**', 'docs/api/**', 'coverage/**', '.tmp/**', '.stryker-tmp/**', '**/*.js', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
