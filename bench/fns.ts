@@ -39,6 +39,8 @@ export const hop: Workload = {
 
 function noop(): void {}
 
+const TIMED_OUT = new Error('timed out');
+
 /** Both variants, the issue's baseline first. */
 export const workloads: readonly Workload[] = [immediate, hop];
 
@@ -72,10 +74,36 @@ export function referenceCallCases(w: Workload): CallCase[] {
   const viaThen = (): Promise<number> => new Promise<number>((resolve, reject) => fn().then(resolve, reject));
   const viaAsync = async (): Promise<number> => await fn();
   const wrap = floorWrapper;
+  // The least a timeout can do with the platform's own timers: its own promise, raced by a
+  // native timer that the function's outcome clears (issue 20's "hand-written native-timer
+  // wrapper"). It pays what every timeout pays: a promise that can be settled from outside,
+  // a timer scheduled and cleared, and Node's clock read (setTimeout reads its loop time).
+  const timed = (): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(TIMED_OUT), 2000);
+      fn().then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  // The floor wrapper plus one read of the platform's monotonic clock: what a policy that must
+  // know the time (a timeout's deadline, a rate limiter's refill) cannot avoid.
+  const clocked = (): Promise<number> => {
+    performance.now();
+    return wrap(fn);
+  };
   const nested = (): Promise<number> => wrap(() => wrap(() => wrap(() => wrap(fn))));
   return [
     { id: `floor.wrap@${w.id}`, group: 'reference', label: 'floor wrapper: `async (f) => { try { return await f(); } catch (e) { throw e; } }`', op: () => wrap(fn) },
     { id: `floor.nested4@${w.id}`, group: 'reference', label: 'four nested floor wrappers', op: nested },
+    { id: `ref.clock@${w.id}`, group: 'reference', label: 'floor wrapper + one `performance.now()`', op: clocked },
+    { id: `ref.nativeTimeout@${w.id}`, group: 'reference', label: 'hand-written native-timer timeout: `new Promise` + `setTimeout` cleared by the outcome', op: timed },
     { id: `ref.then@${w.id}`, group: 'reference', label: 'floor: `new Promise((res, rej) => fn().then(res, rej))`', op: viaThen },
     { id: `ref.async@${w.id}`, group: 'reference', label: 'floor: `(async () => await fn())()`', op: viaAsync },
     { id: `ref.side@${w.id}`, group: 'reference', label: 'floor, observe only: `p = fn(); p.then(noop, noop); return p`', op: sideChain },

@@ -89,6 +89,9 @@ export function targets(contentionSizes: readonly [number, number], memory: Memo
   }
   list.push(
     callRatio('breakwater timeout ÷ floor wrapper', '≤ 2×', 'bw.timeout', 'floor.wrap', (v) => v <= 2),
+    callRatio('(reference) hand-written native-timer timeout ÷ floor wrapper (the timeout goal, applied to the least a timeout can do)', '≤ 2×', 'ref.nativeTimeout', 'floor.wrap', (v) => v <= 2),
+    callRatio('(reference) breakwater timeout ÷ hand-written native-timer timeout', '≤ 1.25×', 'bw.timeout', 'ref.nativeTimeout', (v) => v <= 1.25),
+    callRatio('(reference) one `performance.now()` over the floor wrapper (floor + clock ÷ floor)', 'for reading', 'ref.clock', 'floor.wrap', () => true),
     callRatio('breakwater pipeline(retry, circuitBreaker, timeout, bulkhead) ÷ four nested floor wrappers', '≤ 1.0×', 'bw.pipeline', 'floor.nested4', (v) => v <= 1),
     {
       label: `${pending} pending breakwater timeout calls ÷ ${pending} pending calls with a native-timer timeout (heap)`,
