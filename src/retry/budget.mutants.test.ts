@@ -1,0 +1,79 @@
+/**
+ * Rules of the retry budget that the mutation run (issue #23) found unpinned:
+ * `stats.available` (after a spent retry, never negative, equal to what `tryRetry()` grants)
+ * and the rounding tolerance of `ratio × calls`.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../core/clock';
+import { VirtualClock } from '../testing/virtual-clock';
+import { retryBudget } from './budget';
+
+/** A clock the test moves by hand (no timers needed by the budget). */
+function manualClock(start: number): Clock & { t: number } {
+  const c = { t: start, now: () => c.t, setTimeout: () => 0, clearTimeout: () => undefined };
+  return c;
+}
+
+describe('retryBudget stats.available', () => {
+  it('drops by one for each retry spent, down to 0', () => {
+    const b = retryBudget({ ratio: 0, minPerSecond: 1, window: 3_000, clock: new VirtualClock() }); // a floor of 3 retries
+    expect(b.stats.available).toBe(3);
+    expect(b.tryRetry()).toBe(true);
+    expect(b.stats).toEqual({ calls: 0, retries: 1, available: 2 });
+    b.tryRetry();
+    b.tryRetry();
+    expect(b.stats).toEqual({ calls: 0, retries: 3, available: 0 });
+    expect(b.tryRetry()).toBe(false);
+    expect(b.stats.available).toBe(0);
+  });
+
+  it('is never negative: retries granted while calls were in the window stay after those calls left it', async () => {
+    const clock = new VirtualClock();
+    const b = retryBudget({ ratio: 1, minPerSecond: 0, window: 1_000, clock });
+    for (let i = 0; i < 4; i++) b.recordCall();
+    await clock.advance(500);
+    for (let i = 0; i < 4; i++) expect(b.tryRetry()).toBe(true);
+    await clock.advance(500); // the calls' bucket left the window; the retries' did not
+    expect(b.stats).toEqual({ calls: 0, retries: 4, available: 0 });
+  });
+
+  it('counts ratio × calls with a rounding tolerance: 0.57 × 100 calls allow 57 retries', () => {
+    const b = retryBudget({ ratio: 0.57, minPerSecond: 0, window: 1_000, clock: new VirtualClock() });
+    for (let i = 0; i < 100; i++) b.recordCall();
+    expect(0.57 * 100).toBeLessThan(57); // floating point: 56.99999999999999
+    expect(b.stats.available).toBe(57);
+    let granted = 0;
+    while (b.tryRetry()) granted++;
+    expect(granted).toBe(57);
+  });
+
+  it('property: available is exactly how many retries tryRetry() grants right now', () => {
+    const op = fc.record({ call: fc.boolean(), gap: fc.integer({ min: 0, max: 400 }) });
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 2, noNaN: true }),
+        fc.double({ min: 0, max: 5, noNaN: true }),
+        fc.integer({ min: 1, max: 5_000 }),
+        fc.integer({ min: -10_000, max: 10_000 }),
+        fc.array(op, { maxLength: 200 }),
+        (ratio, minPerSecond, window, start, ops) => {
+          const clock = manualClock(start);
+          const b = retryBudget({ ratio, minPerSecond, window, clock });
+          for (const o of ops) {
+            clock.t += o.gap;
+            if (o.call) b.recordCall();
+            else b.tryRetry();
+          }
+          const { available, retries } = b.stats;
+          expect(available).toBeGreaterThanOrEqual(0);
+          let granted = 0;
+          while (granted <= available && b.tryRetry()) granted++;
+          expect(granted).toBe(available);
+          expect(b.stats).toMatchObject({ retries: retries + granted, available: 0 });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
