@@ -218,3 +218,28 @@ describe('bulkhead: events and messages', () => {
     expect(b.partitions).toBe(0);
   });
 });
+
+describe('bulkhead: the call ends its signals (abortOnSettle)', () => {
+  it('alone with a free slot, the signal the call read aborts once it settles, success or failure', async () => {
+    const b = bulkhead(1);
+    const signals: AbortSignal[] = [];
+    await b.execute(
+      (ctx) => {
+        signals.push(ctx.signal);
+        return Promise.resolve('ok');
+      },
+      { abortOnSettle: true },
+    );
+    await b
+      .execute(
+        (ctx) => {
+          signals.push(ctx.signal);
+          return Promise.reject(new Error('no'));
+        },
+        { abortOnSettle: true },
+      )
+      .catch(() => undefined);
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
+    expect(b.stats.active).toBe(0);
+  });
+});

@@ -90,9 +90,9 @@ describe('circuit breaker: late probes', () => {
     expect(onTime.state).toBe('closed');
 
     const failsOnTime = await halfOpenBreaker(clock, 100);
-    const bad = failsOnTime.execute(lasting(clock, 99, false));
+    const bad = failsOnTime.execute(lasting(clock, 99, false)).catch((e: unknown) => e);
     await clock.advance(99);
-    await expect(bad).rejects.toThrow('slow failure');
+    expect(await bad).toMatchObject({ message: 'slow failure' });
     expect(failsOnTime.state).toBe('open');
   });
 
@@ -271,5 +271,43 @@ describe('circuit breaker: a time window without listeners', () => {
     expect(breaker.stats).toMatchObject({ calls: 1, failures: 0 });
     await expect(breaker.execute(fail)).rejects.toThrow('boom');
     expect(breaker.state).toBe('open'); // 1 of 2 within the window
+  });
+});
+
+describe('circuit breaker: listeners and signals', () => {
+  it('disposing a half-opened listener twice counts once: a later listener still gets the recovery timer', async () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({ clock, failureThreshold: 1, recoveryTimeout: 100 });
+    const first = breaker.on('half-opened', () => undefined);
+    first.dispose();
+    first.dispose();
+    const heard: number[] = [];
+    breaker.on('half-opened', (e) => heard.push(e.time));
+    await expect(breaker.execute(fail)).rejects.toThrow('boom');
+    expect(clock.pending).toBe(1);
+    await clock.advance(100); // no call: only the timer can emit it
+    expect(heard).toEqual([100]);
+  });
+
+  it('closed and alone, the signal the call read aborts once it settles (abortOnSettle), success or failure', async () => {
+    const breaker = circuitBreaker({ clock: new VirtualClock() });
+    const signals: AbortSignal[] = [];
+    await breaker.execute(
+      (ctx) => {
+        signals.push(ctx.signal);
+        return Promise.resolve(1);
+      },
+      { abortOnSettle: true },
+    );
+    await breaker
+      .execute(
+        (ctx) => {
+          signals.push(ctx.signal);
+          return Promise.reject(new Error('no'));
+        },
+        { abortOnSettle: true },
+      )
+      .catch(() => undefined);
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
   });
 });

@@ -490,3 +490,31 @@ describe('retry: clock and description', () => {
     expect('result' in (events[0] as object)).toBe(true);
   });
 });
+
+describe('retry: the call ends its signals (abortOnSettle)', () => {
+  it('alone, the signal an attempt read aborts once the call settles, after one attempt or several', async () => {
+    const clock = new VirtualClock();
+    const p = retry({ clock, maxAttempts: 2, delay: 5, jitter: 'none' });
+    const signals: AbortSignal[] = [];
+    await p.execute(
+      (ctx) => {
+        signals.push(ctx.signal);
+        return 'ok';
+      },
+      { abortOnSettle: true },
+    );
+    expect(signals.map((s) => s.aborted)).toEqual([true]);
+    const r = settle(
+      p.execute(
+        (ctx) => {
+          signals.push(ctx.signal);
+          throw new Transient();
+        },
+        { abortOnSettle: true },
+      ),
+    );
+    await clock.runAll();
+    expect(r.state()).toBe('error');
+    expect(signals.map((s) => s.aborted)).toEqual([true, true, true]);
+  });
+});
