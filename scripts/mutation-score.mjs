@@ -10,7 +10,10 @@
 // The score is Stryker's own (mutation-testing-metrics `mutationScore`):
 //   (killed + timeout) / (killed + timeout + survived + no coverage)
 // Compile and runtime errors are invalid mutants and ignored mutants are left out, so neither
-// counts. A folder whose files are not in the report is shown as "not run", not as a miss.
+// counts. The `static` column counts the ignored mutants that were left out because the run had
+// `--ignoreStatic` (static mutants run the whole related suite each): they are not measured yet,
+// and a later run without the flag tests them, reusing every other result. A folder whose files
+// are not in the report is shown as "not run", not as a miss.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { MUTATED_FOLDERS, REPORT_DIR } from '../stryker.config.mjs';
@@ -39,9 +42,9 @@ if (!existsSync(reportPath)) {
 
 /**
  * @typedef {{ line: number, column: number }} Position
- * @typedef {{ mutatorName: string, replacement?: string, status: string, location: { start: Position, end: Position } }} Mutant
+ * @typedef {{ mutatorName: string, replacement?: string, status: string, statusReason?: string, location: { start: Position, end: Position } }} Mutant
  * @typedef {{ source: string, mutants: Mutant[] }} FileResult
- * @typedef {{ killed: number, timeout: number, survived: number, noCoverage: number, compileError: number, runtimeError: number, ignored: number, pending: number }} Counts
+ * @typedef {{ killed: number, timeout: number, survived: number, noCoverage: number, compileError: number, runtimeError: number, ignored: number, static: number, pending: number }} Counts
  */
 
 /** @type {{ files: Record<string, FileResult> }} */
@@ -59,7 +62,7 @@ const STATUS_KEY = /** @type {const} */ ({
 });
 
 /** @returns {Counts} */
-const zero = () => ({ killed: 0, timeout: 0, survived: 0, noCoverage: 0, compileError: 0, runtimeError: 0, ignored: 0, pending: 0 });
+const zero = () => ({ killed: 0, timeout: 0, survived: 0, noCoverage: 0, compileError: 0, runtimeError: 0, ignored: 0, static: 0, pending: 0 });
 
 /** @param {Counts} c */
 const valid = (c) => c.killed + c.timeout + c.survived + c.noCoverage;
@@ -87,6 +90,8 @@ for (const [name, file] of Object.entries(report.files).sort(([a], [b]) => rel(a
     const key = STATUS_KEY[/** @type {keyof typeof STATUS_KEY} */ (m.status)];
     if (key === undefined) throw new Error(`mutation-score: unknown mutant status ${m.status} in ${path}`);
     counts[key]++;
+    // Ignored because `ignoreStatic` was on: not measured yet (a run without it measures them).
+    if (m.status === 'Ignored' && /static/i.test(m.statusReason ?? '')) counts.static++;
     if (m.status === 'Survived' || m.status === 'NoCoverage') {
       const { start, end } = m.location;
       const original =
@@ -109,9 +114,9 @@ for (const [name, file] of Object.entries(report.files).sort(([a], [b]) => rel(a
 }
 
 const pct = (/** @type {number} */ n) => (Number.isNaN(n) ? '   n/a' : `${n.toFixed(1).padStart(5)}%`);
-const header = `${'killed'.padStart(7)}${'timeout'.padStart(8)}${'survived'.padStart(9)}${'no cov'.padStart(7)}${'compile'.padStart(8)}${'runtime'.padStart(8)}${'ignored'.padStart(8)}   score`;
+const header = `${'killed'.padStart(7)}${'timeout'.padStart(8)}${'survived'.padStart(9)}${'no cov'.padStart(7)}${'compile'.padStart(8)}${'runtime'.padStart(8)}${'ignored'.padStart(8)}${'static'.padStart(7)}   score`;
 const row = (/** @type {Counts} */ c) =>
-  `${String(c.killed).padStart(7)}${String(c.timeout).padStart(8)}${String(c.survived).padStart(9)}${String(c.noCoverage).padStart(7)}${String(c.compileError).padStart(8)}${String(c.runtimeError).padStart(8)}${String(c.ignored).padStart(8)}  ${pct(score(c))}`;
+  `${String(c.killed).padStart(7)}${String(c.timeout).padStart(8)}${String(c.survived).padStart(9)}${String(c.noCoverage).padStart(7)}${String(c.compileError).padStart(8)}${String(c.runtimeError).padStart(8)}${String(c.ignored).padStart(8)}${String(c.static).padStart(7)}  ${pct(score(c))}`;
 
 const width = Math.max(40, ...[...byFile.keys()].map((f) => f.length + 2));
 console.log(`Mutation score by file (${rel(reportPath)})\n`);
