@@ -6,11 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../testing/virtual-clock';
+import { observeCall, type CallObserver } from './call-observer';
 import type { ExecutionContext } from './context';
 import { isOptionsValidationError, OptionsValidationError, type ValidationIssue } from './errors';
 import type { ExecutedEvent, ResilienceEvent } from './events';
-import { isPolicy, pipeline } from './policy';
-import { DoubleDonePolicy, RejectPolicy, TracePolicy } from '../../test/support/test-strategies';
+import { isPolicy, pipeline, type Done, type Link } from './policy';
+import { onCallbackError } from './report';
+import { DoubleDonePolicy, RejectPolicy, ScopePolicy, TracePolicy } from '../../test/support/test-strategies';
 
 function issuesOf(make: () => unknown): readonly ValidationIssue[] {
   try {
@@ -225,5 +227,63 @@ describe('the chain', () => {
       ['exit', 525],
       ['executed', 525],
     ]);
+  });
+});
+
+describe('the chain under a call observer', () => {
+  /** An outer strategy that observes its call with `observer` (as tracing does). */
+  function observedBy(observer: CallObserver): ScopePolicy {
+    return new (class extends ScopePolicy {
+      override run(ctx: ExecutionContext, link: Link, done: Done): void {
+        const stop = observeCall(ctx, observer);
+        link.next(ctx, (o) => {
+          stop?.();
+          done(o);
+        });
+      }
+    })();
+  }
+
+  it("hands the observer every event of the call's strategies, though nobody listens, and wraps each run of the function", async () => {
+    const seen: string[] = [];
+    const observer: CallObserver = {
+      event: (e, ctx) => seen.push(`${e.type}@${e.policy}:${ctx.operation}`),
+      attempt: (ctx, run) => {
+        seen.push('attempt');
+        return run(ctx);
+      },
+    };
+    const inner = new TracePolicy('t', []);
+    await expect(pipeline(observedBy(observer), inner).execute(() => 'v', { operation: 'op' })).resolves.toBe('v');
+    expect(seen).toEqual(['enter@t:op', 'attempt', 'exit@t:op']);
+  });
+
+  it('an observer that throws on an event is reported and the call goes on', async () => {
+    const reported: string[] = [];
+    const sub = onCallbackError((error) => reported.push((error as Error).message));
+    try {
+      const observer: CallObserver = {
+        event: () => {
+          throw new Error('observer bug');
+        },
+        attempt: (ctx, run) => run(ctx),
+      };
+      await expect(pipeline(observedBy(observer), new TracePolicy('t', [])).execute(() => 'still')).resolves.toBe('still');
+      expect(reported).toEqual(['observer bug', 'observer bug']);
+    } finally {
+      sub.dispose();
+    }
+  });
+
+  it('without an observer, no event is built for a strategy nobody listens to', async () => {
+    const t = new TracePolicy('t', []);
+    let built = 0;
+    const emit = t.events.emit.bind(t.events);
+    t.events.emit = (e) => {
+      built++;
+      emit(e);
+    };
+    await pipeline(new ScopePolicy(), t).execute(() => 1);
+    expect(built).toBe(0);
   });
 });
