@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { BrokenCircuitError } from '../core/errors';
 import { VirtualClock } from '../testing/virtual-clock';
 import { circuitBreaker, type CircuitBreakerPolicy } from './circuit-breaker';
-import type { CircuitBreakerEvent } from './events';
+import { CircuitBreakerEvents, type CircuitBreakerEvent } from './events';
 
 const fail = (): never => {
   throw new Error('boom');
@@ -309,5 +309,44 @@ describe('circuit breaker: listeners and signals', () => {
       )
       .catch(() => undefined);
     expect(signals.map((s) => s.aborted)).toEqual([true, true]);
+  });
+});
+
+describe('circuit breaker: event names and payloads', () => {
+  it('each name in CircuitBreakerEvents selects the event of that type', async () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({ clock, failureThreshold: 1, recoveryTimeout: 10 });
+    const heard: string[] = [];
+    for (const name of [
+      CircuitBreakerEvents.opened,
+      CircuitBreakerEvents.halfOpened,
+      CircuitBreakerEvents.closed,
+      CircuitBreakerEvents.rejected,
+      CircuitBreakerEvents.success,
+      CircuitBreakerEvents.failure,
+    ]) {
+      breaker.on(name, (e) => heard.push(`${name}=${e.type}`));
+    }
+    await expect(breaker.execute(fail)).rejects.toThrow('boom');
+    await expect(breaker.execute(() => 1)).rejects.toBeInstanceOf(BrokenCircuitError);
+    await clock.advance(10);
+    await breaker.execute(() => 1);
+    expect(heard).toEqual([
+      'failure=failure',
+      'opened=opened',
+      'rejected=rejected',
+      'half-opened=half-opened',
+      'success=success',
+      'closed=closed',
+    ]);
+    expect([CircuitBreakerEvents.fleetSynced, CircuitBreakerEvents.fleetDegraded]).toEqual(['fleet-synced', 'fleet-degraded']);
+  });
+
+  it('a failure flagged by handleResult carries the result and no error', async () => {
+    const breaker = circuitBreaker({ clock: new VirtualClock(), handleResult: (status: number) => status >= 500 });
+    const events = record(breaker);
+    await expect(breaker.execute(() => 503)).resolves.toBe(503);
+    expect(events).toMatchObject([{ type: 'failure', error: undefined, result: 503, slow: false }]);
+    expect('result' in (events[0] as object)).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ import { pipeline } from '../core/policy';
 import { onCallbackError } from '../core/report';
 import { VirtualClock } from '../testing/virtual-clock';
 import { retryBudget } from './budget';
-import type { GiveUpEvent, RetryEvent } from './events';
+import { RetryEvents, type GiveUpEvent, type RetryEvent } from './events';
 import { retry, type RetryPolicy } from './retry';
 
 class Transient extends Error {}
@@ -516,5 +516,19 @@ describe('retry: the call ends its signals (abortOnSettle)', () => {
     await clock.runAll();
     expect(r.state()).toBe('error');
     expect(signals.map((s) => s.aborted)).toEqual([true, true, true]);
+  });
+});
+
+describe('retry: event names', () => {
+  it('each name in RetryEvents selects the event of that type', async () => {
+    const clock = new VirtualClock();
+    const budget = retryBudget({ ratio: 0, minPerSecond: 0.1, window: 10_000, clock }); // one retry per window
+    const p = retry({ clock, budget, maxAttempts: 3, delay: 1, jitter: 'none' });
+    const heard: string[] = [];
+    for (const name of [RetryEvents.retry, RetryEvents.giveUp, RetryEvents.budgetExhausted]) p.on(name, (e) => heard.push(`${name}=${e.type}`));
+    const r = settle(p.execute(() => Promise.reject(new Transient())));
+    await clock.runAll();
+    expect(r.state()).toBe('error');
+    expect(heard).toEqual(['retry=retry', 'budget-exhausted=budget-exhausted', 'give-up=give-up']);
   });
 });
