@@ -10,6 +10,9 @@
  * - `--time=cpu`: time samples by the process's CPU time instead of wall time (for a
  *   machine where other processes compete for the CPU; see `TimeSource`).
  * - `--readme`: also write the report into bench/README.md (between its markers).
+ * - `--instructions`: count instructions per call under valgrind's callgrind instead of
+ *   timing (the per-call cases and the targets they feed; see bench/instructions.ts). The
+ *   counts repeat to within 0.1 % whatever else the machine does. Needs `valgrind`.
  *
  * Progress goes to stderr; the Markdown report to stdout.
  *
@@ -27,7 +30,8 @@ import { hedgingCallCases, hedgingTargets } from './cases/hedging';
 import { acCallCases, acTargets } from './cases/adaptive-concurrency';
 import { rlCallCases, rlDecisionCases, rlDecisionTable, rlMemoryCases, rlRejectionCases, rlTargets } from './cases/rate-limiter';
 import { callTable, contentionTable, load, machine, memoryTable, rejectionTable, settingsLine, targetTable } from './report';
-import { targets, type Results } from './targets';
+import { setPerCallUnit, targets, type Results } from './targets';
+import { countInstructions, runInstructionCase } from './instructions';
 import type { CallResult, MemoryResult, WorkloadResult } from './harness';
 
 const SECTIONS = ['calls', 'open', 'contention', 'memory', 'ratelimit'] as const;
@@ -39,6 +43,9 @@ interface Args {
   readonly time: TimeSource;
   readonly sections: Set<Section>;
   readonly filter: RegExp | undefined;
+  readonly instructions: boolean;
+  /** Set in the child that callgrind runs: the one case to count. */
+  readonly instrCase: string | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -46,10 +53,14 @@ function parseArgs(argv: readonly string[]): Args {
   let readme = false;
   let time: TimeSource = 'wall';
   let filter: RegExp | undefined;
+  let instructions = false;
+  let instrCase: string | undefined;
   let sections = new Set<Section>(SECTIONS);
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
     else if (arg === '--readme') readme = true;
+    else if (arg === '--instructions') instructions = true;
+    else if (arg.startsWith('--instr-case=')) instrCase = arg.slice('--instr-case='.length);
     else if (arg === '--time=wall' || arg === '--time=cpu') time = arg === '--time=cpu' ? 'cpu' : 'wall';
     else if (arg.startsWith('--only=')) {
       const wanted = arg.slice('--only='.length).split(',');
@@ -57,9 +68,9 @@ function parseArgs(argv: readonly string[]): Args {
       if (bad.length > 0) throw new Error(`unknown section(s) ${bad.join(', ')}; expected some of ${SECTIONS.join(', ')}`);
       sections = new Set(wanted as Section[]);
     } else if (arg.startsWith('--filter=')) filter = new RegExp(arg.slice('--filter='.length));
-    else throw new Error(`unknown argument ${arg}; expected --quick, --readme, --time=wall|cpu, --only=${SECTIONS.join(',')} or --filter=<regexp>`);
+    else throw new Error(`unknown argument ${arg}; expected --quick, --readme, --instructions, --time=wall|cpu, --only=${SECTIONS.join(',')} or --filter=<regexp>`);
   }
-  return { quick, readme, time, sections, filter };
+  return { quick, readme, time, sections, filter, instructions, instrCase };
 }
 
 const t0 = process.hrtime.bigint();
@@ -67,8 +78,76 @@ function log(line: string): void {
   process.stderr.write(`[${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1).padStart(5)} s] ${line}\n`);
 }
 
+/** The per-call cases that instructions are counted for: success paths on `async () => 1`, rejections, decisions. */
+async function countableCases(): Promise<CallCase[]> {
+  const w = workloads[0] as (typeof workloads)[number];
+  const [bareReject, ...peerRejections] = peerRejectionCases();
+  return [
+    { id: `bare@${w.id}`, group: 'baseline', label: `bare \`await fn()\``, op: w.fn },
+    ...referenceCallCases(w),
+    ...bwCallCases(w),
+    ...rlCallCases(w),
+    ...hedgingCallCases(w),
+    ...acCallCases(w),
+    ...peerCallCases(w),
+    ...(bareReject === undefined ? [] : [bareReject]),
+    ...(await bwRejectionCases()),
+    ...rlRejectionCases(),
+    ...peerRejections,
+    ...rlDecisionCases(),
+  ];
+}
+
+/** `--instructions`: counts each case under callgrind (one child per case) and prints the tables. */
+async function mainInstructions(filter: RegExp | undefined): Promise<void> {
+  const cases = (await countableCases()).filter((c) => filter === undefined || /^(bare|floor|ref)/.test(c.id) || filter.test(c.id));
+  for (const dispose of peerDisposers) dispose();
+  log(`breakwater benchmarks, instructions per call (callgrind): ${machine()}`);
+  log(`counting ${cases.length} cases, one valgrind run each…`);
+  const started = process.hrtime.bigint();
+  const counts = await countInstructions(process.argv[1] as string, cases.map((c) => c.id), log);
+  const calls = new Map<string, CallResult>();
+  for (const c of cases) {
+    const v = counts.get(c.id);
+    if (v !== undefined) calls.set(c.id, { case: c, nsPerOp: v, rounds: [v], iterations: 0 });
+  }
+  const results: Results = { calls, workloads: new Map(), memory: new Map() };
+  setPerCallUnit('instr');
+  const floor = counts.get('floor.wrap@immediate');
+  const rows = cases.map((c) => {
+    const v = counts.get(c.id);
+    const x = v === undefined || floor === undefined ? '–' : `${(v / floor).toFixed(2)}×`;
+    return `| ${c.label} | ${v === undefined ? '–' : Math.round(v).toLocaleString('en')} | ${x} |`;
+  });
+  const all = [...targets([20_000, 80_000], { calls: 1_000_000, pending: 100_000 }), ...rlTargets(1_000_000), ...hedgingTargets(), ...acTargets()];
+  // Only the targets whose numbers are per-call counts (the others need time, a workload or a heap).
+  const counted = all.filter((t) => t.value(results) !== undefined);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const out = [
+    `Machine: ${machine()}. Instructions per call counted by valgrind's callgrind (node --single-threaded; JIT code, GC and runtime included, kernel time and cache misses not); took ${seconds.toFixed(0)} s.`,
+    '',
+    '### Per call, instructions (fn = `async () => 1` unless the case says otherwise)',
+    '',
+    '| case | instructions per call | × floor wrapper |',
+    '| :--- | ---: | ---: |',
+    ...rows,
+    '',
+    '### Targets, in instructions',
+    '',
+    targetTable(counted, results),
+    '',
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
-  const { quick, readme, time, sections, filter } = parseArgs(process.argv.slice(2));
+  const { quick, readme, time, sections, filter, instructions, instrCase } = parseArgs(process.argv.slice(2));
+  if (instrCase !== undefined) {
+    await runInstructionCase(await countableCases(), instrCase);
+    for (const dispose of peerDisposers) dispose();
+    return;
+  }
+  if (instructions) return mainInstructions(filter);
   // Baselines and references always run: every ratio needs them.
   const keep = <C extends { readonly id: string }>(list: C[]): C[] =>
     filter === undefined ? list : list.filter((c) => /^(bare|semaphore|native)/.test(c.id) || filter.test(c.id));

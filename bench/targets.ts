@@ -59,7 +59,22 @@ const times = (v: number): string => `${v.toFixed(2)}×`;
 const mb = (v: number): string => `${(v / 1024 / 1024).toFixed(2)} MB`;
 
 const msText = (v: number | undefined): string => (v === undefined ? '–' : `${v.toFixed(1)} ms`);
-const nsText = (v: number | undefined): string => (v === undefined ? '–' : `${Math.round(v)} ns`);
+/** What the per-call numbers of this run are: nanoseconds (timed) or instructions (`--instructions`). */
+let perCallUnit: 'ns' | 'instr' = 'ns';
+
+/** Sets the unit the per-call numbers of the targets are printed in. */
+export function setPerCallUnit(unit: 'ns' | 'instr'): void {
+  perCallUnit = unit;
+}
+
+/** A per-call number in this run's unit (`–` when missing). */
+export function perCallText(v: number | undefined): string {
+  if (v === undefined) return '–';
+  if (perCallUnit === 'instr') return `${Math.round(v).toLocaleString('en')} instr`;
+  return `${v.toFixed(v < 100 ? 1 : 0)} ns`;
+}
+
+const nsText = perCallText;
 const bytesText = (v: number | undefined): string => (v === undefined ? '–' : mb(v));
 
 /** A per-call ratio `a ÷ b` on the issue's function (`async () => 1`), both numbers printed. */

@@ -13,7 +13,7 @@
 import { adaptiveConcurrency } from '../../src/adaptive-concurrency/index';
 import type { CallCase } from '../harness';
 import type { Workload } from '../fns';
-import type { Results, Target } from '../targets';
+import { perCallText, type Results, type Target } from '../targets';
 
 /** Adaptive-limit calls on the success path, for one function variant. */
 export function acCallCases(w: Workload): CallCase[] {
@@ -29,7 +29,7 @@ export function acCallCases(w: Workload): CallCase[] {
 
 const ns = (r: Results, id: string): number | undefined => r.calls.get(id)?.nsPerOp;
 const q = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a / b);
-const nsText = (v: number | undefined): string => (v === undefined ? '–' : `${Math.round(v)} ns`);
+const nsText = perCallText;
 const times = (v: number): string => `${v.toFixed(2)}×`;
 
 /** The issue's adaptive concurrency target (the timed case is in the per-call table, for reference). */

@@ -11,7 +11,7 @@ import { hedging } from '../../src/hedging/index';
 import { timeout } from '../../src/timeout/index';
 import type { CallCase } from '../harness';
 import type { Workload } from '../fns';
-import type { Results, Target } from '../targets';
+import { perCallText, type Results, type Target } from '../targets';
 
 /** A delay no benchmark call reaches: the first attempt always answers before it. */
 const DELAY_MS = 2_000;
@@ -38,7 +38,7 @@ export function hedgingCallCases(w: Workload): CallCase[] {
 
 const ns = (r: Results, id: string): number | undefined => r.calls.get(id)?.nsPerOp;
 const q = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a / b);
-const nsText = (v: number | undefined): string => (v === undefined ? '–' : `${Math.round(v)} ns`);
+const nsText = perCallText;
 const times = (v: number): string => `${v.toFixed(2)}×`;
 
 /** The issue's hedging target, on `async () => 1`. */

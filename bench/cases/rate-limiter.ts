@@ -12,7 +12,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { rateLimiter, type MemoryRateLimitStore } from '../../src/rate-limiter/index';
 import { heapAfterGc, type CallCase, type MemoryCase } from '../harness';
 import { immediate, type Workload } from '../fns';
-import type { Results, Target } from '../targets';
+import { perCallText, type Results, type Target } from '../targets';
 
 /** Decisions per timed op of the decision cases. */
 export const BATCH = 1_000;
@@ -125,7 +125,7 @@ const per = (r: Results, id: string): number | undefined => {
 };
 const ns = (r: Results, id: string): number | undefined => r.calls.get(id)?.nsPerOp;
 const q = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a / b);
-const nsText = (v: number | undefined): string => (v === undefined ? '–' : `${v.toFixed(v < 100 ? 1 : 0)} ns`);
+const nsText = perCallText;
 const times = (v: number): string => `${v.toFixed(2)}×`;
 
 /** The issue's rate limiter targets. */
