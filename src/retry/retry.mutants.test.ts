@@ -532,3 +532,30 @@ describe('retry: event names', () => {
     expect(heard).toEqual(['retry=retry', 'budget-exhausted=budget-exhausted', 'give-up=give-up']);
   });
 });
+
+describe('retry: which failures retryRejections lets in', () => {
+  it('without handle, retryRejections: true retries ordinary errors and rejections alike', async () => {
+    const clock = new VirtualClock();
+    const p = retry({ clock, maxAttempts: 3, delay: 1, jitter: 'none', retryRejections: true });
+    const fn = vi.fn().mockRejectedValueOnce(new Transient()).mockRejectedValueOnce(new BrokenCircuitError('b', 'half-open', 0)).mockResolvedValue('third');
+    const r = settle(p.execute(fn));
+    await clock.runAll();
+    expect(r.value()).toBe('third');
+    expect(fn).toHaveBeenCalledTimes(3);
+  });
+
+  it('with a handle, retryRejections: true retries every rejection but only the errors handle selects', async () => {
+    const clock = new VirtualClock();
+    const p = retry({ clock, maxAttempts: 3, delay: 1, jitter: 'none', retryRejections: true, handle: [Transient] });
+    const fatal = new Fatal('no');
+    const fn = vi.fn().mockRejectedValueOnce(new BrokenCircuitError('b', 'half-open', 0)).mockRejectedValueOnce(new Transient()).mockRejectedValueOnce(fatal);
+    const r = settle(p.execute(fn));
+    await clock.runAll();
+    expect(fn).toHaveBeenCalledTimes(3);
+    expect(r.value()).toBe(fatal);
+    const q = retry({ clock, maxAttempts: 3, delay: 1, retryRejections: true, handle: [Transient] });
+    const g = vi.fn().mockRejectedValue(fatal);
+    await expect(q.execute(g)).rejects.toBe(fatal);
+    expect(g).toHaveBeenCalledTimes(1);
+  });
+});
