@@ -56,6 +56,7 @@ export class TimeoutPolicy extends StrategyPolicy<TimeoutEvent> {
   }
 
   private timers(clock: Clock): TimerService {
+    // Stryker disable next-line ConditionalExpression: timerServiceFor returns the one service of a clock, so asking again changes nothing
     if (clock !== this.serviceClock) {
       this.service = timerServiceFor(clock);
       this.serviceClock = clock;
@@ -69,8 +70,10 @@ export class TimeoutPolicy extends StrategyPolicy<TimeoutEvent> {
     const now = ctx.clock.now();
     const outer = ctx.deadline;
     let deadline = now + duration;
+    // Stryker disable next-line EqualityOperator: when the two are equal either one is the deadline
     if (outer < deadline) deadline = outer;
     if (!(deadline > now)) {
+      // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
       if (link.listening) link.emit<TimeoutEvent>(ctx, { type: 'timeout', duration, effective: 0 });
       done({ ok: false, error: timeoutError(duration) });
       return;
@@ -86,9 +89,11 @@ export class TimeoutPolicy extends StrategyPolicy<TimeoutEvent> {
     const settle = (o?: Outcome): void => {
       if (state === 2) return;
       if (o === undefined) {
+        // Stryker disable next-line ConditionalExpression: the timer entry fires once and is the only caller without an outcome, so state is 0 here
         if (state !== 0) return;
         state = 1;
         const error = (reason = timeoutError(duration));
+        // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
         if (link.listening) link.emit<TimeoutEvent>(ctx, { type: 'timeout', duration, effective: deadline - now });
         if (!cooperative) {
           state = 2;
@@ -102,6 +107,7 @@ export class TimeoutPolicy extends StrategyPolicy<TimeoutEvent> {
       }
       const expired = state === 1;
       state = 2;
+      // Stryker disable next-line ConditionalExpression: cancelling a timer entry that already fired does nothing
       if (!expired) entry.cancel();
       scope.dispose();
       if (expired && !o.ok && o.error !== reason) done({ ok: false, error: timeoutError(duration, o.error) });

@@ -1,0 +1,63 @@
+/**
+ * Rules of the timeout policy that mutation testing (issue #23) found unpinned: the exact
+ * upper bound of `duration`, the policy's name in its validation error, and that a timeout
+ * the function did not fail behind carries no `cause`.
+ */
+import { describe, expect, it } from 'vitest';
+import { OptionsValidationError, TimeoutError } from '../core/errors';
+import { VirtualClock } from '../testing/virtual-clock';
+import { MAX_TIMEOUT_DURATION } from './options';
+import { timeout } from './timeout';
+
+const hang = (): Promise<never> => new Promise<never>(() => {});
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('timeout duration bounds', () => {
+  it('accepts exactly 2^31 - 1 ms, the largest delay a host timer supports, and nothing above it', () => {
+    expect(MAX_TIMEOUT_DURATION).toBe(2 ** 31 - 1);
+    expect(timeout(2 ** 31 - 1).duration).toBe(2 ** 31 - 1);
+    expect(timeout({ duration: 2 ** 31 - 1 }).duration).toBe(2 ** 31 - 1);
+    expect(() => timeout(2 ** 31 - 1 + 0.5)).toThrow(OptionsValidationError);
+  });
+
+  it('names the timeout policy in the message of its validation error', () => {
+    expect(() => timeout(0)).toThrow(/^Invalid timeout options: expected `duration`/);
+  });
+});
+
+describe('the cause of a TimeoutError', () => {
+  it('an aggressive timeout rejects with a TimeoutError that has no cause at all', async () => {
+    const clock = new VirtualClock();
+    const settled = rejection(timeout({ duration: 10, clock }).execute(hang));
+    await clock.advance(10);
+    const error = await settled;
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(Object.prototype.hasOwnProperty.call(error, 'cause')).toBe(false);
+    expect((error as TimeoutError).duration).toBe(10);
+  });
+
+  it('a deadline already past on entry rejects without running, with a TimeoutError that has no cause', async () => {
+    const clock = new VirtualClock(1_000);
+    let ran = false;
+    const error = await rejection(
+      timeout({ duration: 50, clock }).execute(
+        () => {
+          ran = true;
+          return 1;
+        },
+        { deadline: 1_000 },
+      ),
+    );
+    expect(ran).toBe(false);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(Object.prototype.hasOwnProperty.call(error, 'cause')).toBe(false);
+  });
+});
