@@ -256,19 +256,16 @@ export class ExecutionContext {
   readonly call: ExecutionContext;
   /** @internal This view's innermost cancellation scope; `undefined` means the call's root scope. */
   private readonly current: CancellationScope | undefined;
-  // Shared state, read and written on `call` only.
-  private root: CancellationScope | undefined = undefined;
-  private props: Record<string, unknown> | undefined;
-  private fallbackUsed = false;
-  private faultInjected = false;
-  private attempts = 1;
-  private signals: CancellationScope[] | undefined = undefined;
+  /**
+   * Shared state that most calls never need (a root scope, properties, flags, the attempt
+   * count past the first): on `call` only, made on first write. Keeping it out of every
+   * view keeps the context that each call allocates small.
+   */
+  private extra: CallExtra | undefined = undefined;
   /** @internal The function the pipeline runs (on the call's first view). */
   fn: ((ctx: ExecutionContext) => unknown) | undefined = undefined;
   /** @internal Settles the caller's promise directly (once); used only to contain strategy bugs. */
   finish: ((outcome: Outcome) => void) | undefined = undefined;
-  /** @internal Whether the call's signals abort when the call settles (on the call's first view). */
-  abortOnSettle = false;
   /** @internal The call's observer (on the call's first view): see `core/call-observer.ts`. */
   observer: CallObserver | undefined = undefined;
 
@@ -291,7 +288,8 @@ export class ExecutionContext {
       this.operation = options?.operation ?? defaultOperation;
       this.labels = options?.labels ?? EMPTY_LABELS;
       this.deadline = options?.deadline ?? Number.POSITIVE_INFINITY;
-      this.props = options?.properties;
+      const props = options?.properties;
+      if (props !== undefined) this.more().props = props;
       this.attempt = 1;
       this.current = undefined;
     } else {
@@ -300,7 +298,6 @@ export class ExecutionContext {
       this.operation = parent.operation;
       this.labels = parent.labels;
       this.deadline = deadline as number;
-      this.props = undefined;
       this.attempt = attempt as number;
       this.current = scope;
     }
@@ -312,7 +309,7 @@ export class ExecutionContext {
    */
   forAttempt(attempt: number): ExecutionContext {
     const call = this.call;
-    call.attempts = attempt;
+    if (attempt !== 1 || call.extra !== undefined) call.more().attempts = attempt;
     return new ExecutionContext(this.clock, undefined, '', this.pipelineName, this, attempt, this.deadline, this.current);
   }
 
@@ -325,20 +322,21 @@ export class ExecutionContext {
   withScope(deadline: number): ExecutionContext {
     // Without an open scope yet, the child follows the caller's signal itself: no root scope
     // is allocated for calls that never need one.
-    const parent = this.current ?? this.call.root;
+    const parent = this.current ?? this.call.extra?.root;
     const scope = new CancellationScope(parent, parent === undefined ? this.callerSignal : undefined, this.call);
     return new ExecutionContext(this.clock, undefined, '', this.pipelineName, this, this.attempt, deadline, scope);
   }
 
   /** @internal The number of attempts the call has made so far (for the `executed` event). */
   get attemptCount(): number {
-    return this.call.attempts;
+    return this.call.extra?.attempts ?? 1;
   }
 
   /** @internal The root scope, following the caller's signal (created on first use). */
   get rootScope(): CancellationScope {
     const call = this.call;
-    return (call.root ??= new CancellationScope(undefined, this.callerSignal, call));
+    const extra = call.more();
+    return (extra.root ??= new CancellationScope(undefined, this.callerSignal, call));
   }
 
   /** @internal This view's innermost cancellation scope (the root scope created on first use). */
@@ -351,7 +349,7 @@ export class ExecutionContext {
    * aborted. Creates nothing: use it for entry checks on hot paths.
    */
   get aborted(): boolean {
-    const scope = this.current ?? this.call.root;
+    const scope = this.current ?? this.call.extra?.root;
     return scope !== undefined ? scope.aborted : this.callerSignal?.aborted === true;
   }
 
@@ -369,22 +367,37 @@ export class ExecutionContext {
    */
   dispose(): void {
     // Most calls hand out no signal and open no root scope: nothing to release.
-    if (this.signals !== undefined || this.root !== undefined) this.release();
+    if (this.extra !== undefined) this.release(this.extra);
   }
 
-  private release(): void {
-    const signals = this.signals;
+  private release(extra: CallExtra): void {
+    const signals = extra.signals;
     if (signals !== undefined) {
-      this.signals = undefined;
+      extra.signals = undefined;
       const reason = settledReason();
       for (let i = 0; i < signals.length; i++) (signals[i] as CancellationScope).abort(reason);
     }
-    this.root?.dispose();
+    extra.root?.dispose();
   }
 
   /** @internal Called by a scope of this call when it hands out a signal. */
   signalCreated(scope: CancellationScope): void {
-    if (this.abortOnSettle) (this.signals ??= []).push(scope);
+    const extra = this.extra;
+    if (extra !== undefined && extra.abortOnSettle) (extra.signals ??= []).push(scope);
+  }
+
+  /** @internal Whether the call's signals abort when the call settles (on the call's first view). */
+  get abortOnSettle(): boolean {
+    return this.call.extra?.abortOnSettle === true;
+  }
+  set abortOnSettle(value: boolean) {
+    const call = this.call;
+    if (value || call.extra !== undefined) call.more().abortOnSettle = value;
+  }
+
+  /** The call's rarely needed state, made on first use (on the call's first view). */
+  private more(): CallExtra {
+    return (this.extra ??= new CallExtra());
   }
 
   /**
@@ -405,31 +418,44 @@ export class ExecutionContext {
   /** A per-call bag of values, shared by policies, attempts and the function. Created on first read. */
   get properties(): Record<string, unknown> {
     const call = this.call;
-    return (call.props ??= {});
+    return (call.more().props ??= {});
   }
 
   /** @internal True when a fallback tier produced the call's result. */
   get usedFallback(): boolean {
-    return this.call.fallbackUsed;
+    return this.call.extra?.fallbackUsed === true;
   }
   /** @internal Set by the fallback strategy (on the whole call). */
   set usedFallback(value: boolean) {
-    this.call.fallbackUsed = value;
+    const call = this.call;
+    if (value || call.extra !== undefined) call.more().fallbackUsed = value;
   }
 
   /** @internal True when a chaos strategy injected a fault into this call. */
   get injected(): boolean {
-    return this.call.faultInjected;
+    return this.call.extra?.faultInjected === true;
   }
   /** @internal Set by chaos strategies (on the whole call). */
   set injected(value: boolean) {
-    this.call.faultInjected = value;
+    const call = this.call;
+    if (value || call.extra !== undefined) call.more().faultInjected = value;
   }
 
   /** True when the caller's own signal has aborted (as opposed to a timeout). */
   get cancelledByCaller(): boolean {
     return this.callerSignal?.aborted === true;
   }
+}
+
+/** What a call needs beyond its views only sometimes (see `ExecutionContext.extra`). */
+class CallExtra {
+  root: CancellationScope | undefined = undefined;
+  props: Record<string, unknown> | undefined = undefined;
+  signals: CancellationScope[] | undefined = undefined;
+  attempts = 1;
+  fallbackUsed = false;
+  faultInjected = false;
+  abortOnSettle = false;
 }
 
 /** The reason the signals of a call carry when they abort because the call settled (`abortOnSettle`). */
