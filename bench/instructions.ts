@@ -30,10 +30,17 @@ import type { CallCase, Op } from './harness';
 
 /** Calls between the yields to the event loop, as in the timed loops. */
 const CHUNK = 512;
-/** Wall time under valgrind the measured calls may take (it sets `n`). */
-const BUDGET_MS = 6_000;
-const MIN_CALLS = 2_000;
-const MAX_CALLS = 100_000;
+/**
+ * Calls counted per case: one of a few fixed sizes, chosen by how slow a call is under
+ * valgrind (most cases are far from the thresholds, so a case always gets the same size and
+ * its count stays comparable from run to run).
+ */
+const SIZES: readonly (readonly [perCallMs: number, calls: number])[] = [
+  [0.1, 32_768],
+  [2, 4_096],
+  [Number.POSITIVE_INFINITY, 512],
+];
+const PROBE_CALLS = 512;
 
 type Loop = (op: Op, n: number) => Promise<void>;
 
@@ -69,9 +76,9 @@ export async function runInstructionCase(cases: readonly CallCase[], id: string)
   const loop = compileLoop(target.rejects === true);
   await loop(target.op, 10_000);
   const t0 = performance.now();
-  await loop(target.op, MIN_CALLS);
-  const perCall = (performance.now() - t0) / MIN_CALLS;
-  const n = Math.max(MIN_CALLS, Math.min(MAX_CALLS, Math.round(BUDGET_MS / perCall / CHUNK) * CHUNK));
+  await loop(target.op, PROBE_CALLS);
+  const perCall = (performance.now() - t0) / PROBE_CALLS;
+  const n = (SIZES.find(([limit]) => perCall < limit) as readonly [number, number])[1];
   process.stdout.write(`n=${n}\n`);
   mark();
   await loop(target.op, n);
