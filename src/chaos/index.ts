@@ -94,6 +94,8 @@ export {
   type Checks,
   type EvaluationRecord,
   type ExperimentFault,
+  type ExperimentGauge,
+  type ExperimentGauges,
   type ExperimentJournal,
   type ExperimentLoad,
   type ExperimentObserver,

@@ -8,6 +8,7 @@
 import type { Clock } from '../../core/clock';
 import type { ChaosFleetSwitch } from '../fleet';
 import type { BlastRadiusOptions } from './blast-radius';
+import type { ExperimentGauges } from './gauges';
 import type { ExperimentImpact } from './impact';
 import type { FaultIntensity } from './intensity';
 import type { ExperimentJournal, ExperimentPhase, SeriesPoint } from './journal';
@@ -246,4 +247,20 @@ export interface ExperimentOptions {
    * @defaultValue only failed calls are affected; 10 000 users counted exactly
    */
   readonly blastRadius?: BlastRadiusOptions | undefined;
+  /**
+   * Your own readings, recorded over time: at the end of every evaluation window the runner
+   * calls each gauge and records its reading in that window's series point
+   * (`series[i].gauges[name]`), and the HTML report draws them in one chart (one line per
+   * gauge, on one axis: give an experiment gauges of one unit). Use them for what the runner
+   * cannot see: an adaptive limit, a queue length, the p99 of one path of your load. A
+   * gauge is read on the experiment's schedule only, so keep it cheap and synchronous. One
+   * that throws is recorded as `null` and reported (`onCallbackError`); the experiment goes
+   * on. A reading that is not a finite number is recorded as `null`.
+   * @defaultValue none (no `gauges` in the series)
+   * @example
+   * ```ts
+   * await runExperiment({ ...experiment, gauges: { 'database limit': () => databaseLimit.limit } });
+   * ```
+   */
+  readonly gauges?: ExperimentGauges | undefined;
 }

@@ -60,5 +60,6 @@ export { progressReporter, type ProgressOptions, type ProgressStream } from './p
 export { DEFAULT_SLO_WINDOW, burnRate, errorBudgetConsumed, type SloRecord, type SloSpec, type SloUsage } from './slo';
 export type { BlastRadius, BlastRadiusOptions, CompletedCall, ImpactScope, OperationImpact } from './blast-radius';
 export type { ExperimentImpact } from './impact';
+export type { ExperimentGauge, ExperimentGauges } from './gauges';
 export { scheduleSuite, type GameDayReport, type GameDayWriter, type ScheduleEnd, type ScheduleGate, type ScheduleOptions, type ScheduleStatus, type ScheduledSuite, type SkippedTick } from './schedule';
 export { gameDayHistory, parseGameDayHistory, renderTrend, trendOf, type GameDayHistory, type GameDayHistoryData, type GameDayHistoryOptions, type Trend, type TrendExperiment, type TrendOptions, type TrendReport, type TrendRun } from './trend';

@@ -93,6 +93,11 @@ export interface SeriesPoint {
   readonly steady: boolean | null;
   /** With `slos`: each SLO's burn rate over the window, by operation (`null`: no call of it completed). */
   readonly burnRates?: Readonly<Record<string, number | null>>;
+  /**
+   * With `gauges`: each gauge's reading at the end of the window, by gauge name (`null`: the
+   * gauge had no reading, threw, or returned something other than a finite number).
+   */
+  readonly gauges?: Readonly<Record<string, number | null>>;
 }
 
 /** What a rollback did. */

@@ -1,8 +1,9 @@
 /**
  * The HTML report: one self-contained page (inline CSS and SVG, no script, no external
  * URL or asset), with a verdict table and, per experiment, charts over time of error
- * rate, p99 latency, throughput and circuit state, shaded by phase. Every text from a
- * journal is escaped.
+ * rate, p99 latency, throughput and circuit state (and the SLOs' burn rates and the
+ * experiment's gauges, when it has them), shaded by phase. Every text from a journal is
+ * escaped. The chart primitives are in `report-charts.ts`.
  *
  * @packageDocumentation
  */
@@ -11,18 +12,11 @@ import type { AnyJournal, ExperimentJournal, ExperimentPhase, SeriesPoint, Suite
 import { experimentScore } from './journal';
 import { blastRadiusTables, formatBurn, impactCells, impactColumns, impactHead, sloTable, type TextTable } from './report-impact';
 import { formatDuration, formatRate, headline } from './report-markdown';
+import { escapeHtml, figure, frame, lineChart, markers, MB, ML, MT, num, PHASE_FILL, phaseBands, SERIES_COLORS, xAxis, type Frame } from './report-charts';
+import { gaugesChart } from './report-gauges';
 
-/** @internal Escapes text for HTML content and attribute values. */
-export function escapeHtml(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
-}
+export { escapeHtml } from './report-charts';
 
-const PHASE_FILL: Readonly<Record<ExperimentPhase, string>> = {
-  baseline: '#e6f0fa',
-  ramp: '#fff1cc',
-  inject: '#fde0de',
-  recovery: '#e2f4e5',
-};
 const VERDICT_COLOR: Readonly<Record<Verdict, string>> = {
   pass: '#1a7f37',
   fail: '#cf222e',
@@ -37,157 +31,6 @@ export const CHART_IDS = ['error-rate', 'p99-latency', 'throughput', 'circuit-st
 
 /** @internal The chart an experiment with `slos` adds: each SLO's burn rate per window. */
 export const BURN_RATE_CHART_ID = 'slo-burn-rate';
-/** The burn-rate lines' colours, with the names the chart's title gives them. */
-const BURN_COLORS: readonly (readonly [string, string])[] = [
-  ['#bc4c00', 'orange'],
-  ['#0969da', 'blue'],
-  ['#8250df', 'purple'],
-  ['#1a7f37', 'green'],
-  ['#9a6700', 'ochre'],
-];
-
-const W = 560;
-const H = 210;
-const ML = 58;
-const MR = 14;
-const MT = 26;
-const MB = 30;
-
-const num = (x: number): string => (Math.round(x * 10) / 10).toString();
-
-/** Nice tick step for a range. */
-function niceStep(range: number, target: number): number {
-  if (!(range > 0)) return 1;
-  const raw = range / target;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const n = raw / mag;
-  return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * mag;
-}
-
-interface Frame {
-  readonly j: ExperimentJournal;
-  readonly duration: number;
-  readonly x: (t: number) => number;
-  readonly plotW: number;
-  readonly plotH: number;
-}
-
-function frame(j: ExperimentJournal, height = H): Frame {
-  const last = j.series[j.series.length - 1];
-  const duration = Math.max(1, j.duration, last?.end ?? 0);
-  const plotW = W - ML - MR;
-  return { j, duration, x: (t) => ML + (t / duration) * plotW, plotW, plotH: height - MT - MB };
-}
-
-function phaseBands(f: Frame, height: number): string {
-  const out: string[] = [];
-  for (const p of f.j.phases) {
-    const x0 = f.x(p.start);
-    const x1 = f.x(p.end);
-    if (x1 <= x0) continue;
-    out.push(`<rect class="phase phase-${p.phase}" x="${num(x0)}" y="${MT}" width="${num(x1 - x0)}" height="${num(height - MT - MB)}" fill="${PHASE_FILL[p.phase]}"><title>${escapeHtml(p.phase)}: ${escapeHtml(formatDuration(p.start))} to ${escapeHtml(formatDuration(p.end))}</title></rect>`);
-    if (x1 - x0 > 34) out.push(`<text x="${num((x0 + x1) / 2)}" y="${MT - 8}" text-anchor="middle" class="phase-label">${escapeHtml(p.phase)}</text>`);
-  }
-  return out.join('');
-}
-
-function xAxis(f: Frame, height: number): string {
-  const step = niceStep(f.duration, 6);
-  const out: string[] = [`<line x1="${ML}" y1="${height - MB}" x2="${W - MR}" y2="${height - MB}" class="axis"/>`];
-  for (let t = 0; t <= f.duration + 1e-9; t += step) {
-    const x = f.x(t);
-    out.push(`<line x1="${num(x)}" y1="${height - MB}" x2="${num(x)}" y2="${height - MB + 4}" class="axis"/>`);
-    out.push(`<text x="${num(x)}" y="${height - MB + 16}" text-anchor="middle" class="tick">${escapeHtml(formatDuration(t))}</text>`);
-  }
-  return out.join('');
-}
-
-function markers(f: Frame, height: number): string {
-  const j = f.j;
-  const list: { t: number; label: string; cls: string }[] = [];
-  if (j.faultsOnAt !== null) list.push({ t: j.faultsOnAt, label: 'faults on', cls: 'm-on' });
-  if (j.faultsOffAt !== null) list.push({ t: j.faultsOffAt, label: 'faults off', cls: 'm-off' });
-  if (j.timeToDetect !== null && j.faultsOnAt !== null) list.push({ t: j.faultsOnAt + j.timeToDetect, label: 'detected', cls: 'm-detect' });
-  if (j.mttr !== null && j.faultsOffAt !== null) list.push({ t: j.faultsOffAt + j.mttr, label: 'recovered', cls: 'm-recover' });
-  return list
-    .map((m) => {
-      const x = num(f.x(m.t));
-      return `<line x1="${x}" y1="${MT}" x2="${x}" y2="${height - MB}" class="marker ${m.cls}"><title>${escapeHtml(m.label)} at ${escapeHtml(formatDuration(m.t))}</title></line>`;
-    })
-    .join('');
-}
-
-interface LineSpec {
-  readonly id: (typeof CHART_IDS)[number] | typeof BURN_RATE_CHART_ID;
-  readonly title: string;
-  readonly value: (p: SeriesPoint) => number | null;
-  readonly format: (v: number) => string;
-  /** Fixed top of the y axis (e.g. 1 for rates). */
-  readonly max?: number;
-  readonly thresholds: readonly { readonly value: number; readonly label: string }[];
-  readonly color: string;
-  /** More series on the same axes (the burn rate of each SLO). */
-  readonly more?: readonly { readonly value: (p: SeriesPoint) => number | null; readonly color: string }[];
-}
-
-function lineChart(f: Frame, spec: LineSpec): string {
-  let top = spec.max ?? 0;
-  if (spec.max === undefined) {
-    for (const value of [spec.value, ...(spec.more ?? []).map((m) => m.value)]) {
-      for (const p of f.j.series) {
-        const v = value(p);
-        if (v !== null && v > top) top = v;
-      }
-    }
-    for (const t of spec.thresholds) if (t.value > top) top = t.value;
-    top = top > 0 ? top * 1.1 : 1;
-  }
-  const step = niceStep(top, 4);
-  if (spec.max === undefined) top = Math.ceil(top / step) * step;
-  const y = (v: number): number => MT + f.plotH - (Math.min(v, top) / top) * f.plotH;
-  const out: string[] = [];
-  out.push(phaseBands(f, H));
-  for (let v = 0; v <= top + 1e-9; v += step) {
-    out.push(`<line x1="${ML}" y1="${num(y(v))}" x2="${W - MR}" y2="${num(y(v))}" class="grid"/>`);
-    out.push(`<text x="${ML - 6}" y="${num(y(v) + 4)}" text-anchor="end" class="tick">${escapeHtml(spec.format(v))}</text>`);
-  }
-  for (const t of spec.thresholds) {
-    if (t.value > top) continue;
-    out.push(`<line x1="${ML}" y1="${num(y(t.value))}" x2="${W - MR}" y2="${num(y(t.value))}" class="threshold"><title>threshold ${escapeHtml(t.label)}</title></line>`);
-    out.push(`<text x="${W - MR - 4}" y="${num(y(t.value) - 4)}" text-anchor="end" class="threshold-label">${escapeHtml(t.label)}</text>`);
-  }
-  out.push(markers(f, H));
-  for (const series of [{ value: spec.value, color: spec.color }, ...(spec.more ?? [])]) {
-    const pts = f.j.series.map((p) => ({ t: (p.start + p.end) / 2, v: series.value(p), p }));
-    // The series: segments broken where a window had no data.
-    let seg: string[] = [];
-    const segs: string[][] = [];
-    for (const p of pts) {
-      if (p.v === null) {
-        if (seg.length > 0) segs.push(seg);
-        seg = [];
-      } else seg.push(`${num(f.x(p.t))},${num(y(p.v))}`);
-    }
-    if (seg.length > 0) segs.push(seg);
-    for (const sg of segs) {
-      if (sg.length > 1) out.push(`<polyline points="${sg.join(' ')}" fill="none" stroke="${series.color}" stroke-width="2" class="series"/>`);
-    }
-    for (const p of pts) {
-      if (p.v === null) continue;
-      const bad = p.p.steady === false;
-      out.push(
-        `<circle cx="${num(f.x(p.t))}" cy="${num(y(p.v))}" r="${bad ? 3.2 : 2.4}" fill="${bad ? '#cf222e' : series.color}" class="point"><title>${escapeHtml(`${formatDuration(p.p.start)}–${formatDuration(p.p.end)} (${p.p.phase}): ${spec.format(p.v)}`)}</title></circle>`,
-      );
-    }
-  }
-  out.push(xAxis(f, H));
-  out.push(`<line x1="${ML}" y1="${MT}" x2="${ML}" y2="${H - MB}" class="axis"/>`);
-  return figure(spec.id, spec.title, H, out.join(''));
-}
-
-function figure(id: string, title: string, height: number, body: string): string {
-  return `<figure class="chart" data-chart="${id}"><figcaption>${escapeHtml(title)}</figcaption><svg viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title>${body}</svg></figure>`;
-}
 
 function circuitChart(f: Frame): string {
   const names: string[] = [];
@@ -267,6 +110,7 @@ function charts(j: ExperimentJournal): string {
     }),
     circuitChart(f),
     burnRateChart(f),
+    gaugesChart(f),
   ].join('');
 }
 
@@ -274,7 +118,7 @@ function charts(j: ExperimentJournal): string {
 function burnRateChart(f: Frame): string {
   const slos = f.j.slos ?? [];
   if (slos.length === 0) return '';
-  const colorOf = (i: number): readonly [string, string] => BURN_COLORS[i % BURN_COLORS.length] as readonly [string, string];
+  const colorOf = (i: number): readonly [string, string] => SERIES_COLORS[i % SERIES_COLORS.length] as readonly [string, string];
   const series = slos.map((s, i) => ({ value: (p: SeriesPoint) => p.burnRates?.[s.operation] ?? null, color: colorOf(i)[0] }));
   const [first, ...more] = series as [(typeof series)[number], ...typeof series];
   const names = slos.map((s, i) => (slos.length === 1 ? s.operation : `${s.operation} (${colorOf(i)[1]})`));
@@ -469,9 +313,10 @@ function suiteHtml(s: SuiteJournal): string {
  * Renders a journal as one self-contained HTML page: inline CSS and SVG, no script and no
  * external URL, so it can be attached to a CI run or mailed as is. For a suite: the
  * resilience score and the verdict table, then one section per experiment with its
- * charts (error rate, p99 latency, throughput, circuit state; shaded by phase, with
- * thresholds and markers for faults on/off, detection and recovery), checks, injections,
- * rollbacks and every evaluation.
+ * charts (error rate, p99 latency, throughput, circuit state; with `slos`, each SLO's
+ * burn rate; with `gauges`, one line per gauge; shaded by phase, with thresholds and
+ * markers for faults on/off, detection and recovery), checks, injections, rollbacks and
+ * every evaluation.
  *
  * @example
  * ```ts

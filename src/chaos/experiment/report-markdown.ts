@@ -1,12 +1,14 @@
 /**
  * The Markdown report of an experiment or a suite: a verdict table first, then one
- * section per experiment (numbers by phase, checks, injections, rollbacks, breaches).
+ * section per experiment (numbers by phase, checks, gauges, injections, rollbacks,
+ * breaches).
  *
  * @packageDocumentation
  */
 import type { AnyJournal, ExperimentJournal, ExperimentPhase, PhaseSummary, SuiteJournal } from './journal';
 import { experimentScore } from './journal';
 import { escapeMarkdown, formatDuration, formatRate } from './report-format';
+import { gaugesMarkdown } from './report-gauges';
 import { blastRadiusTables, impactCells, impactColumns, impactHead, sloTable, type TextTable } from './report-impact';
 
 export { escapeMarkdown, formatDuration, formatRate } from './report-format';
@@ -114,6 +116,8 @@ function experimentSection(j: ExperimentJournal, level: string): string {
     out.push('');
   }
   for (const t of [...blastRadiusTables(j), sloTable(j)]) if (t !== undefined) out.push(textTable(t));
+  const gauges = gaugesMarkdown(j, table, escapeMarkdown);
+  if (gauges !== undefined) out.push(gauges);
   const inj = Object.entries(j.injections);
   if (inj.length > 0) {
     out.push(table(['fault', 'injections'], inj.map(([n, c]) => [escapeMarkdown(n), String(c)])));

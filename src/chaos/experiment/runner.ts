@@ -18,6 +18,7 @@ import { CircuitWatch } from './circuit-watch';
 import { decide, faultsOnIn, initialProgress, type Ending, type Progress } from './decide';
 import type { ExperimentObserver, ExperimentOptions } from './experiment-options';
 import { Detection, FaultSwitch } from './fault-switch';
+import { GaugeSampler } from './gauges';
 import { ImpactMeter, planExperiment, type ExperimentPlan } from './impact';
 import type { EvaluationRecord, ExperimentJournal, ExperimentPhase, RollbackRecord, SeriesPoint, Verdict } from './journal';
 import { startLoad, type LoadRun } from './load';
@@ -78,6 +79,8 @@ class ExperimentRun {
   private readonly measurements = new Measurements();
   /** Blast radius and SLOs. */
   private readonly impact: ImpactMeter;
+  /** The user's gauges, read at every evaluation. */
+  private readonly gauges: GaugeSampler;
   private readonly phases = new PhaseLog();
   private readonly evaluations: EvaluationRecord[] = [];
   private readonly series: SeriesPoint[] = [];
@@ -104,6 +107,7 @@ class ExperimentRun {
     this.circuits = new CircuitWatch(this.o.circuitBreakers ?? [], this.clock, (at, what) => this.detection.note(at, what));
     this.progress = initialProgress(p.streak, this.o.schedule.recovery);
     this.impact = new ImpactMeter(p);
+    this.gauges = new GaugeSampler(this.o.gauges);
   }
 
   async run(): Promise<ExperimentJournal> {
@@ -217,7 +221,9 @@ class ExperimentRun {
     const length = at > closed.start ? at - closed.start : w.end - w.start;
     const checked = evaluateChecks(this.p.checks, closed.tallies, { time: at, phase: w.phase, window: index, length });
     this.evaluations.push(...checked.records);
-    const point = this.impact.annotate(seriesPoint(index, w.phase, closed, at, length, this.circuits.takeWindow(), checked.steady), closed.tallies, at);
+    const annotated = this.impact.annotate(seriesPoint(index, w.phase, closed, at, length, this.circuits.takeWindow(), checked.steady), closed.tallies, at);
+    const readings = this.gauges.sample();
+    const point: SeriesPoint = readings === undefined ? annotated : { ...annotated, gauges: readings };
     this.series.push(point);
     this.notify((obs) => obs.onEvaluation?.({ experiment: this.o.name, elapsed: at, duration: this.p.total, point, impact: this.impact.snapshot(this.phases.records, at) }));
 
