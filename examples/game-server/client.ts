@@ -30,6 +30,14 @@ export class ClientTimeoutError extends Error {
   }
 }
 
+/** A request lost to a kept-alive connection that the server had just closed. */
+class StaleConnectionError extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+    this.name = 'StaleConnectionError';
+  }
+}
+
 export class GameClient {
   private readonly agent: Agent;
   private readonly timeout: number;
@@ -42,8 +50,20 @@ export class GameClient {
     this.timeout = options.timeout ?? 5_000;
   }
 
-  /** Sends one request; resolves with any status (it never throws for 4xx/5xx). */
+  /**
+   * Sends one request; resolves with any status (it never throws for 4xx/5xx). A GET sent on a
+   * kept-alive connection that the server closed as the request left (`ECONNRESET` before any
+   * answer: the idle-timeout race of HTTP keep-alive) is sent again once on a new connection,
+   * as browsers and undici do for idempotent requests; nothing else is retried.
+   */
   send<B = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer<B>> {
+    return this.sendOnce<B>(method, path, body, headers).catch((error: unknown) => {
+      if (method === 'GET' && error instanceof StaleConnectionError) return this.sendOnce<B>(method, path, body, headers);
+      throw error instanceof StaleConnectionError ? error.cause : error;
+    });
+  }
+
+  private sendOnce<B>(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<HttpAnswer<B>> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<HttpAnswer<B>>((resolve, reject) => {
       const req = request(
@@ -75,7 +95,7 @@ export class GameClient {
         },
       );
       req.on('timeout', () => req.destroy(new ClientTimeoutError(this.timeout)));
-      req.on('error', reject);
+      req.on('error', (error: Error & { code?: string }) => reject(req.reusedSocket && error.code === 'ECONNRESET' ? new StaleConnectionError(error) : error));
       req.end(payload);
     });
   }
@@ -93,8 +113,14 @@ export class GameClient {
     return this.send('POST', '/shop/purchase', { playerId, sku }, { 'idempotency-key': idempotencyKey });
   }
 
-  leaderboard(region: string, limit = 10): Promise<HttpAnswer> {
-    return this.send('GET', `/leaderboard?region=${encodeURIComponent(region)}&limit=${limit}`);
+  /** A leaderboard; `fresh`: skip the cached board. */
+  leaderboard(region: string, limit = 10, fresh = false): Promise<HttpAnswer> {
+    return this.send('GET', `/leaderboard?region=${encodeURIComponent(region)}&limit=${limit}${fresh ? '&fresh=1' : ''}`);
+  }
+
+  /** The live leaderboard (read from the database); `hedged: false` asks for the unhedged read the drill compares with. */
+  liveLeaderboard(region: string, limit = 10, hedged = true): Promise<HttpAnswer> {
+    return this.send('GET', `/leaderboard/live?region=${encodeURIComponent(region)}&limit=${limit}${hedged ? '' : '&hedge=off'}`);
   }
 
   manifest(platform: string): Promise<HttpAnswer> {

@@ -79,10 +79,10 @@ abstract class Simulation {
     this.failureRate = options.failureRate ?? failureRate;
   }
 
-  /** One round trip: the drawn latency, then whether the call failed on its own. */
-  protected async roundTrip(signal: AbortSignal | undefined): Promise<boolean> {
+  /** One round trip: the drawn latency (× `stretch`), then whether the call failed on its own. */
+  protected async roundTrip(signal: AbortSignal | undefined, stretch = 1): Promise<boolean> {
     this.calls++;
-    await networkDelay(this.clock, this.latency.sample(this.random), signal);
+    await networkDelay(this.clock, this.latency.sample(this.random) * stretch, signal);
     return this.random() < this.failureRate;
   }
 }
@@ -322,16 +322,29 @@ export interface DatabaseOptions extends SimulationOptions {
   readonly poolSize?: number | undefined;
   /** Longest wait for a free connection before the driver gives up (ms), like pg's `connectionTimeoutMillis`. @defaultValue 1 500 */
   readonly connectionTimeout?: number | undefined;
+  /** Queries the server runs at full speed at once (see {@link DatabaseSim.capacity}). @defaultValue `poolSize` */
+  readonly capacity?: number | undefined;
 }
 
 /**
  * The database: a pool of connections (a bulkhead: `poolSize` running queries, the others
  * wait up to `connectionTimeout`), lognormal query latency (median 15 ms, p99 120 ms),
- * 0.1 % spontaneous `ETIMEDOUT`s.
+ * 0.1 % spontaneous `ETIMEDOUT`s, and a server that serves `capacity` queries at once at
+ * full speed: past that, a query is slower in proportion (its latency × running /
+ * capacity, counted when it starts), as a saturated CPU or disk makes every query slower.
  */
 export class DatabaseSim extends Simulation {
   /** The connection pool; the "pool exhausted" scenario holds its connections. */
   readonly pool: BulkheadPolicy;
+  /** Queries the server runs at full speed at once (its CPU and disks). */
+  readonly capacity: number;
+  /**
+   * A lowered capacity while it returns a number (a replica lost, a vacuum running: the drill's
+   * capacity-drop fault sets it); read once per query. @defaultValue none
+   */
+  capacityDrop: (() => number | undefined) | undefined = undefined;
+  /** Queries running now (holding a connection). */
+  running = 0;
 
   constructor(options: DatabaseOptions = {}) {
     super(options, distributions.lognormal({ median: 15, p99: 120, max: 10_000 }), 0.001);
@@ -342,12 +355,19 @@ export class DatabaseSim extends Simulation {
       queueTimeout: options.connectionTimeout ?? 1_500,
       clock: this.clock,
     });
+    this.capacity = options.capacity ?? options.poolSize ?? 8;
   }
 
   /** The top `limit` scores of a region (deterministic data). */
   topScores(region: string, limit: number, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<ScoreRow[]> {
     return this.pool.execute(async (ctx) => {
-      const failed = await this.roundTrip(options.signal ?? ctx.signal);
+      const capacity = Math.max(1, this.capacityDrop?.() ?? this.capacity);
+      let failed: boolean;
+      try {
+        failed = await this.roundTrip(options.signal ?? ctx.signal, Math.max(1, ++this.running / capacity));
+      } finally {
+        this.running--;
+      }
       if (failed) throw simulatedSystemError('ETIMEDOUT', 'read');
       const rows: ScoreRow[] = [];
       for (let i = 0; i < limit; i++) rows.push({ rank: i + 1, playerId: `${region}-p${(i * 7919) % 1000}`, score: 100_000 - i * 137 });

@@ -7,9 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createChaosController, type ChaosController } from '../../src/chaos/index';
+import { createChaosController, type ChaosController, type ExperimentJournal } from '../../src/chaos/index';
 import { GameClient } from './client';
 import { runDrill } from './drill';
+import { CAPACITY_GAUGES, LONG_TAIL_GAUGES, gaugeReadings } from './latency-experiments';
 import { startGameServer, type GameServer } from './server';
 
 const armed = (): ChaosController => {
@@ -56,6 +57,15 @@ describe('game server', () => {
     const board = await client.leaderboard('eu', 5);
     expect(board.status).toBe(200);
     expect((board.body as { rows: unknown[] }).rows).toHaveLength(5);
+    const queries = server.dependencies.database.calls;
+    const fresh = await client.leaderboard('eu', 5, true); // skips the board Redis now holds
+    expect(fresh.body).toMatchObject({ region: 'eu', stale: false });
+    expect(server.dependencies.database.calls).toBeGreaterThan(queries);
+    const live = await client.liveLeaderboard('na', 3);
+    expect(live.status).toBe(200);
+    expect(live.body).toMatchObject({ region: 'na', live: true, hedged: true, rows: [{ rank: 1 }, { rank: 2 }, { rank: 3 }] });
+    expect((await client.liveLeaderboard('na', 3, false)).body).toMatchObject({ live: true, hedged: false });
+    expect((await client.send('GET', '/leaderboard/live?region=NA!')).status).toBe(400);
 
     const manifest = await client.manifest('ios');
     expect(manifest.status).toBe(200);
@@ -215,7 +225,7 @@ describe('the chaos drill', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs the quick drill: seven experiments, verdicts, reports', { timeout: 50_000 }, async () => {
+  it('runs the quick drill: nine experiments, verdicts, reports', { timeout: 90_000 }, async () => {
     const result = await runDrill({ quick: true, controller: armed(), reportsDir: dir, out: sink, progressStream: sink });
     const suite = result.resilient.suite;
     expect(suite.experiments.map((e) => e.journal.experiment)).toEqual([
@@ -223,6 +233,8 @@ describe('the chaos drill', () => {
       'payment-gateway-down',
       'redis-flapping',
       'cdn-outage',
+      'leaderboard-long-tail',
+      'database-capacity-drop',
       'database-pool-exhausted',
       'social-login-token-expired',
       'shop-flood',
@@ -230,7 +242,7 @@ describe('the chaos drill', () => {
     for (const { journal } of suite.experiments) {
       expect(journal.verdict, `${journal.experiment}: ${journal.reason}`).not.toMatch(/aborted|halted/);
       expect(Object.values(journal.injections).reduce((a, b) => a + b, 0), journal.experiment).toBeGreaterThan(0);
-      // With the policies, players barely notice any of the seven troubles.
+      // With the policies, players barely notice any of the nine troubles.
       expect(journal.summary.underFault.availability ?? 0, journal.experiment).toBeGreaterThanOrEqual(0.9);
     }
     expect(suite.verdicts.pass).toBeGreaterThanOrEqual(4);
@@ -249,11 +261,54 @@ describe('the chaos drill', () => {
     expect(flood?.summary.underFault.availability ?? 0).toBeGreaterThanOrEqual(0.95);
     expect(result.resilient.flood.limited).toBeGreaterThan(result.resilient.flood.sent / 2);
     expect(result.resilient.partnerThrottled).toBe(0);
-    expect(result.duration).toBeLessThan(40_000);
+
+    // The long tail (#17): both reads' p99 are gauges in every window; under the fault the
+    // hedged reads' p99 is at most half the unhedged reads' (about 150 ms against 1 s), in
+    // the load's own records and in the gauges of the inject windows that end 1.2 s or more
+    // after the fault went on (a 1 s read started under the fault has ended by then).
+    const journal = (name: string): ExperimentJournal => {
+      const j = suite.experiments.find((e) => e.journal.experiment === name)?.journal;
+      if (j === undefined) throw new Error(`${name} did not run`);
+      return j;
+    };
+    const tail = journal('leaderboard-long-tail');
+    const drop = journal('database-capacity-drop');
+    for (const [j, names] of [[tail, Object.values(LONG_TAIL_GAUGES)], [drop, Object.values(CAPACITY_GAUGES)]] as const) {
+      expect(j.series.length, j.experiment).toBeGreaterThan(4);
+      for (const p of j.series) expect(Object.keys(p.gauges ?? {}), j.experiment).toEqual([...names]);
+    }
+    const { hedged, unhedged } = result.resilient.latency;
+    expect(hedged.underFault.length).toBeGreaterThan(50);
+    expect(unhedged.underFault.length).toBeGreaterThan(50);
+    expect(unhedged.p99UnderFault() ?? 0).toBeGreaterThan(800); // the tail is there without the hedge…
+    expect((hedged.p99UnderFault() ?? Infinity) * 2).toBeLessThan(unhedged.p99UnderFault() ?? 0); // …and cut with it
+    const settled = (name: string): number[] =>
+      tail.series.filter((p) => p.phase === 'inject' && p.end >= (tail.faultsOnAt ?? 0) + 1_200).map((p) => p.gauges?.[name]).filter((v): v is number => typeof v === 'number');
+    const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    expect(settled(LONG_TAIL_GAUGES.unhedged).length).toBeGreaterThanOrEqual(2);
+    expect(median(settled(LONG_TAIL_GAUGES.hedged)) * 2).toBeLessThan(median(settled(LONG_TAIL_GAUGES.unhedged)));
+
+    // The capacity drop (#17): the capacity gauge says 8, then 2, then 8 again; the adaptive
+    // limit ends the baseline above its lowest value during the drop, and rises again after.
+    expect(gaugeReadings(drop, CAPACITY_GAUGES.capacity, 'baseline').every((c) => c === 8)).toBe(true);
+    expect(gaugeReadings(drop, CAPACITY_GAUGES.capacity, 'inject').every((c) => c === 2)).toBe(true);
+    expect(gaugeReadings(drop, CAPACITY_GAUGES.capacity, 'recovery').at(-1)).toBe(8);
+    const limitBefore = gaugeReadings(drop, CAPACITY_GAUGES.limit, 'baseline').at(-1) ?? 0;
+    const limitLowest = Math.min(...gaugeReadings(drop, CAPACITY_GAUGES.limit, 'inject'));
+    expect(limitLowest).toBeLessThan(limitBefore);
+    expect(gaugeReadings(drop, CAPACITY_GAUGES.limit, 'recovery').at(-1) ?? 0).toBeGreaterThan(limitLowest);
+    expect(result.resilient.latency.boards.staleUnderFault).toBeGreaterThan(0); // what the limit shed was answered stale
+
+    // About 37 s on two busy cores (29 s before the two latency experiments).
+    expect(result.duration).toBeLessThan(60_000);
 
     for (const ext of ['json', 'md', 'html']) expect(existsSync(join(dir, `chaos-report.${ext}`))).toBe(true);
-    expect(JSON.parse(readFileSync(join(dir, 'chaos-report.json'), 'utf8'))).toMatchObject({ kind: 'suite', score: suite.score });
-    expect(readFileSync(join(dir, 'chaos-report.html'), 'utf8')).toContain('<svg');
+    expect(JSON.parse(readFileSync(join(dir, 'chaos-report.json'), 'utf8'))).toStrictEqual(JSON.parse(JSON.stringify(suite))); // gauges included
+    const html = readFileSync(join(dir, 'chaos-report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html.match(/data-chart="gauges"/g)).toHaveLength(2); // the two latency experiments
+    expect(html).toContain('Gauges: database limit (orange), database capacity (blue)');
+    expect(readFileSync(join(dir, 'chaos-report.md'), 'utf8')).toContain('| database limit |');
   });
 
   it('--compare shows what the policies buy (CDN outage)', { timeout: 30_000 }, async () => {

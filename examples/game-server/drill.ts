@@ -1,11 +1,13 @@
 /**
  * The chaos drill (`npm start`): starts the game server on an ephemeral loopback port,
- * arms chaos for this process only, drives real HTTP load at it and runs six experiments
- * from the scenario catalog and a shop flood. Prints a verdict table and the suite's
- * resilience score, and writes reports/chaos-report.{json,md,html}.
+ * arms chaos for this process only, drives real HTTP load at it and runs nine experiments:
+ * six scenarios of the catalog, a shop flood, and the two latency experiments (a long
+ * tail with and without hedging, a database capacity drop under the adaptive limit).
+ * Prints a verdict table and the suite's resilience score, and writes
+ * reports/chaos-report.{json,md,html}.
  *
- *   npm start                  the drill (about 90 s)
- *   npm start -- --quick       a short drill (about 30 s)
+ *   npm start                  the drill (about 2 min)
+ *   npm start -- --quick       a short drill (about 40 s)
  *   npm start -- --compare     the same suite with the policies switched off too, side by side
  *   npm start -- --seed 7      replay the same random draws
  *   npm start -- --history DIR append this run to DIR/history.json and write the trend
@@ -33,6 +35,7 @@ import {
 import { GameClient } from './client';
 import { appendToHistory } from './history';
 import { QUICK, STANDARD, drillExperiments, emptyFloodStats, warmUp, type DrillPlayer, type FloodStats, type PurchaseLedger } from './experiments';
+import { capacityLine, latencyRecords, longTailLine, type LatencyRecords } from './latency-experiments';
 import { startGameServer, type GameServer } from './server';
 
 /** Options of {@link runDrill}. */
@@ -53,7 +56,7 @@ export interface DrillOptions {
   /** Where progress and the tables go. @defaultValue `process.stdout` / `process.stderr` */
   readonly out?: { write(chunk: string): unknown } | undefined;
   readonly progressStream?: ProgressStream | undefined;
-  /** Run only these scenarios. @defaultValue all seven */
+  /** Run only these scenarios. @defaultValue all nine */
   readonly only?: readonly string[] | undefined;
   /** Append the run to `<historyDir>/history.json` and write the trend there (`--history DIR`). @defaultValue none */
   readonly historyDir?: string | undefined;
@@ -69,6 +72,8 @@ export interface DrillRun {
   readonly flood: FloodStats;
   /** Charges the payment gateway refused with 429 (its merchant quota spent) during the drill. */
   readonly partnerThrottled: number;
+  /** What the loads of the long-tail and capacity-drop experiments saw (live reads with and without the hedge, stale boards). */
+  readonly latency: LatencyRecords;
 }
 
 /**
@@ -136,6 +141,11 @@ export function floodLine(f: FloodStats, partnerThrottled: number, label = 'Shop
   );
 }
 
+/** The journal of the capacity-drop experiment, if it ran. */
+function capacityJournal(s: SuiteJournal): ExperimentJournal | undefined {
+  return s.experiments.find((e) => e.journal.experiment === 'database-capacity-drop')?.journal;
+}
+
 /** The verdict table of a suite. */
 export function verdictTable(suite: SuiteJournal): string {
   const rows = suite.experiments.map(({ journal: j }) => {
@@ -197,16 +207,18 @@ async function runOnce(mode: 'resilient' | 'pass-through', o: DrillOptions, cont
     await warmUp(client, players);
     const ledger: PurchaseLedger = { sent: new Set(), accepted: new Set() };
     const flood = emptyFloodStats();
+    // The long tail's p99 gauges look back 1 s: about 80 reads of each kind, enough for a p99.
+    const latency = latencyRecords(1_000);
     const progress = progressReporter({ stream: o.progressStream ?? process.stderr });
     const suite = await runSuite({
       name: `game backend drill (${mode === 'resilient' ? 'with policies' : 'policies off'})`,
       seed,
       wallClock: () => Date.now(),
       progress,
-      experiments: drillExperiments({ server, client, timing, controller, players, seed, progress, only: o.only, ledger, flood }),
+      experiments: drillExperiments({ server, client, timing, controller, players, seed, progress, only: o.only, ledger, flood, latency }),
     });
     await server.shop.settlePending(); // what is still pending after the last experiment
-    return { mode, suite, payments: audit(server, ledger, server.shop.settled), flood, partnerThrottled: server.dependencies.payments.throttled };
+    return { mode, suite, payments: audit(server, ledger, server.shop.settled), flood, partnerThrottled: server.dependencies.payments.throttled, latency };
   } finally {
     client.close();
     await server.close();
@@ -245,11 +257,14 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillResult>
     out.write(`Resilience score: ${s.score === null ? '–' : `${s.score}/100`}   (${Object.entries(s.verdicts).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ')}; ${ms(s.duration)})\n`);
     out.write(`${purchaseLine(resilient.payments)}\n`);
     out.write(`${floodLine(resilient.flood, resilient.partnerThrottled)}\n`);
+    out.write(`${longTailLine(resilient.latency)}\n`);
+    out.write(`${capacityLine(capacityJournal(s), resilient.latency)}\n`);
     if (passThrough !== undefined) {
       out.write(`\nWith and without the policies (same faults, same load):\n\n${comparisonTable(s, passThrough.suite)}\n`);
       out.write(`\nResilience score: ${s.score ?? '–'} with the policies, ${passThrough.suite.score ?? '–'} without\n`);
       out.write(`${purchaseLine(passThrough.payments, 'Purchases without the policies')}\n`);
       out.write(`${floodLine(passThrough.flood, passThrough.partnerThrottled, 'Shop flood without the policies')}\n`);
+      out.write(`${longTailLine(passThrough.latency, 'Long tail without the policies', false)}\n`);
     }
     out.write(`\nReports: ${reports.map((r) => r.replace(`${process.cwd()}/`, '')).join(', ')}\n`);
     if (history !== undefined) out.write(`History: ${history.runs} run(s) in ${(history.files[0] as string).replace(`${process.cwd()}/`, '')}\n`);

@@ -1,7 +1,9 @@
 /**
- * The drill's chaos experiments: six scenarios of the catalog and a shop flood, each with
- * real HTTP load on the route it threatens, a steady-state hypothesis written like k6
- * thresholds, and the circuit breakers whose openings count as detection.
+ * The drill's chaos experiments: six scenarios of the catalog, a shop flood, and the two
+ * latency experiments of latency-experiments.ts (a long tail with and without hedging, a
+ * database capacity drop under the adaptive limit), each with real HTTP load on the route
+ * it threatens, a steady-state hypothesis written like k6 thresholds, and the circuit
+ * breakers whose openings count as detection.
  */
 import type { CircuitBreakerPolicy } from '../../src/index';
 import type {
@@ -12,25 +14,12 @@ import type {
   ExperimentSchedule,
   SuiteExperiment,
 } from '../../src/chaos/index';
-import { GameClient, type HttpAnswer } from './client';
+import { expectOk } from './answers';
+import { GameClient } from './client';
+import { capacityDropExperiment, latencyRecords, longTailExperiment, type LatencyRecords, type SharedOptions } from './latency-experiments';
 import type { GameServer } from './server';
 
-/** Thrown by a load call whose answer a player would call broken. */
-export class BadAnswerError extends Error {
-  constructor(
-    readonly route: string,
-    readonly status: number,
-  ) {
-    super(`${route} answered ${status}`);
-    this.name = 'BadAnswerError';
-  }
-}
-
-/** A 5xx, or any status the route lists as a failure, fails the load call. */
-function expectOk(route: string, answer: HttpAnswer, alsoFailures: readonly number[] = []): HttpAnswer {
-  if (answer.status >= 500 || alsoFailures.includes(answer.status)) throw new BadAnswerError(route, answer.status);
-  return answer;
-}
+export { BadAnswerError } from './answers';
 
 /** A player of the drill's load, as the game client knows them. */
 export interface DrillPlayer {
@@ -73,12 +62,14 @@ export interface DrillExperimentOptions {
   readonly players: readonly DrillPlayer[];
   readonly seed?: number | undefined;
   readonly progress?: ExperimentObserver | undefined;
-  /** Keep only these scenario ids. @defaultValue all seven */
+  /** Keep only these scenario ids. @defaultValue all nine */
   readonly only?: readonly string[] | undefined;
   /** Filled with every purchase sent and every purchase the shop accepted (200 or 202), by idempotency key. */
   readonly ledger?: PurchaseLedger | undefined;
   /** Filled with what the flooding players of the shop-flood experiment got back. */
   readonly flood?: FloodStats | undefined;
+  /** Filled with what the loads of the long-tail and capacity-drop experiments saw. */
+  readonly latency?: LatencyRecords | undefined;
 }
 
 /** What the flooding players of the shop-flood experiment sent and got back. */
@@ -199,7 +190,7 @@ export async function warmUp(client: GameClient, players: readonly DrillPlayer[]
   ]);
 }
 
-/** The seven experiments, as suite entries (weights: money first, then login, then the rest). */
+/** The nine experiments, as suite entries (weights: money first, then login, then the rest). */
 export function drillExperiments(o: DrillExperimentOptions): SuiteExperiment[] {
   const { server, client, timing, players } = o;
   const faults = server.resilience.faults;
@@ -246,6 +237,16 @@ export function drillExperiments(o: DrillExperimentOptions): SuiteExperiment[] {
     if (answer.status === 200 || answer.status === 202) o.ledger?.accepted.add(key);
   };
 
+  const shared: SharedOptions = {
+    // A safety net for real drills: stop at once if more than half the players fail. The
+    // run without policies has none, so that --compare measures the whole damage.
+    ...(resilient ? { halt: { '*': { availability: [{ threshold: 'rate>0.5', hard: true }] } } } : {}),
+    schedule: timing.schedule,
+    recoveryStreak: timing.recoveryStreak,
+    controller: o.controller,
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.progress !== undefined ? { progress: o.progress } : {}),
+  };
   const experiment = (
     id: string,
     hypothesis: string,
@@ -261,17 +262,11 @@ export function drillExperiments(o: DrillExperimentOptions): SuiteExperiment[] {
     faults: [fault],
     load: { fn, rate: timing.rate, maxCalls, maxInFlight: 200, operation },
     steadyState: { '*': { availability: [thresholds.availability], latency: [thresholds.p99] } },
-    // A safety net for real drills: stop at once if more than half the players fail. The
-    // run without policies has none, so that --compare measures the whole damage.
-    ...(resilient ? { halt: { '*': { availability: [{ threshold: 'rate>0.5', hard: true }] } } } : {}),
-    schedule: timing.schedule,
-    recoveryStreak: timing.recoveryStreak,
+    ...shared,
     circuitBreakers: breakers,
-    controller: o.controller,
-    ...(o.seed !== undefined ? { seed: o.seed } : {}),
-    ...(o.progress !== undefined ? { progress: o.progress } : {}),
     ...extra,
   });
+  const latency = o.latency ?? latencyRecords();
 
   const all: (SuiteExperiment & { id: string })[] = [
     {
@@ -328,6 +323,8 @@ export function drillExperiments(o: DrillExperimentOptions): SuiteExperiment[] {
         breaker('cdn-edge'),
       ),
     },
+    { id: 'leaderboard-long-tail', weight: 2, experiment: longTailExperiment(o, shared, breaker('database'), latency) },
+    { id: 'database-capacity-drop', weight: 2, experiment: capacityDropExperiment(o, shared, breaker('database'), latency) },
     {
       id: 'database-pool-exhausted',
       weight: 2,

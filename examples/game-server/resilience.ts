@@ -38,6 +38,7 @@ import { adaptiveConcurrency, isConcurrencyLimitedError, type AdaptiveConcurrenc
 import {
   cdnLoadFailure,
   chaos,
+  databaseSlowQueries,
   flapping,
   matchmakingFailure,
   paymentGatewayDown,
@@ -87,6 +88,8 @@ export interface GameFaults {
   readonly redisFlapping: FaultPolicy;
   readonly cdnOutage: FaultPolicy;
   readonly databasePoolExhausted: FaultPolicy;
+  /** 5 % of database reads take about 1 s (a slow replica, lock waits): a long latency tail. */
+  readonly databaseLongTail: FaultPolicy;
   readonly socialLoginTokenExpired: FaultPolicy;
   readonly matchmakingFailure: FaultPolicy;
 }
@@ -105,6 +108,10 @@ export interface GamePipelines {
   readonly cache: Policy;
   /** Database queries. */
   readonly database: Policy;
+  /** The live leaderboard's database read (no cache, no stale board), hedged. */
+  readonly liveLeaderboard: Policy;
+  /** The same read without the hedge: only for the drill's comparison under a latency tail. */
+  readonly liveLeaderboardUnhedged: Policy;
   /** assets.manifest from the CDN edge, origin as fallback. */
   readonly assets: Policy;
   /** The origin's own protection (it is small: never let an edge outage flood it). */
@@ -191,6 +198,8 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
     cdnOutage: cdnLoadFailure({ ...chaosCommon, name: 'cdn-outage' }),
     // Every free connection of the pool held (leaked connections, a stuck batch job).
     databasePoolExhausted: resourceExhaustion({ ...chaosCommon, name: 'database-pool-exhausted', bulkhead: deps.database.pool, permits: Number.POSITIVE_INFINITY, holdFor: options.poolHold ?? 10_000 }),
+    // One read in twenty waits about a second (lognormal, median 1 s, p99 1.2 s) before it runs.
+    databaseLongTail: databaseSlowQueries({ ...chaosCommon, name: 'database-long-tail', rate: 0.05, median: 1_000, p99: 1_200, max: 1_400 }),
     // Three in ten token introspections answer 401 invalid_token (a provider rotating keys).
     socialLoginTokenExpired: socialLoginTokenExpired({ ...chaosCommon, rate: 0.3 }),
     matchmakingFailure: matchmakingFailure({ ...chaosCommon }),
@@ -198,6 +207,8 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
   for (const f of Object.values(faults) as FaultPolicy[]) f.disable();
 
   const pendingCharges = new Map<string, PendingCharge>();
+  // Every database read meets the database's faults, innermost.
+  const dbFaults = [faults.databasePoolExhausted, faults.databaseLongTail] as const;
 
   if (mode === 'pass-through') {
     return {
@@ -213,7 +224,9 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
         matchmaking: pipeline({ name: 'matchmaking' }, faults.matchmakingFailure),
         leaderboard: pipeline({ name: 'leaderboard' }),
         cache: pipeline({ name: 'cache' }, faults.redisFlapping),
-        database: pipeline({ name: 'database' }, faults.databasePoolExhausted),
+        database: pipeline({ name: 'database' }, ...dbFaults),
+        liveLeaderboard: pipeline({ name: 'live-leaderboard' }, ...dbFaults),
+        liveLeaderboardUnhedged: pipeline({ name: 'live-leaderboard-unhedged' }, ...dbFaults),
         assets: pipeline({ name: 'assets' }, faults.cdnOutage),
         origin: pipeline({ name: 'origin' }),
         purchaseLimit: pipeline({ name: 'purchase-limit' }),
@@ -383,20 +396,32 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
   // excess at once (the leaderboard's fallback answers), instead of letting it queue for a
   // connection until the timeout.
   const databaseLimit = adaptiveConcurrency({ ...common, name: 'database-limit', initialLimit: 8, minLimit: 2, maxLimit: 64, maxQueue: 16, queueTimeout: 50 });
+  // Reads are idempotent: one quick retry for a dropped connection.
+  const dbRetry = retry({ ...chancy, maxAttempts: 2, delay: 20, handle: (e) => !isTimeoutError(e) && isTransient(e) });
+  // Leaderboard reads are idempotent: a query slower than 95 % of the recent ones gets a
+  // second copy (at most 1 extra query in 10, so a database slow for everyone is not
+  // doubled); the first answer wins and the other is cancelled.
+  const readHedge = hedging({ ...common, name: 'leaderboard-read-hedge', delay: { percentile: 95, min: 10, max: 100 }, maxHedgedAttempts: 1, budget: retryBudget({ ...common, ratio: 0.1, minPerSecond: 2 }) });
   const database = pipeline(
     { name: 'database' },
-    // Reads are idempotent: one quick retry for a dropped connection.
-    retry({ ...chancy, maxAttempts: 2, delay: 20, handle: (e) => !isTimeoutError(e) && isTransient(e) }),
+    dbRetry,
     dbBreaker,
     // Time waiting for a pool connection counts: the pool lives inside the call.
     timeout({ ...common, duration: 150 }),
-    // Leaderboard reads are idempotent: a query slower than 95 % of the recent ones gets a
-    // second copy (at most 1 extra query in 10, so a database slow for everyone is not
-    // doubled); the first answer wins and the other is cancelled.
-    hedging({ ...common, name: 'leaderboard-read-hedge', delay: { percentile: 95, min: 10, max: 100 }, maxHedgedAttempts: 1, budget: retryBudget({ ...common, ratio: 0.1, minPerSecond: 2 }) }),
+    readHedge,
     databaseLimit,
-    faults.databasePoolExhausted,
+    ...dbFaults,
   );
+  // The live board (end-of-match standings) must be exact: no Redis, no stale board. With
+  // nothing to fall back on, a slow answer beats none: the read gets 1.5 s, not the
+  // cache-miss path's 150 ms, and waits for a pool connection rather than being shed by the
+  // adaptive limit (which sheds after 50 ms, and admits half its limit while it probes for
+  // the no-load latency: right for reads with a stale board behind them, not for these).
+  const liveRead = (name: string, ...hedge: Policy[]): Policy => pipeline({ name }, dbRetry, dbBreaker, timeout({ ...common, duration: 1_500 }), ...hedge, ...dbFaults);
+  const liveLeaderboard = liveRead('live-leaderboard', readHedge);
+  // The same read without the hedge, for the drill's long-tail experiment only: it compares
+  // the p99 of both under one fault. A production server would not offer it.
+  const liveLeaderboardUnhedged = liveRead('live-leaderboard-unhedged');
   const boards: LastKnownGood = lastKnownGood({ maxAge: 10 * 60_000, key: (ctx) => `${ctx.labels['region'] ?? 'global'}:${ctx.labels['limit'] ?? '10'}` });
   const leaderboard = pipeline(
     { name: 'leaderboard' },
@@ -443,6 +468,6 @@ export function createResilience(deps: Dependencies, options: ResilienceOptions 
     breakers: [paymentBreaker, identityBreaker, matchBreaker, redisBreaker, dbBreaker, edgeBreaker],
     rateLimiters: { purchasesPerPlayer, paymentPartner },
     databaseLimit,
-    pipelines: { payments, login, matchmaking, leaderboard, cache, database, assets, origin, purchaseLimit },
+    pipelines: { payments, login, matchmaking, leaderboard, cache, database, liveLeaderboard, liveLeaderboardUnhedged, assets, origin, purchaseLimit },
   };
 }

@@ -53,7 +53,7 @@ export interface GameServer {
 }
 
 /** Per-route request budgets (ms): the deadline handed to every policy of the call. */
-const BUDGET = { login: 2_000, match: 1_000, purchase: 2_500, leaderboard: 500, manifest: 1_500 } as const;
+const BUDGET = { login: 2_000, match: 1_000, purchase: 2_500, leaderboard: 500, live: 2_000, manifest: 1_500 } as const;
 
 class HttpError extends Error {
   constructor(
@@ -93,6 +93,13 @@ function field(body: Record<string, unknown>, name: string, pattern = /^[\w.:-]{
   const v = body[name];
   if (typeof v !== 'string' || !pattern.test(v)) throw new HttpError(400, `expected "${name}" to be a short identifier`);
   return v;
+}
+
+/** The region and size of a leaderboard request. */
+function boardParams(url: URL): { region: string; limit: number } {
+  const region = url.searchParams.get('region') ?? 'global';
+  if (!/^[a-z-]{2,16}$/.test(region)) throw new HttpError(400, 'bad region');
+  return { region, limit: Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 10) || 10)) };
 }
 
 /** Maps a failure to an HTTP answer. */
@@ -186,11 +193,18 @@ export async function startGameServer(options: GameServerOptions = {}): Promise<
         return send(res, answer.status, answer.body);
       }
       case 'GET /leaderboard': {
-        const region = url.searchParams.get('region') ?? 'global';
-        if (!/^[a-z-]{2,16}$/.test(region)) throw new HttpError(400, 'bad region');
-        const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 10) || 10));
-        const board = await leaderboard.top(region, limit, deadline(BUDGET.leaderboard));
+        const { region, limit } = boardParams(url);
+        // `fresh=1`: skip the cached board (a player pulling to refresh).
+        const board = await leaderboard.top(region, limit, { ...deadline(BUDGET.leaderboard), fresh: url.searchParams.get('fresh') === '1' });
         return send(res, 200, { region, stale: board.stale, rows: board.rows });
+      }
+      case 'GET /leaderboard/live': {
+        const { region, limit } = boardParams(url);
+        // `hedge=off` exists for the drill's long-tail experiment (the same read without the
+        // hedge, to compare); a production server would not offer it.
+        const hedged = url.searchParams.get('hedge') !== 'off';
+        const rows = await leaderboard.live(region, limit, { ...deadline(BUDGET.live), hedged });
+        return send(res, 200, { region, live: true, hedged, rows });
       }
       case 'GET /assets/manifest': {
         const platform = url.searchParams.get('platform') ?? 'pc';

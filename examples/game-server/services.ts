@@ -163,27 +163,38 @@ export class LoginService {
   }
 }
 
-/** The leaderboard of a region: Redis first, the database on a miss, the last known good board on failure. */
+/** Options of a leaderboard read. */
+export interface LeaderboardOptions extends CallOptions {
+  /** Skip the cached board and read the database (a player pulling to refresh); the stale board still answers when the database cannot. @defaultValue false */
+  readonly fresh?: boolean | undefined;
+}
+
+/**
+ * The leaderboard of a region: Redis first, the database on a miss, the last known good
+ * board on failure. The live board (end-of-match standings) is the database read itself.
+ */
 export class LeaderboardService {
   constructor(
     private readonly redis: RedisSim,
     private readonly database: DatabaseSim,
-    private readonly pipelines: Pick<GamePipelines, 'leaderboard' | 'cache' | 'database'>,
+    private readonly pipelines: Pick<GamePipelines, 'leaderboard' | 'cache' | 'database' | 'liveLeaderboard' | 'liveLeaderboardUnhedged'>,
     /** How long a board stays in Redis (ms). */
     private readonly ttl = 1_000,
   ) {}
 
-  async top(region: string, limit: number, options?: CallOptions): Promise<{ rows: ScoreRow[]; stale: boolean }> {
+  async top(region: string, limit: number, options?: LeaderboardOptions): Promise<{ rows: ScoreRow[]; stale: boolean }> {
     let stale = true;
     const rows = await this.pipelines.leaderboard.execute(
       async (ctx) => {
         // Inner calls inherit the outer deadline and signal: the 400 ms budget covers everything.
         const inner = { signal: ctx.signal, deadline: ctx.deadline, labels: ctx.labels };
         const key = `leaderboard:${region}:${limit}`;
-        const cached = await this.pipelines.cache.execute((c) => this.redis.get(key, { signal: c.signal }), { ...inner, operation: 'cache.get' });
-        if (cached !== null) {
-          stale = false;
-          return JSON.parse(cached) as ScoreRow[];
+        if (options?.fresh !== true) {
+          const cached = await this.pipelines.cache.execute((c) => this.redis.get(key, { signal: c.signal }), { ...inner, operation: 'cache.get' });
+          if (cached !== null) {
+            stale = false;
+            return JSON.parse(cached) as ScoreRow[];
+          }
         }
         const fresh = await this.pipelines.database.execute((c) => this.database.topScores(region, limit, { signal: c.signal }), { ...inner, operation: 'db.top-scores' });
         stale = false;
@@ -194,6 +205,19 @@ export class LeaderboardService {
       { ...callOptions(options), operation: 'leaderboard.top', labels: { region, limit: String(limit) } },
     );
     return { rows, stale };
+  }
+
+  /**
+   * The live board: the database read is the answer (no cache, no stale board), hedged.
+   * `hedged: false` reads it without the hedge, for the drill's comparison only.
+   */
+  live(region: string, limit: number, options?: CallOptions & { readonly hedged?: boolean | undefined }): Promise<ScoreRow[]> {
+    const policy = options?.hedged === false ? this.pipelines.liveLeaderboardUnhedged : this.pipelines.liveLeaderboard;
+    return policy.execute((c) => this.database.topScores(region, limit, { signal: c.signal }), {
+      ...callOptions(options),
+      operation: 'db.live-scores',
+      labels: { region, limit: String(limit) },
+    });
   }
 }
 
