@@ -84,6 +84,7 @@ export class FallbackPolicy<T = unknown> extends StrategyPolicy<FallbackEvent, T
   private stands(ctx: ExecutionContext, o: Outcome): boolean {
     const verdict = this.classifier.classify(o, ctx);
     if (verdict === Handling.Success) {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: with no cache, record() loops over nothing; the check only saves a clock read
       if (this.caches.length > 0 && o.ok) this.record(ctx, o.value);
       return true;
     }
@@ -114,6 +115,7 @@ export class FallbackPolicy<T = unknown> extends StrategyPolicy<FallbackEvent, T
 class TierRun {
   private readonly errors: unknown[];
   /** Index of the tier whose asynchronous outcome is awaited; -1 when none. */
+  // Stryker disable next-line UnaryOperator: awaiting is set to a tier's index before that tier's thenable can call back, so its first value is never compared
   private awaiting = -1;
 
   constructor(
@@ -135,6 +137,7 @@ class TierRun {
         this.done({ ok: false, error: ctx.callerSignal?.reason });
         return;
       }
+      // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
       if (link.listening) link.emit<FallbackEvent>(ctx, { type: 'fallback', tier: i, failure: this.errors[this.errors.length - 1] });
       const tier = tiers[i];
       if (isLastKnownGood(tier)) {
@@ -165,6 +168,7 @@ class TierRun {
       }
     }
     const errors = this.errors;
+    // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
     if (link.listening) link.emit<FallbackEvent>(ctx, { type: 'exhausted', errors: [...errors] });
     this.done({ ok: false, error: withoutStack(() => new FallbackExhaustedError(errors, this.policy)) });
   }
