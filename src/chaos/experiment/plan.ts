@@ -9,6 +9,7 @@ import { OptionsValidationError, type ValidationIssue } from '../../core/errors'
 import { collectIssues, isPlainObject, rules, type Rule } from '../../core/validation';
 import { compileChecks, type CompiledCheck } from './checks';
 import type { ChaosGate, ExperimentOptions } from './experiment-options';
+import { gaugesRule, validateGauges } from './gauges';
 import { FaultIntensity } from './intensity';
 import type { ExperimentPhase, PhaseRecord } from './journal';
 import { validateLoadOptions } from './load';
@@ -59,6 +60,7 @@ const experimentSchema = {
   recoveryStreak: rules.integer(1, 1000),
   intensity: { expected: 'a FaultIntensity (from faultIntensity())', check: (v: unknown) => v instanceof FaultIntensity } satisfies Rule,
   progress: { expected: 'an observer object', check: (v: unknown) => typeof v === 'object' && v !== null } satisfies Rule,
+  gauges: gaugesRule,
 };
 
 /** One evaluation window of the plan (ms since the start). */
@@ -107,6 +109,7 @@ export function plan(options: ExperimentOptions): Plan {
     if (issues.length === before && checks.length === 0) issues.push({ path: 'steadyState', value: o.steadyState, expected: 'at least one check' });
   }
   if (o.halt !== undefined && !bad('halt')) compileChecks(o.halt, 'halt', 'halt', issues, checks);
+  if (!bad('gauges')) validateGauges(o.gauges, issues);
   if (!bad('faults')) {
     const names = o.faults.map((f) => f.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
