@@ -390,6 +390,7 @@ export class ExecutionContext {
   get abortOnSettle(): boolean {
     return this.call.extra?.abortOnSettle === true;
   }
+  /** @internal */
   set abortOnSettle(value: boolean) {
     const call = this.call;
     if (value || call.extra !== undefined) call.more().abortOnSettle = value;
