@@ -87,6 +87,8 @@ export default {
   jsonReporter: { fileName: `${REPORT_DIR}/mutation.json` },
   // Stryker's score: (killed + timeout) / (killed + timeout + survived + no coverage), compile
   // and runtime errors and ignored mutants left out. Per-folder targets: scripts/mutation-score.mjs.
+  // `break` is the score measured so far, floored: 80.2 % over timeout and fallback on their first
+  // run (issue #23 measured 83.0 % over the core and five policies). Raise it after each full run.
   thresholds: { high: 95, low: 90, break: 80 },
   // One test-runner process (plus the checker's) on a two-core machine that others share;
   // more where there are more cores. `--concurrency N` overrides it.

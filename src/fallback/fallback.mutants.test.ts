@@ -103,6 +103,12 @@ describe('names and brands', () => {
     expect(() => lastKnownGood({ maxAge: 0 })).toThrow(/^Invalid lastKnownGood options: expected `maxAge`/);
   });
 
+  it('says what tiers may hold when tiers is not a list', () => {
+    expect(() => fallback({ tiers: 'stale' } as never)).toThrow(
+      'expected `tiers` to be an array of at least 1 function, a lastKnownGood() tier or a constant item(s), got "stale"',
+    );
+  });
+
   it('describes an anonymous function tier as "function (anonymous)"', () => {
     const p = fallback({ tiers: [(() => () => 1)()] });
     expect(p.describe().options).toEqual({ tiers: ['function (anonymous)'] });
