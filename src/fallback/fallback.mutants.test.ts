@@ -9,19 +9,12 @@ import { FallbackExhaustedError } from '../core/errors';
 import { VirtualClock } from '../testing/virtual-clock';
 import { fallback } from './fallback';
 import { isLastKnownGood, lastKnownGood } from './last-known-good';
+import { rejection } from '../../test/support/promises';
 
 const fail = (): never => {
   throw new Error('primary down');
 };
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('a tier that returns a misbehaving thenable', () => {
   it('a thenable that settles twice counts once: its first answer stands and the next tier never runs', async () => {

@@ -13,6 +13,7 @@ import { VirtualClock } from '../testing/virtual-clock';
 import { retryBudget } from './budget';
 import { RetryEvents, type GiveUpEvent, type RetryEvent } from './events';
 import { retry, type RetryPolicy } from './retry';
+import { settle } from '../../test/support/promises';
 
 class Transient extends Error {}
 class Fatal extends Error {}
@@ -26,22 +27,6 @@ function record(p: RetryPolicy): RetryEvent[] {
   return events;
 }
 
-/** Settles `p` into a readable state without an unhandled rejection. */
-function settle<T>(p: Promise<T>): { state: () => 'pending' | 'ok' | 'error'; value: () => unknown } {
-  let state: 'pending' | 'ok' | 'error' = 'pending';
-  let value: unknown;
-  p.then(
-    (v) => {
-      state = 'ok';
-      value = v;
-    },
-    (e: unknown) => {
-      state = 'error';
-      value = e;
-    },
-  );
-  return { state: () => state, value: () => value };
-}
 
 /** Runs a call that always fails with Transient; returns when each attempt started (virtual ms from the call's start). */
 async function attemptStarts(clock: VirtualClock, p: RetryPolicy): Promise<number[]> {

@@ -7,6 +7,7 @@ import { exponentialBackoff } from './backoff';
 import { retryBudget } from './budget';
 import type { RetryEvent } from './events';
 import { retry, RetryPolicy } from './retry';
+import { settle } from '../../test/support/promises';
 
 class Transient extends Error {}
 class Fatal extends Error {}
@@ -20,22 +21,6 @@ function record(p: RetryPolicy): RetryEvent[] {
   return events;
 }
 
-/** Settles `p` into a plain result object without an unhandled rejection. */
-function settle<T>(p: Promise<T>): { state: () => 'pending' | 'ok' | 'error'; value: () => unknown } {
-  let state: 'pending' | 'ok' | 'error' = 'pending';
-  let value: unknown;
-  p.then(
-    (v) => {
-      state = 'ok';
-      value = v;
-    },
-    (e: unknown) => {
-      state = 'error';
-      value = e;
-    },
-  );
-  return { state: () => state, value: () => value };
-}
 
 afterEach(() => {
   vi.restoreAllMocks();

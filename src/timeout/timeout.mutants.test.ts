@@ -8,17 +8,10 @@ import { OptionsValidationError, TimeoutError } from '../core/errors';
 import { VirtualClock } from '../testing/virtual-clock';
 import { MAX_TIMEOUT_DURATION } from './options';
 import { timeout } from './timeout';
+import { rejection } from '../../test/support/promises';
 
 const hang = (): Promise<never> => new Promise<never>(() => {});
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('timeout duration bounds', () => {
   it('accepts exactly 2^31 - 1 ms, the largest delay a host timer supports, and nothing above it', () => {

@@ -1,0 +1,31 @@
+/**
+ * @internal Promise helpers shared by the tests: reading how a promise settled without an
+ * unhandled rejection. Not part of the package.
+ */
+
+/** Settles `p` into a readable state (pending, ok or error) without an unhandled rejection. */
+export function settle<T>(p: Promise<T>): { state: () => 'pending' | 'ok' | 'error'; value: () => unknown } {
+  let state: 'pending' | 'ok' | 'error' = 'pending';
+  let value: unknown;
+  p.then(
+    (v) => {
+      state = 'ok';
+      value = v;
+    },
+    (e: unknown) => {
+      state = 'error';
+      value = e;
+    },
+  );
+  return { state: () => state, value: () => value };
+}
+
+/** The error `p` rejects with; throws when `p` resolves. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
