@@ -136,8 +136,10 @@ export class AdaptiveConcurrencyPolicy extends AdaptiveBase {
 
   /** @internal Alone and unheard, with a free slot: the call awaited in place (core/alone.ts). */
   protected override runAlone(ctx: ExecutionContext): Promise<unknown> | undefined {
+    // No abort check: execute() has already refused a caller signal aborted on entry, and a
+    // call on its own has no other scope that could be.
     const gate = this.gate;
-    return gate.admitsNow && !ctx.aborted ? gate.runAdmitted(ctx) : undefined;
+    return gate.admitsNow ? gate.runAdmitted(ctx) : undefined;
   }
 
   /** @internal */

@@ -64,8 +64,10 @@ export class BulkheadPolicy extends StrategyPolicy<BulkheadEvent> {
 
   /** @internal Alone and unheard, with a free slot: the call awaited in place (core/alone.ts). */
   protected override runAlone(ctx: ExecutionContext): Promise<unknown> | undefined {
+    // No abort check: execute() has already refused a caller signal aborted on entry, and a
+    // call on its own has no other scope that could be.
     const compartment = this.compartment;
-    return compartment.admitsNow && !ctx.aborted ? compartment.runAdmitted(ctx) : undefined;
+    return compartment.admitsNow ? compartment.runAdmitted(ctx) : undefined;
   }
 
   /** @internal */
