@@ -66,9 +66,11 @@ export interface RunSettings {
   readonly warmMs: number;
   /**
    * Untimed run of a case right before each of its samples, in ms (wall). The harness
-   * collects garbage before every sample, and the first few milliseconds after a full GC
-   * are slow for code that allocates (the young generation was shrunk and must grow back,
-   * fresh pages fault in): the sample must not start in that state.
+   * collects garbage before every sample, and the first calls after a full GC are slow:
+   * the young generation was shrunk and must grow back, fresh pages fault in, and V8
+   * deoptimizes every optimized function that allocates class instances inside async code
+   * ("weak objects"), which then takes tens of thousands of calls to be optimized again. The
+   * sample must not start in that state.
    */
   readonly rewarmMs: number;
   /** Memory measurements per memory case (median). */
