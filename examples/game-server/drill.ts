@@ -34,7 +34,7 @@ import {
 } from '../../src/chaos/index';
 import { GameClient } from './client';
 import { appendToHistory } from './history';
-import { QUICK, STANDARD, drillExperiments, emptyFloodStats, warmUp, type DrillPlayer, type FloodStats, type PurchaseLedger } from './experiments';
+import { PLAYER_PATIENCE, QUICK, STANDARD, drillExperiments, emptyFloodStats, warmUp, type DrillPlayer, type FloodStats, type PurchaseLedger } from './experiments';
 import { capacityLine, latencyRecords, longTailLine, type LatencyRecords } from './latency-experiments';
 import { startGameServer, type GameServer } from './server';
 
@@ -197,8 +197,12 @@ async function runOnce(mode: 'resilient' | 'pass-through', o: DrillOptions, cont
     redisFlap: o.quick === true ? { on: 300, off: 400 } : { on: 600, off: 900 },
     poolHold: timing.schedule.inject,
   });
-  // The client gives up after 3 s, as an impatient player would.
-  const client = new GameClient(server.url, { maxSockets: 128, timeout: 3_000 });
+  // The client gives up after 5 s, as an impatient player would. Its patience must outlast
+  // the server's own deadline (2.5 s) by more than an event-loop stall: an answer that
+  // arrives after the player gave up, for a purchase that was charged, reads as "charged
+  // behind an error" (3 s was too tight with the drill's server, load and test runner
+  // sharing two busy cores).
+  const client = new GameClient(server.url, { maxSockets: 128, timeout: PLAYER_PATIENCE });
   try {
     const players: DrillPlayer[] = Array.from({ length: 24 }, (_, i) => {
       const id = `player-${i + 1}`;

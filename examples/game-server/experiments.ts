@@ -38,6 +38,9 @@ export interface DrillTiming {
   readonly recoveryStreak: number;
 }
 
+/** How long a player waits for an answer (ms) before giving up: the drill clients' timeout. */
+export const PLAYER_PATIENCE = 5_000;
+
 /** `--quick`: under 4 s per experiment. */
 export const QUICK: DrillTiming = {
   schedule: { baseline: 500, inject: 2_000, recovery: 1_250, evaluationInterval: 250 },
@@ -126,7 +129,7 @@ class ShopFlood implements ExperimentFault {
   enable(): void {
     if (this.timers.length > 0) return;
     // Their own client: a flood does not take the sockets of the other players' load.
-    this.client ??= new GameClient(this.url, { maxSockets: 32, timeout: 3_000 });
+    this.client ??= new GameClient(this.url, { maxSockets: 32, timeout: PLAYER_PATIENCE });
     const client = this.client;
     this.timers = this.flooders.map((player) =>
       setInterval(() => {

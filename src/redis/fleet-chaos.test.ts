@@ -327,6 +327,10 @@ describe('losing Redis', () => {
       p.restore();
       await until(() => goes.controller.status().haltReason === 'halted during the partition' && held.controller.status().haltReason === 'halted during the partition', 5_000, 'applied on reconnection');
       expect(goes.events).toContainEqual(expect.objectContaining({ type: 'halted', source: 'flag' }));
+      // Let the reconnected subscribers finish re-subscribing before the teardown closes them:
+      // ioredis re-subscribes on reconnection without handling that promise, and closing the
+      // connection meanwhile rejects it unhandled.
+      await until(async () => (await redis().command('PUBSUB', 'NUMSUB', 'breakwater:chaos')).includes(':3'), 3_000, 'all three subscribed again');
     } finally {
       await p.close();
     }
