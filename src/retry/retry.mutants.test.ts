@@ -11,21 +11,14 @@ import { pipeline } from '../core/policy';
 import { onCallbackError } from '../core/report';
 import { VirtualClock } from '../testing/virtual-clock';
 import { retryBudget } from './budget';
-import { RetryEvents, type GiveUpEvent, type RetryEvent } from './events';
+import { RetryEvents, type GiveUpEvent } from './events';
 import { retry, type RetryPolicy } from './retry';
 import { settle } from '../../test/support/promises';
+import { recordRetryEvents as record } from '../../test/support/retry-helpers';
 
 class Transient extends Error {}
 class Fatal extends Error {}
 
-/** Collects every retry event of a policy (listening sends its calls through the chain). */
-function record(p: RetryPolicy): RetryEvent[] {
-  const events: RetryEvent[] = [];
-  p.onEvent((e) => {
-    if (e.kind === 'retry') events.push(e as RetryEvent);
-  });
-  return events;
-}
 
 
 /** Runs a call that always fails with Transient; returns when each attempt started (virtual ms from the call's start). */

@@ -5,21 +5,13 @@ import { pipeline } from '../core/policy';
 import { VirtualClock, flushMicrotasks } from '../testing/virtual-clock';
 import { exponentialBackoff } from './backoff';
 import { retryBudget } from './budget';
-import type { RetryEvent } from './events';
-import { retry, RetryPolicy } from './retry';
+import { retry } from './retry';
 import { settle } from '../../test/support/promises';
+import { recordRetryEvents as record } from '../../test/support/retry-helpers';
 
 class Transient extends Error {}
 class Fatal extends Error {}
 
-/** Collects every event of a policy. */
-function record(p: RetryPolicy): RetryEvent[] {
-  const events: RetryEvent[] = [];
-  p.onEvent((e) => {
-    if (e.kind === 'retry') events.push(e as RetryEvent);
-  });
-  return events;
-}
 
 
 afterEach(() => {

@@ -5,6 +5,17 @@
 import fc from 'fast-check';
 import type { BackoffKind, BackoffOptions, JitterKind } from '../../src/retry/backoff';
 import { BUDGET_BUCKETS } from '../../src/retry/budget';
+import type { RetryEvent } from '../../src/retry/events';
+import type { RetryPolicy } from '../../src/retry/retry';
+
+/** Collects every retry event of `p` (a listener also sends its calls through the chain). */
+export function recordRetryEvents(p: RetryPolicy): RetryEvent[] {
+  const events: RetryEvent[] = [];
+  p.onEvent((e) => {
+    if (e.kind === 'retry') events.push(e as RetryEvent);
+  });
+  return events;
+}
 
 /** Arbitrary valid backoff configurations (kind + options). */
 export const backoffConfig = fc

@@ -41,8 +41,8 @@ export const MB = 30;
 /** @internal A number for SVG and labels: one decimal at most. */
 export const num = (x: number): string => (Math.round(x * 10) / 10).toString();
 
-/** Nice tick step for a range. */
-function niceStep(range: number, target: number): number {
+/** @internal A round tick step (1, 2 or 5 × a power of ten) giving about `target` ticks over `range`. */
+export function niceStep(range: number, target: number): number {
   if (!(range > 0)) return 1;
   const raw = range / target;
   const mag = 10 ** Math.floor(Math.log10(raw));

@@ -8,6 +8,7 @@
  */
 import type { Verdict } from './journal';
 import { formatDuration, formatRate } from './report-format';
+import { niceStep } from './report-charts';
 import { escapeHtml } from './report-html';
 import type { TrendRun, TrendView } from './trend';
 
@@ -34,13 +35,6 @@ export function runTime(r: TrendRun): string {
   return r.startedAt === null ? '-' : `${r.startedAt.slice(0, 10)} ${r.startedAt.slice(11, 16)} UTC`;
 }
 
-function niceStep(range: number, target: number): number {
-  if (!(range > 0)) return 1;
-  const raw = range / target;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const n = raw / mag;
-  return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * mag;
-}
 
 interface ChartSpec {
   readonly id: (typeof TREND_CHART_IDS)[number];
