@@ -251,6 +251,7 @@ describe('the chaos drill', () => {
     const payments = result.resilient.payments;
     expect(payments.accepted).toBeGreaterThan(0);
     expect(payments.lost).toBe(0);
+    expect(payments.unacknowledgedAnswers).toEqual([]);
     expect(payments.unacknowledged).toBe(0);
     expect(payments.charged).toBe(payments.accepted);
     expect(payments.settledLater).toBeGreaterThan(0); // the gateway-down experiment queued some

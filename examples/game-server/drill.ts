@@ -34,7 +34,7 @@ import {
 } from '../../src/chaos/index';
 import { GameClient } from './client';
 import { appendToHistory } from './history';
-import { PLAYER_PATIENCE, QUICK, STANDARD, drillExperiments, emptyFloodStats, warmUp, type DrillPlayer, type FloodStats, type PurchaseLedger } from './experiments';
+import { PLAYER_PATIENCE, QUICK, STANDARD, drillExperiments, emptyFloodStats, purchaseLedger, reconcilePurchases, warmUp, type DrillPlayer, type FloodStats, type PurchaseLedger } from './experiments';
 import { capacityLine, latencyRecords, longTailLine, type LatencyRecords } from './latency-experiments';
 import { startGameServer, type GameServer } from './server';
 
@@ -92,8 +92,15 @@ export interface PurchaseAudit {
   readonly lost: number;
   /** Charged although the player got an error (or no answer): a retry would charge twice. */
   readonly unacknowledged: number;
+  /** The unacknowledged purchases, each as `key: what the player got`. */
+  readonly unacknowledgedAnswers: readonly string[];
   /** Charged after an outage, from the pending queue. */
   readonly settledLater: number;
+  /**
+   * Purchases the player got no answer to (gave up waiting, connection lost) and learned
+   * were accepted by asking again with the same key, as a game client does on its next start.
+   */
+  readonly reconciled: number;
   /** Calls that reached the gateway (retries included): every charge happened once per key. */
   readonly gatewayCalls: number;
 }
@@ -128,7 +135,9 @@ export function purchaseLine(p: PurchaseAudit, label = 'Purchases'): string {
   if (p.sent === 0) return `${label}: none in this run`;
   return (
     `${label}: ${p.accepted} of ${p.sent} accepted, ${p.charged} charged (${p.settledLater} after the outage, from the pending queue); ` +
-    `${p.lost} lost, ${p.unacknowledged} charged behind an error; ${p.gatewayCalls} gateway calls, one charge per idempotency key`
+    `${p.lost} lost, ${p.unacknowledged} charged behind an error` +
+    (p.reconciled > 0 ? ` (${p.reconciled} found accepted by asking again with the same key after no answer)` : '') +
+    `; ${p.gatewayCalls} gateway calls, one charge per idempotency key`
   );
 }
 
@@ -166,19 +175,21 @@ export function comparisonTable(withPolicies: SuiteJournal, without: SuiteJourna
   return table(['experiment', 'availability with', 'without', 'p99 with', 'without'], rows);
 }
 
-function audit(server: GameServer, ledger: PurchaseLedger, settledLater: number): PurchaseAudit {
+function audit(server: GameServer, ledger: PurchaseLedger, settledLater: number, reconciled: number): PurchaseAudit {
   const charged = new Set(server.dependencies.payments.ledger.map((r) => r.idempotencyKey));
   let chargedAccepted = 0;
-  let unacknowledged = 0;
+  const unacknowledged: string[] = [];
   for (const key of ledger.accepted) if (charged.has(key)) chargedAccepted++;
-  for (const key of ledger.sent) if (charged.has(key) && !ledger.accepted.has(key)) unacknowledged++;
+  for (const key of ledger.sent) if (charged.has(key) && !ledger.accepted.has(key)) unacknowledged.push(`${key}: ${ledger.answers.get(key) ?? 'no answer recorded'}`);
   return {
     sent: ledger.sent.size,
     accepted: ledger.accepted.size,
     charged: chargedAccepted,
     lost: ledger.accepted.size - chargedAccepted,
-    unacknowledged,
+    unacknowledged: unacknowledged.length,
+    unacknowledgedAnswers: unacknowledged,
     settledLater,
+    reconciled,
     gatewayCalls: server.dependencies.payments.calls,
   };
 }
@@ -209,7 +220,7 @@ async function runOnce(mode: 'resilient' | 'pass-through', o: DrillOptions, cont
       return { id, ...server.dependencies.identity.signIn(id) };
     });
     await warmUp(client, players);
-    const ledger: PurchaseLedger = { sent: new Set(), accepted: new Set() };
+    const ledger = purchaseLedger();
     const flood = emptyFloodStats();
     // The long tail's p99 gauges look back 1 s: about 80 reads of each kind, enough for a p99.
     const latency = latencyRecords(1_000);
@@ -221,8 +232,12 @@ async function runOnce(mode: 'resilient' | 'pass-through', o: DrillOptions, cont
       progress,
       experiments: drillExperiments({ server, client, timing, controller, players, seed, progress, only: o.only, ledger, flood, latency }),
     });
-    await server.shop.settlePending(); // what is still pending after the last experiment
-    return { mode, suite, payments: audit(server, ledger, server.shop.settled), flood, partnerThrottled: server.dependencies.payments.throttled, latency };
+    // The last experiment's purchases may still be in flight: their answers first, then
+    // what is still pending, then the purchases nobody got an answer to.
+    await Promise.allSettled([...ledger.inFlight]);
+    await server.shop.settlePending();
+    const reconciled = await reconcilePurchases(ledger, client);
+    return { mode, suite, payments: audit(server, ledger, server.shop.settled, reconciled), flood, partnerThrottled: server.dependencies.payments.throttled, latency };
   } finally {
     client.close();
     await server.close();

@@ -15,7 +15,7 @@ import type {
   SuiteExperiment,
 } from '../../src/chaos/index';
 import { expectOk } from './answers';
-import { GameClient } from './client';
+import { GameClient, type HttpAnswer } from './client';
 import { capacityDropExperiment, latencyRecords, longTailExperiment, type LatencyRecords, type SharedOptions } from './latency-experiments';
 import type { GameServer } from './server';
 
@@ -135,15 +135,12 @@ class ShopFlood implements ExperimentFault {
       setInterval(() => {
         if (!this.controller.status().active || this.inFlight.size >= 256) return;
         const key = `${this.keyPrefix}-${++this.seq}`;
-        this.ledger?.sent.add(key);
         this.stats.sent++;
-        const sent = client.purchase(player.id, 'gems-100', key).then(
+        const sent = sendPurchase(this.ledger, client, player.id, 'gems-100', key).then(
           (answer) => {
             if (answer.status === 429) this.stats.limited++;
-            else if (answer.status === 200 || answer.status === 202) {
-              this.stats.accepted++;
-              this.ledger?.accepted.add(key);
-            } else this.stats.other++;
+            else if (answer.status === 200 || answer.status === 202) this.stats.accepted++;
+            else this.stats.other++;
           },
           () => {
             this.stats.other++;
@@ -173,6 +170,63 @@ class ShopFlood implements ExperimentFault {
 export interface PurchaseLedger {
   readonly sent: Set<string>;
   readonly accepted: Set<string>;
+  /** What the player last learned about each purchase: the status, or why there was no answer. */
+  readonly answers: Map<string, string>;
+  /** Purchases that got no answer at all (the player gave up, the connection dropped), to ask about again. */
+  readonly unanswered: Map<string, { readonly playerId: string; readonly sku: string }>;
+  /**
+   * Purchases still waiting for their answer. An experiment stops its load without waiting
+   * for the calls in flight, so the audit waits for these first: a purchase answered after
+   * the audit would read as charged behind an error.
+   */
+  readonly inFlight: Set<Promise<unknown>>;
+}
+
+/** An empty {@link PurchaseLedger}. */
+export function purchaseLedger(): PurchaseLedger {
+  return { sent: new Set(), accepted: new Set(), answers: new Map(), unanswered: new Map(), inFlight: new Set() };
+}
+
+/**
+ * Sends a purchase and writes it in `ledger`: sent, then what came back. Answers with the
+ * client's own answer (or its rejection), so each load goes on judging it as before.
+ */
+export async function sendPurchase(ledger: PurchaseLedger | undefined, client: GameClient, playerId: string, sku: string, key: string): Promise<HttpAnswer> {
+  if (ledger === undefined) return client.purchase(playerId, sku, key);
+  ledger.sent.add(key);
+  const sent = client.purchase(playerId, sku, key);
+  ledger.inFlight.add(sent);
+  let answer: HttpAnswer;
+  try {
+    answer = await sent;
+  } catch (error) {
+    ledger.answers.set(key, `no answer (${error instanceof Error ? error.message : String(error)})`);
+    ledger.unanswered.set(key, { playerId, sku });
+    throw error;
+  } finally {
+    ledger.inFlight.delete(sent);
+  }
+  ledger.unanswered.delete(key);
+  ledger.answers.set(key, String(answer.status));
+  if (answer.status === 200 || answer.status === 202) ledger.accepted.add(key);
+  else ledger.accepted.delete(key);
+  return answer;
+}
+
+/**
+ * What a game client does on its next start for a purchase it never got an answer to:
+ * asks again with the same idempotency key, which answers what the first request did (or
+ * charges it now, once). Waits for the purchases still in flight first. Returns how many
+ * of the unanswered purchases turned out accepted.
+ */
+export async function reconcilePurchases(ledger: PurchaseLedger, client: GameClient): Promise<number> {
+  await Promise.allSettled([...ledger.inFlight]);
+  let accepted = 0;
+  for (const [key, { playerId, sku }] of [...ledger.unanswered]) {
+    const answer = await sendPurchase(ledger, client, playerId, sku, key).catch(() => undefined);
+    if (answer?.status === 200 || answer?.status === 202) accepted++;
+  }
+  return accepted;
 }
 
 export const REGIONS = ['eu', 'na', 'sa', 'asia', 'oce', 'me', 'af', 'cn'] as const;
@@ -208,9 +262,7 @@ export function drillExperiments(o: DrillExperimentOptions): SuiteExperiment[] {
     const player = pick(players, i);
     // One idempotency key per purchase, as the game client makes it.
     const key = `drill-${o.seed ?? 0}-${server.resilience.mode}-${++purchaseSeq}-${i}`;
-    o.ledger?.sent.add(key);
-    const answer = expectOk('POST /shop/purchase', await client.purchase(player.id, pick(SKUS, i), key));
-    if (answer.status === 200 || answer.status === 202) o.ledger?.accepted.add(key);
+    expectOk('POST /shop/purchase', await sendPurchase(o.ledger, client, player.id, pick(SKUS, i), key));
   };
   const leaderboards = async (i: number): Promise<void> => {
     expectOk('GET /leaderboard', await client.leaderboard(pick(REGIONS, i), i % 3 === 0 ? BOARD_SIZES[1] : BOARD_SIZES[0]));
@@ -234,10 +286,8 @@ export function drillExperiments(o: DrillExperimentOptions): SuiteExperiment[] {
   const othersPurchases = async (i: number): Promise<void> => {
     const player = pick(others, i);
     const key = `drill-${o.seed ?? 0}-${server.resilience.mode}-${++purchaseSeq}-${i}`;
-    o.ledger?.sent.add(key);
     // Here a 429 fails the call: the hypothesis is that nobody but the flooders gets one.
-    const answer = expectOk('POST /shop/purchase', await client.purchase(player.id, pick(SKUS, i), key), [429]);
-    if (answer.status === 200 || answer.status === 202) o.ledger?.accepted.add(key);
+    expectOk('POST /shop/purchase', await sendPurchase(o.ledger, client, player.id, pick(SKUS, i), key), [429]);
   };
 
   const shared: SharedOptions = {
