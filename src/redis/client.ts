@@ -10,6 +10,7 @@
  *
  * @packageDocumentation
  */
+import { systemClock, unrefTimer } from '../core/clock';
 
 /** @internal An event source (both clients are Node `EventEmitter`s). */
 interface Emits {
@@ -20,7 +21,7 @@ interface Emits {
 
 /**
  * The part of an **ioredis** client (`new Redis()` or `new Redis.Cluster()`) that breakwater
- * uses. Any ioredis 5 client satisfies it.
+ * uses. Any ioredis 5 or 6 client satisfies it.
  *
  * @example
  * ```ts
@@ -37,13 +38,15 @@ export interface IoRedisLike extends Emits {
   unsubscribe(...channels: string[]): Promise<unknown>;
   duplicate(): IoRedisLike;
   disconnect(): void;
+  /** Closes after the replies still due (used on connections breakwater made). */
+  quit?(): Promise<unknown>;
   /** `'ready'` when connected (`'connecting'`, `'reconnecting'`, `'end'`…). */
   readonly status?: string;
   /** A pipeline: script calls made in the same turn go out in one write (not used on a Cluster). */
   pipeline?(): IoPipelineLike;
   /** True on `Redis.Cluster`. */
   readonly isCluster?: boolean;
-  readonly options?: { readonly enableAutoPipelining?: boolean };
+  readonly options?: { readonly enableAutoPipelining?: boolean | undefined } | undefined;
 }
 
 /** The part of an ioredis pipeline that breakwater uses. */
@@ -51,6 +54,9 @@ export interface IoPipelineLike {
   evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
   exec(): Promise<unknown>;
 }
+
+/** How long a connection breakwater made may take to answer its QUIT before it is cut off (ms). */
+const QUIT_GRACE = 1_000;
 
 /** @internal A script call waiting for the next pipeline flush. */
 interface Queued {
@@ -251,7 +257,25 @@ class IoConnection implements Connection {
   }
   close(): void {
     this.unlistenMessages?.();
-    this.client.disconnect();
+    const c = this.client;
+    if (c.status !== 'ready' || typeof c.quit !== 'function') {
+      c.disconnect();
+      return;
+    }
+    // A ready connection quits: the replies still due arrive first. Cut off at once, the
+    // commands waiting for them would be rejected, and ioredis before 6.1 sends the
+    // re-subscription after a reconnection without handling its rejection: closing in
+    // that moment raised an unhandled rejection in the user's process. A server that does
+    // not answer the QUIT is cut off after a second.
+    const cut = systemClock.setTimeout(() => c.disconnect(), QUIT_GRACE);
+    unrefTimer(cut);
+    c.quit().then(
+      () => systemClock.clearTimeout(cut),
+      () => {
+        systemClock.clearTimeout(cut);
+        c.disconnect();
+      },
+    );
   }
   /** Stops hearing messages on a connection that is not ours (the user's subscriber). */
   release(): void {
