@@ -9,7 +9,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CancellationScope, ExecutionContext } from '../core/context';
+import type { CancellationScope } from '../core/cancellation-scope';
+import type { ExecutionContext } from '../core/context';
 import { pipeline } from '../core/policy';
 import { timerServiceFor } from '../core/timer-service';
 import { flushMicrotasks, VirtualClock } from '../testing/virtual-clock';

@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CancellationScope, ExecutionContext } from '../core/context';
+import type { CancellationScope } from '../core/cancellation-scope';
+import type { ExecutionContext } from '../core/context';
 import { BulkheadRejectedError } from '../core/errors';
 import { pipeline } from '../core/policy';
 import { timerServiceFor } from '../core/timer-service';

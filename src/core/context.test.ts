@@ -1,7 +1,8 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../testing/virtual-clock';
-import { CancellationScope, ExecutionContext } from './context';
+import { CancellationScope } from './cancellation-scope';
+import { ExecutionContext } from './context';
 import { waitFor, type WaitEnd } from './wait';
 
 /** An AbortController and the number of abort listeners its signal has right now. */

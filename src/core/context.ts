@@ -7,6 +7,8 @@
 import type { CallObserver } from './call-observer';
 import type { Clock } from './clock';
 import type { Outcome } from './outcome';
+import { CancellationScope } from './cancellation-scope';
+import { keepShape } from './shapes';
 
 /** String labels of a call, used by chaos targeting and metrics (e.g. `{ region: 'eu', tenant: 't1' }`). */
 export type Labels = Readonly<Record<string, string>>;
@@ -52,167 +54,6 @@ export interface ExecuteOptions {
    * ```
    */
   readonly abortOnSettle?: boolean | undefined;
-}
-
-type AbortListener = (reason: unknown) => void;
-
-/**
- * @internal A cancellation scope: the root scope of a call follows the caller's signal,
- * each timeout opens a child scope that it aborts on expiry. Nothing is allocated or
- * subscribed until someone reads a signal or subscribes.
- */
-export class CancellationScope {
-  private abortedFlag = false;
-  private abortReason: unknown = undefined;
-  private controller: AbortController | undefined = undefined;
-  private listeners: AbortListener[] | undefined = undefined;
-  private linked = false;
-  private closed = false;
-  private unlinkParent: (() => void) | undefined = undefined;
-  private following = false;
-
-  constructor(
-    readonly parent: CancellationScope | undefined,
-    private readonly external: AbortSignal | undefined,
-    private readonly owner?: { signalCreated(scope: CancellationScope): void },
-  ) {}
-
-  /**
-   * True when this scope, an enclosing one, or the caller's signal has aborted. Reading it
-   * subscribes to nothing.
-   */
-  get aborted(): boolean {
-    if (this.abortedFlag) return true;
-    if (this.parent !== undefined) return this.parent.aborted;
-    return this.external?.aborted === true;
-  }
-
-  /** The abort reason, when {@link CancellationScope.aborted}. */
-  get reason(): unknown {
-    if (this.abortedFlag) return this.abortReason;
-    if (this.parent !== undefined) return this.parent.reason;
-    return this.external?.aborted === true ? this.external.reason : undefined;
-  }
-
-  get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-      else {
-        this.link();
-        this.owner?.signalCreated(this);
-      }
-    }
-    return this.controller.signal;
-  }
-
-  /**
-   * Calls `listener` once when this scope aborts. Returns an unsubscribe function. If the
-   * scope is already aborted, the listener is never called: check `aborted` after
-   * subscribing.
-   */
-  subscribe(listener: AbortListener): () => void {
-    this.link();
-    if (this.abortedFlag) return noop;
-    (this.listeners ??= []).push(listener);
-    return () => {
-      const ls = this.listeners;
-      if (ls === undefined) return;
-      const i = ls.indexOf(listener);
-      if (i >= 0) ls.splice(i, 1);
-    };
-  }
-
-  abort(reason: unknown): void {
-    if (this.abortedFlag) return;
-    this.abortedFlag = true;
-    this.abortReason = reason;
-    this.unlink();
-    this.controller?.abort(reason);
-    const ls = this.listeners;
-    this.listeners = undefined;
-    if (ls !== undefined) {
-      for (const l of ls) {
-        try {
-          l(reason);
-        } catch {
-          // Internal listeners settle calls; one failing must not stop the others.
-        }
-      }
-    }
-  }
-
-  /** Drops every subscription made upward (to the parent scope or the caller's signal). */
-  dispose(): void {
-    this.closed = true;
-    this.unlink();
-    this.listeners = undefined;
-  }
-
-  private link(): void {
-    if (this.linked || this.closed) return;
-    this.linked = true;
-    const parent = this.parent;
-    if (parent !== undefined) {
-      if (parent.aborted) this.abort(parent.reason);
-      else this.unlinkParent = parent.subscribe((r) => this.abort(r));
-      return;
-    }
-    const ext = this.external;
-    if (ext === undefined) return;
-    if (ext.aborted) {
-      this.abort(ext.reason);
-      return;
-    }
-    this.following = true;
-    follow(ext, this);
-  }
-
-  private unlink(): void {
-    if (this.unlinkParent !== undefined) {
-      this.unlinkParent();
-      this.unlinkParent = undefined;
-    }
-    if (this.following) {
-      this.following = false;
-      unfollow(this.external as AbortSignal, this);
-    }
-  }
-}
-
-function noop(): void {}
-
-/**
- * One `abort` listener per caller signal, shared by every scope that follows it: thousands
- * of calls waiting under one shutdown signal cost one listener, and leaving is O(1).
- */
-interface SignalFollowers {
-  readonly scopes: Set<CancellationScope>;
-  readonly handler: () => void;
-}
-const followersOf = new WeakMap<AbortSignal, SignalFollowers>();
-
-function follow(signal: AbortSignal, scope: CancellationScope): void {
-  let f = followersOf.get(signal);
-  if (f === undefined) {
-    const scopes = new Set<CancellationScope>();
-    const handler = (): void => {
-      followersOf.delete(signal);
-      for (const s of scopes) s.abort(signal.reason);
-      scopes.clear();
-    };
-    f = { scopes, handler };
-    followersOf.set(signal, f);
-    signal.addEventListener('abort', handler, { once: true });
-  }
-  f.scopes.add(scope);
-}
-
-function unfollow(signal: AbortSignal, scope: CancellationScope): void {
-  const f = followersOf.get(signal);
-  if (f === undefined || !f.scopes.delete(scope) || f.scopes.size > 0) return;
-  followersOf.delete(signal);
-  signal.removeEventListener('abort', f.handler);
 }
 
 /**
@@ -458,6 +299,10 @@ class CallExtra {
   faultInjected = false;
   abortOnSettle = false;
 }
+
+// Their maps outlive a full GC between calls (see core/shapes.ts).
+keepShape(new CallExtra());
+keepShape(new ExecutionContext({ now: () => 0.5, setTimeout: () => undefined, clearTimeout: () => undefined }, undefined, '', undefined));
 
 /** The reason the signals of a call carry when they abort because the call settled (`abortOnSettle`). */
 function settledReason(): unknown {

@@ -17,6 +17,7 @@
 import { canUnref, refTimer, unrefTimer, type Clock } from './clock';
 import { Heap } from './heap';
 import { reportInternalError } from './report';
+import { keepShape } from './shapes';
 
 /** @internal A scheduled callback; `cancel()` is idempotent. */
 export interface TimerEntry {
@@ -48,6 +49,9 @@ class Bucket {
   tail: Entry | undefined = undefined;
   constructor(readonly key: number) {}
 }
+
+// Their maps outlive a full GC between calls (see core/shapes.ts); 0.5: deadlines are doubles.
+keepShape(new Entry(0.5, undefined, undefined as unknown as TimerService, keepShape(new Bucket(1))));
 
 /** @internal The timer service of one clock. Get it with {@link timerServiceFor}. */
 export class TimerService {

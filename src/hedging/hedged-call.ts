@@ -5,10 +5,12 @@
  * @packageDocumentation
  */
 import { Handling } from '../core/classify';
-import type { CancellationScope, ExecutionContext } from '../core/context';
+import type { CancellationScope } from '../core/cancellation-scope';
+import type { ExecutionContext } from '../core/context';
 import { isExecutionRejectedError } from '../core/errors';
 import type { Done, Outcome } from '../core/outcome';
 import type { Link } from '../core/policy';
+import { keepShape } from '../core/shapes';
 import type { TimerEntry } from '../core/timer-service';
 import type { HedgeBudgetExhaustedEvent, HedgeLosersCancelledEvent, HedgeStartedEvent, HedgeTrigger, HedgeWonEvent } from './events';
 import type { HedgingPolicy } from './hedging';
@@ -45,13 +47,14 @@ export class HedgedCall {
   private firstScope: CancellationScope | undefined = undefined;
   /** The scopes of attempts 2, 3… (index `n - 2`), made when the first hedge starts. */
   private hedgeScopes: CancellationScope[] | undefined = undefined;
+  // NaN until set: these fields hold doubles from the first call on (see core/shapes.ts).
   /** Clock time attempt 1 started (for an adaptive delay's latencies). */
-  private firstStart = 0;
+  private firstStart = Number.NaN;
   /** Clock time the latest attempt started. */
-  private lastStart = 0;
+  private lastStart = Number.NaN;
   private timer: TimerEntry | undefined = undefined;
   /** The delay the pending timer waits (for the event). */
-  private timerDelay = 0;
+  private timerDelay = Number.NaN;
   private unsubscribe: (() => void) | undefined = undefined;
   /**
    * One closure per call, two roles (as the timeout's): called with an outcome, it is the
@@ -256,3 +259,6 @@ export class HedgedCall {
     this.done({ ok: false, error: reason });
   }
 }
+
+// Its map outlives a full GC between calls (see core/shapes.ts).
+keepShape(new HedgedCall(undefined as never, undefined as never, undefined as never, () => undefined));

@@ -8,7 +8,9 @@
  * - a pending call's own timers (a retry sleep, a queue wait) keep the process alive until
  *   the call settles, and no longer;
  * - 100 000 calls through every policy do not grow the heap (after a global GC, with
- *   `node --expose-gc`) nor the internal maps.
+ *   `node --expose-gc`) nor the internal maps;
+ * - a full GC between two bursts of calls deoptimizes none of the library's code
+ *   (`core/shapes.ts`).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -109,5 +111,19 @@ describe('100 000 calls in a child process with --expose-gc', () => {
     expect(m['probes']).toBe(0);
     expect(m['lkg']).toBeLessThanOrEqual(50);
     expect(m['series']).toBeLessThanOrEqual(21 * 2);
+  }, 90_000);
+});
+
+describe('a full GC with no call in flight', () => {
+  it("deoptimizes none of the library's optimized code (the control's is, so the trace would show it)", async () => {
+    requireDist();
+    const r = await runNode(['--expose-gc', '--trace-deopt', 'full-gc.js'], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('DONE');
+    const atGc = r.stdout.slice(r.stdout.indexOf('FULL GC'), r.stdout.indexOf('AFTER'));
+    // "[marking dependent code … (… <SharedFunctionInfo name>) … for deoptimization, reason: weak objects]"
+    const marked = [...atGc.matchAll(/<SharedFunctionInfo ([^>]*)>[^\n]*reason: weak objects/g)].map((m) => m[1] ?? '');
+    expect(marked).toContain('controlOp');
+    expect(marked.filter((name) => !['controlOp', 'ControlShape', 'controlBurst'].includes(name))).toEqual([]);
   }, 90_000);
 });

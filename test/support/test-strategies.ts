@@ -5,7 +5,8 @@
  * exported from the package.
  */
 import { systemClock, type Clock } from '../../src/core/clock';
-import type { CancellationScope, ExecutionContext } from '../../src/core/context';
+import type { ExecutionContext } from '../../src/core/context';
+import type { CancellationScope } from '../../src/core/cancellation-scope';
 import type { ResilienceEvent } from '../../src/core/events';
 import type { Done, Outcome } from '../../src/core/outcome';
 import { StrategyPolicy, type Link } from '../../src/core/policy';
