@@ -243,3 +243,46 @@ describe('bulkhead: the call ends its signals (abortOnSettle)', () => {
     expect(b.stats.active).toBe(0);
   });
 });
+
+describe('bulkhead: what a user reads when something is wrong', () => {
+  it('an options error names the factory it came from: bulkhead or bulkhead.partitioned', () => {
+    expect(() => bulkhead({ maxConcurrent: 0 })).toThrow('Invalid bulkhead options: expected `maxConcurrent` to be an integer ≥ 1, got 0');
+    expect(() => bulkhead.partitioned({ key: tenant, maxConcurrent: 0 })).toThrow(
+      'Invalid bulkhead.partitioned options: expected `maxConcurrent` to be an integer ≥ 1, got 0',
+    );
+  });
+
+  it('a key function that returns a non-string rejects with a TypeError naming the bulkhead', async () => {
+    const b = bulkhead.partitioned({ key: () => 42 as unknown as string, maxConcurrent: 1, name: 'lobbies' });
+    const error = await b.execute(() => 1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe('Bulkhead "lobbies": the partition key function returned number, expected a string');
+  });
+});
+
+describe('bulkhead: a waiter that cannot abort and has no queue timeout', () => {
+  it('arms no timer while it waits, and runs when a slot frees', async () => {
+    const clock = new VirtualClock();
+    const b = bulkhead({ maxConcurrent: 1, maxQueue: 1, clock });
+    const running = track(b.execute(work(clock, 10, 'a')));
+    const waiting = track(b.execute(() => 'b')); // no signal, no enclosing timeout
+    expect(b.stats.queued).toBe(1);
+    expect(timerServiceFor(clock).pending).toBe(0);
+    expect(clock.pending).toBe(1); // only the running call's own work
+    await clock.runAll();
+    expect([running().value, waiting().value]).toEqual(['a', 'b']);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('partitioned: the same', async () => {
+    const clock = new VirtualClock();
+    const b = bulkhead.partitioned({ key: tenant, maxConcurrent: 1, maxQueue: 1, clock });
+    const running = track(b.execute(work(clock, 10, 'a'), { labels: { tenant: 't' } }));
+    const waiting = track(b.execute(() => 'b', { labels: { tenant: 't' } }));
+    expect(b.statsOf('t').queued).toBe(1);
+    expect(timerServiceFor(clock).pending).toBe(0);
+    await clock.runAll();
+    expect([running().value, waiting().value]).toEqual(['a', 'b']);
+    expect(b.partitions).toBe(0);
+  });
+});

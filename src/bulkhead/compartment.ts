@@ -70,6 +70,7 @@ export interface OccupiedSlots {
 class Waiter implements QueueNode<Waiter> {
   prev: Waiter | undefined = undefined;
   next: Waiter | undefined = undefined;
+  // Stryker disable next-line BooleanLiteral: equivalent — push() sets `queued` before anything reads it
   queued = false;
   /** Cancels the abort-aware wait (abort subscription and queue timer), for calls that can abort. */
   cancelWait: (() => void) | undefined = undefined;
@@ -111,6 +112,7 @@ export class Occupied implements OccupiedSlots {
   }
   release(): void {
     const n = this.count;
+    // Stryker disable next-line ConditionalExpression: equivalent — releasing 0 slots moves no count; a live compartment is then neither idle nor able to admit a waiter (outside a hand-off a waiter means every slot is taken; inside one release() returns early), and dropIdle ignores a dropped one
     if (n === 0) return;
     this.count = 0;
     this.compartment?.release(n);
@@ -128,6 +130,7 @@ export function rejectCall(
   active: number,
   queued: number,
 ): void {
+  // Stryker disable next-line ConditionalExpression: equivalent — with no listener and no call observer, emit() reaches no one; the check only skips building the event
   if (link.listening) link.emit<BulkheadRejectedEvent>(ctx, { type: 'rejected', reason, partition, active, queued });
   done({ ok: false, error: BulkheadRejectedError.create(bulkheadName, reason, partition) });
 }
@@ -170,14 +173,17 @@ export class Compartment {
     }
     const waiter = new Waiter(ctx, link, done);
     queue.push(waiter);
+    // Stryker disable next-line ConditionalExpression: equivalent — with no listener and no call observer, emit() reaches no one; the check only skips building the event
     if (link.listening) link.emit<BulkheadQueuedEvent>(ctx, { type: 'queued', partition: this.key, queued: queue.size });
     // A listener may have released slots (and so admitted the waiter) synchronously.
     if (!waiter.queued) return;
     const wait = this.queueTimeout;
     // Subscribe to aborts only when the call can abort (a caller signal, or an enclosing
     // timeout's scope); arm a timer only when a queue timeout is set.
+    // Stryker disable next-line ConditionalExpression: equivalent — for a call nothing can abort, waitFor() arms the same queue timer plus a subscription that never fires; the check only saves that subscription
     if (ctx.abortable) {
       const cancel = waitFor(ctx, wait, (end) => this.leave(waiter, end));
+      // Stryker disable next-line ConditionalExpression: equivalent — a waiter already out of the queue here was settled synchronously by waitFor(), which then returns a no-op cancel, and its stopWaiting() has already run
       if (waiter.queued) waiter.cancelWait = cancel;
     } else if (wait !== Number.POSITIVE_INFINITY) {
       waiter.timer = timerServiceFor(ctx.clock).schedule(ctx.clock.now() + wait, () => this.leave(waiter, ELAPSED));
@@ -225,6 +231,7 @@ export class Compartment {
     this.active -= n;
     // Inside pump(), the running loop admits the next waiters and checks idleness.
     if (this.draining) return;
+    // Stryker disable next-line EqualityOperator: equivalent — pump() on an empty queue admits no one and ends with the same idle check as the else branch
     if (this.queue.size > 0) this.pump();
     else if (this.active === 0 && this.onIdle !== undefined) this.onIdle(this);
   }
@@ -243,6 +250,7 @@ export class Compartment {
     } finally {
       this.draining = false;
     }
+    // Stryker disable next-line ConditionalExpression: equivalent — the loop above only stops with no slot taken when the queue is empty, so `queue.size === 0` always holds when `active === 0`
     if (this.active === 0 && this.queue.size === 0 && this.onIdle !== undefined) this.onIdle(this);
   }
 
@@ -250,6 +258,7 @@ export class Compartment {
   private leave(waiter: Waiter, end: WaitEnd): void {
     if (!this.queue.remove(waiter)) return;
     waiter.stopWaiting();
+    // Stryker disable next-line BooleanLiteral: equivalent — outside a hand-off a waiter in the queue means every slot is taken, so only inside pump() can this leave an idle compartment, and pump() ends with the same idle check (without the guard the partition would only be dropped earlier within that same synchronous hand-off)
     if (!this.draining && this.active === 0 && this.queue.size === 0 && this.onIdle !== undefined) this.onIdle(this);
     if (end.aborted) waiter.done({ ok: false, error: end.reason });
     else rejectCall(waiter.ctx, waiter.link, waiter.done, this.bulkheadName, 'queue-timeout', this.key, this.active, this.queue.size);
