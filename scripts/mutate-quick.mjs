@@ -31,6 +31,7 @@ for (let i = 0; i < argv.length; i++) {
   const a = argv[i] ?? '';
   if (a === '--base') base = argv[++i];
   else if (a === '--dry') dry = true;
+  else if (a === '--') continue; // `node scripts/mutate-quick.mjs src/x -- --ignoreStatic`: the separator is not Stryker's
   else if (a.startsWith('-')) strykerArgs.push(a);
   else if (existsSync(a)) paths.push(relative(root, resolve(a)).replaceAll('\\', '/'));
   else strykerArgs.push(a);
