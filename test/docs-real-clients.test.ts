@@ -115,8 +115,9 @@ describe('docs/recipes.md: the leaderboard recipe with ioredis, which cannot can
     const redis = new Redis({
       port: redisServer.port,
       host: '127.0.0.1',
-      // This server never answers: skip the handshake (INFO, CLIENT SETINFO) so the client is
-      // ready on connect, like a Redis that stalls after the connection is up.
+      // This server never answers: skip the handshake (HELLO of RESP3, INFO, CLIENT SETINFO)
+      // so the client is ready on connect, like a Redis that stalls after the connection is up.
+      protocol: 2,
       enableReadyCheck: false,
       disableClientInfo: true,
       maxRetriesPerRequest: 1, // as in the recipe

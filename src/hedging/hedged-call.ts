@@ -47,14 +47,13 @@ export class HedgedCall {
   private firstScope: CancellationScope | undefined = undefined;
   /** The scopes of attempts 2, 3… (index `n - 2`), made when the first hedge starts. */
   private hedgeScopes: CancellationScope[] | undefined = undefined;
-  // NaN until set: these fields hold doubles from the first call on (see core/shapes.ts).
   /** Clock time attempt 1 started (for an adaptive delay's latencies). */
-  private firstStart = Number.NaN;
+  private firstStart = 0;
   /** Clock time the latest attempt started. */
-  private lastStart = Number.NaN;
+  private lastStart = 0;
   private timer: TimerEntry | undefined = undefined;
   /** The delay the pending timer waits (for the event). */
-  private timerDelay = Number.NaN;
+  private timerDelay = 0;
   private unsubscribe: (() => void) | undefined = undefined;
   /**
    * One closure per call, two roles (as the timeout's): called with an outcome, it is the
@@ -71,6 +70,17 @@ export class HedgedCall {
     private readonly link: Link,
     private readonly done: Done,
   ) {}
+
+  /**
+   * @internal The instance `core/shapes.ts` keeps: its clock-time fields hold doubles, as
+   * they do from a call's first clock read on (a field that went from small integers to
+   * doubles would change the hidden class, and the kept one would be the old one).
+   */
+  static shape(): HedgedCall {
+    const call = new HedgedCall(undefined as never, undefined as never, undefined as never, () => undefined);
+    call.firstStart = call.lastStart = call.timerDelay = 0.5;
+    return call;
+  }
 
   /** Starts the first attempt (and, with a zero delay, the hedges). */
   start(): void {
@@ -261,4 +271,4 @@ export class HedgedCall {
 }
 
 // Its map outlives a full GC between calls (see core/shapes.ts).
-keepShape(new HedgedCall(undefined as never, undefined as never, undefined as never, () => undefined));
+keepShape(HedgedCall.shape());
