@@ -14,6 +14,7 @@ import { VirtualClock } from '../testing/virtual-clock';
 import { bulkhead, type BulkheadPolicy, type PartitionedBulkheadPolicy } from './bulkhead';
 import type { BulkheadEvent } from './events';
 import { ScopePolicy } from '../../test/support/test-strategies';
+import { signalsOfSettledCalls } from '../../test/support/promises';
 
 const tenant = (ctx: ExecutionContext): string => ctx.labels['tenant'] ?? 'none';
 
@@ -222,23 +223,7 @@ describe('bulkhead: events and messages', () => {
 describe('bulkhead: the call ends its signals (abortOnSettle)', () => {
   it('alone with a free slot, the signal the call read aborts once it settles, success or failure', async () => {
     const b = bulkhead(1);
-    const signals: AbortSignal[] = [];
-    await b.execute(
-      (ctx) => {
-        signals.push(ctx.signal);
-        return Promise.resolve('ok');
-      },
-      { abortOnSettle: true },
-    );
-    await b
-      .execute(
-        (ctx) => {
-          signals.push(ctx.signal);
-          return Promise.reject(new Error('no'));
-        },
-        { abortOnSettle: true },
-      )
-      .catch(() => undefined);
+    const signals = await signalsOfSettledCalls(b);
     expect(signals.map((s) => s.aborted)).toEqual([true, true]);
     expect(b.stats.active).toBe(0);
   });

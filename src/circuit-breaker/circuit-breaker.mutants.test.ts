@@ -10,6 +10,7 @@ import { BrokenCircuitError } from '../core/errors';
 import { VirtualClock } from '../testing/virtual-clock';
 import { circuitBreaker, type CircuitBreakerPolicy } from './circuit-breaker';
 import { CircuitBreakerEvents, type CircuitBreakerEvent } from './events';
+import { signalsOfSettledCalls } from '../../test/support/promises';
 
 const fail = (): never => {
   throw new Error('boom');
@@ -291,23 +292,7 @@ describe('circuit breaker: listeners and signals', () => {
 
   it('closed and alone, the signal the call read aborts once it settles (abortOnSettle), success or failure', async () => {
     const breaker = circuitBreaker({ clock: new VirtualClock() });
-    const signals: AbortSignal[] = [];
-    await breaker.execute(
-      (ctx) => {
-        signals.push(ctx.signal);
-        return Promise.resolve(1);
-      },
-      { abortOnSettle: true },
-    );
-    await breaker
-      .execute(
-        (ctx) => {
-          signals.push(ctx.signal);
-          return Promise.reject(new Error('no'));
-        },
-        { abortOnSettle: true },
-      )
-      .catch(() => undefined);
+    const signals = await signalsOfSettledCalls(breaker);
     expect(signals.map((s) => s.aborted)).toEqual([true, true]);
   });
 });

@@ -29,3 +29,27 @@ export async function rejection(p: Promise<unknown>): Promise<unknown> {
   }
   throw new Error('expected a rejection');
 }
+
+/** What `signalsOfSettledCalls` needs of a policy: `execute()` with a context and options. */
+interface Executes {
+  execute(fn: (ctx: { readonly signal: AbortSignal }) => Promise<unknown>, options: { abortOnSettle: boolean }): Promise<unknown>;
+}
+
+/**
+ * Runs one call that succeeds and one that fails through `policy` with `abortOnSettle`, each
+ * reading `ctx.signal`, and returns the two signals once both calls settled.
+ */
+export async function signalsOfSettledCalls(policy: Executes): Promise<AbortSignal[]> {
+  const signals: AbortSignal[] = [];
+  await policy.execute((ctx) => {
+    signals.push(ctx.signal);
+    return Promise.resolve('ok');
+  }, { abortOnSettle: true });
+  await policy
+    .execute((ctx) => {
+      signals.push(ctx.signal);
+      return Promise.reject(new Error('no'));
+    }, { abortOnSettle: true })
+    .catch(() => undefined);
+  return signals;
+}
