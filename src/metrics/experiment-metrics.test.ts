@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { faultInjection } from '../chaos/call-faults';
 import type { ExperimentObserver, ExperimentOptions } from '../chaos/experiment/experiment-options';
 import type { ExperimentJournal } from '../chaos/experiment/journal';
-import { runExperiment } from '../chaos/experiment/runner';
 import { runSuite } from '../chaos/experiment/suite';
 import { createChaosController } from '../chaos/guards';
 import { isOptionsValidationError } from '../core/errors';
@@ -15,6 +14,7 @@ import { VirtualClock } from '../testing/virtual-clock';
 import { createMetrics } from './aggregator';
 import { combinePrometheus, createExperimentMetrics } from './experiment-metrics';
 import { ExperimentMetricNames } from './names';
+import { runToEnd as runWith } from '../../test/support/run-experiment';
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
 const hasPromtool = promtool.status === 0;
@@ -49,12 +49,6 @@ function samples(text: string): Map<string, number> {
     out.set(line.slice(0, i), Number(line.slice(i + 1)));
   }
   return out;
-}
-
-async function runWith(clock: VirtualClock, options: ExperimentOptions): Promise<ExperimentJournal> {
-  const p = runExperiment(options);
-  await clock.runAll();
-  return p;
 }
 
 describe('ExperimentMetrics', () => {

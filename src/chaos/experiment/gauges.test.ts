@@ -19,6 +19,7 @@ import { renderHtml } from './report-html';
 import { renderMarkdown } from './report-markdown';
 import { runExperiment } from './runner';
 import { runSuite } from './suite';
+import { runToEnd as run } from '../../../test/support/run-experiment';
 
 const schedule = { baseline: 1_000, inject: 1_000, recovery: 1_500, evaluationInterval: 500 };
 
@@ -48,12 +49,6 @@ function setup() {
     clock,
   };
   return { clock, options, state };
-}
-
-async function run(clock: VirtualClock, options: ExperimentOptions): Promise<ExperimentJournal> {
-  const p = runExperiment(options);
-  await clock.runAll();
-  return p;
 }
 
 let unhook: (() => void) | undefined;

@@ -15,9 +15,9 @@ import { createChaosController } from '../guards';
 import { isInCohort } from '../targeting';
 import type { ExperimentImpact } from './impact';
 import type { ExperimentOptions } from './experiment-options';
-import type { ExperimentJournal } from './journal';
 import { runExperiment } from './runner';
 import { runSuite } from './suite';
+import { runToEnd as run } from '../../../test/support/run-experiment';
 
 const PLAYERS = 50;
 const CALLS = 250; // 5 s at 50 calls/s
@@ -60,12 +60,6 @@ function setup(extra: { withFallback?: boolean; latency?: number } = {}) {
     clock,
   };
   return { clock, options };
-}
-
-async function run(clock: VirtualClock, options: ExperimentOptions): Promise<ExperimentJournal> {
-  const p = runExperiment(options);
-  await clock.runAll();
-  return p;
 }
 
 let unhook: (() => void) | undefined;

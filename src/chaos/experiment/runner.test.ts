@@ -17,6 +17,7 @@ import type { ExperimentFault, ExperimentOptions } from './experiment-options';
 import { faultIntensity } from './intensity';
 import { runExperiment } from './runner';
 import { runSuite } from './suite';
+import { runToEnd as run } from '../../../test/support/run-experiment';
 
 interface World {
   clock: VirtualClock;
@@ -31,13 +32,6 @@ function world(armed = true): World {
 }
 
 const schedule = { baseline: 1_000, inject: 2_000, recovery: 3_000, evaluationInterval: 500 };
-
-/** Runs an experiment to its end on the virtual clock. */
-async function run(clock: VirtualClock, options: ExperimentOptions): Promise<ExperimentJournal> {
-  const p = runExperiment(options);
-  await clock.runAll();
-  return p;
-}
 
 function rollbackSpies(): { fns: (() => unknown)[]; calls: number[] } {
   const calls = [0, 0, 0];
