@@ -1,12 +1,15 @@
 /**
  * Rules of the backoff value that the mutation run (issue #23) found unpinned: what
  * `with()` keeps for each kind, `factor` as reported by `toJSON()`, the `maxDelay = delay`
- * boundary and the wording of the validation errors.
+ * boundary and the wording of the validation errors. The defaults and the field rules are
+ * built when `backoff.ts` loads, so the last block imports it anew (`vi.resetModules()`) and
+ * checks them on that copy.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isOptionsValidationError, type ValidationIssue } from '../core/errors';
-import { constantBackoff, exponentialBackoff, linearBackoff, type Backoff, type JitterKind } from './backoff';
+import { constantBackoff, exponentialBackoff, linearBackoff, type Backoff, type BackoffOptions, type JitterKind } from './backoff';
+import type * as BackoffModule from './backoff';
 
 function issuesOf(make: () => unknown): readonly ValidationIssue[] {
   try {
@@ -136,5 +139,57 @@ describe('backoff validation', () => {
 
   it('accepts factor 1 exactly (no growth)', () => {
     expect(exponentialBackoff({ delay: 50, factor: 1, jitter: 'none' }).preview(3)).toEqual([50, 50, 50]);
+  });
+});
+
+/** The backoff module, loaded again so that its defaults, jitter kinds and rules are built in this test. */
+async function fresh(): Promise<typeof BackoffModule> {
+  vi.resetModules();
+  return (await import('./backoff')) as typeof BackoffModule;
+}
+
+/** The message of what `make` throws (the error class of a fresh copy is not ours, so compare text). */
+function messageOf(make: () => unknown): string {
+  try {
+    make();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected the options to be rejected');
+}
+
+describe('backoff options (defaults and rules of a fresh load)', () => {
+  it('the defaults: 200 ms, factor 2, up to 30 s, full jitter', async () => {
+    const { exponentialBackoff: freshExponential, linearBackoff: freshLinear } = await fresh();
+    expect(freshExponential().toJSON()).toEqual({ kind: 'exponential', delay: 200, factor: 2, maxDelay: 30_000, jitter: 'full' });
+    expect(freshLinear().toJSON()).toEqual({ kind: 'linear', delay: 200, factor: 1, maxDelay: 30_000, jitter: 'full' });
+    // Full jitter: uniform in [0, base).
+    expect(freshExponential().next(2, 0, () => 0.25)).toBe(100);
+  });
+
+  it('accepts each jitter kind', async () => {
+    const { exponentialBackoff: freshExponential } = await fresh();
+    for (const jitter of ['none', 'full', 'equal', 'decorrelated'] as const) {
+      expect(freshExponential({ delay: 100, jitter }).jitter).toBe(jitter);
+    }
+  });
+
+  it('says what each field expects, every bad field in one message', async () => {
+    const { exponentialBackoff: freshExponential } = await fresh();
+    expect(messageOf(() => freshExponential({ delay: -1, factor: 0.5, maxDelay: -2, jitter: 'half' as JitterKind }))).toBe(
+      'Invalid exponential backoff options: ' +
+        [
+          'expected `delay` to be a duration in ms ≥ 0, got -1',
+          'expected `factor` to be a finite number ≥ 1, got 0.5',
+          'expected `maxDelay` to be a duration in ms ≥ 0, got -2',
+          'expected `jitter` to be one of "none", "full", "equal", "decorrelated", got "half"',
+        ].join('; '),
+    );
+    expect(messageOf(() => freshExponential({ dely: 5 } as BackoffOptions))).toBe('Invalid exponential backoff options: unknown option `dely`');
+  });
+
+  it('accepts a delay and maxDelay of 0 and a factor of exactly 1', async () => {
+    const { exponentialBackoff: freshExponential } = await fresh();
+    expect(freshExponential({ delay: 0, maxDelay: 0, factor: 1, jitter: 'none' }).preview(2)).toEqual([0, 0]);
   });
 });

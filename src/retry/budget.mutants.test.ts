@@ -1,13 +1,15 @@
 /**
  * Rules of the retry budget that the mutation run (issue #23) found unpinned:
  * `stats.available` (after a spent retry, never negative, equal to what `tryRetry()` grants)
- * and the rounding tolerance of `ratio × calls`.
+ * and the rounding tolerance of `ratio × calls`; and the option schema, built when
+ * `budget.ts` loads, checked on a fresh import (`vi.resetModules()`).
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../core/clock';
 import { VirtualClock } from '../testing/virtual-clock';
 import { retryBudget } from './budget';
+import type * as BudgetModule from './budget';
 
 /** A clock the test moves by hand (no timers needed by the budget). */
 function manualClock(start: number): Clock & { t: number } {
@@ -75,5 +77,40 @@ describe('retryBudget stats.available', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+/** The budget module, loaded again so that its option schema is built in this test. */
+async function fresh(): Promise<typeof BudgetModule> {
+  vi.resetModules();
+  return (await import('./budget')) as typeof BudgetModule;
+}
+
+describe('retryBudget options (schema of a fresh load)', () => {
+  it('accepts every documented option', async () => {
+    const { retryBudget: freshBudget } = await fresh();
+    const clock = new VirtualClock();
+    const b = freshBudget({ ratio: 0.5, minPerSecond: 0, window: 1, clock });
+    expect([b.ratio, b.minPerSecond, b.window, b.clock]).toEqual([0.5, 0, 1, clock]);
+  });
+
+  it('says what each field expects, every bad field in one message; unknown keys are refused', async () => {
+    const { retryBudget: freshBudget } = await fresh();
+    let message = '';
+    try {
+      freshBudget({ ratio: -1, minPerSecond: -0.5, window: 0.5, clock: {} as Clock });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe(
+      'Invalid retryBudget options: ' +
+        [
+          'expected `ratio` to be a finite number ≥ 0, got -1',
+          'expected `minPerSecond` to be a finite number ≥ 0, got -0.5',
+          'expected `window` to be a duration in ms ≥ 1, got 0.5',
+          'expected `clock` to be a clock (an object with now, setTimeout and clearTimeout functions), got {}',
+        ].join('; '),
+    );
+    expect(() => freshBudget({ ratios: 1 } as never)).toThrow(/^Invalid retryBudget options: unknown option `ratios`$/);
   });
 });
