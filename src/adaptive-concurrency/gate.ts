@@ -22,12 +22,13 @@ import type { Clock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
 import type { Done, Outcome } from '../core/outcome';
 import type { Link } from '../core/policy';
-import { timerServiceFor, type TimerEntry } from '../core/timer-service';
+import { timerServiceFor } from '../core/timer-service';
 import { waitFor, type WaitEnd } from '../core/wait';
 import { ConcurrencyLimitedError, type ConcurrencyLimitReason } from './errors';
 import { SPARSE_SAMPLING, type LimitEstimator } from './estimator';
 import type { AdaptiveLimitChangedEvent, AdaptiveLimitQueuedEvent, AdaptiveLimitRejectedEvent } from './events';
-import { LinkedQueue, type QueueNode } from '../core/queue';
+import { LinkedQueue } from '../core/queue';
+import { Waiter } from '../core/waiter';
 
 /**
  * A snapshot of an adaptive limit (or of one partition of a partitioned one).
@@ -63,35 +64,6 @@ export interface GateSettings {
   readonly maxQueue: number;
   /** The `queueTimeout` option. */
   readonly queueTimeout: number;
-}
-
-/** @internal A call waiting in a gate's queue. */
-class Waiter implements QueueNode<Waiter> {
-  prev: Waiter | undefined = undefined;
-  next: Waiter | undefined = undefined;
-  queued = false;
-  /** Cancels the abort-aware wait (abort subscription and queue timer), for calls that can abort. */
-  cancelWait: (() => void) | undefined = undefined;
-  /** The queue timer, for calls that cannot abort. */
-  timer: TimerEntry | undefined = undefined;
-  constructor(
-    readonly ctx: ExecutionContext,
-    readonly link: Link,
-    readonly done: Done,
-  ) {}
-  /** Drops the timer and the abort subscription, if any (idempotent). */
-  stopWaiting(): void {
-    const cancel = this.cancelWait;
-    if (cancel !== undefined) {
-      this.cancelWait = undefined;
-      cancel();
-    }
-    const timer = this.timer;
-    if (timer !== undefined) {
-      this.timer = undefined;
-      timer.cancel();
-    }
-  }
 }
 
 const ELAPSED: WaitEnd = { aborted: false };

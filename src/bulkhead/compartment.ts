@@ -10,10 +10,11 @@ import type { ExecutionContext } from '../core/context';
 import { BulkheadRejectedError } from '../core/errors';
 import type { Done, Outcome } from '../core/outcome';
 import type { Link } from '../core/policy';
-import { timerServiceFor, type TimerEntry } from '../core/timer-service';
+import { timerServiceFor } from '../core/timer-service';
 import { waitFor, type WaitEnd } from '../core/wait';
 import type { BulkheadQueuedEvent, BulkheadRejectedEvent, BulkheadRejectionReason } from './events';
-import { LinkedQueue, type QueueNode } from '../core/queue';
+import { LinkedQueue } from '../core/queue';
+import { Waiter } from '../core/waiter';
 
 /**
  * A snapshot of a bulkhead's (or one partition's) load and limits.
@@ -64,36 +65,6 @@ export interface OccupiedSlots {
   readonly held: number;
   /** Frees the slots; the oldest waiters get them at once. Calling it again does nothing. */
   release(): void;
-}
-
-/** @internal A call waiting in a compartment's queue. */
-class Waiter implements QueueNode<Waiter> {
-  prev: Waiter | undefined = undefined;
-  next: Waiter | undefined = undefined;
-  // Stryker disable next-line BooleanLiteral: equivalent — push() sets `queued` before anything reads it
-  queued = false;
-  /** Cancels the abort-aware wait (abort subscription and queue timer), for calls that can abort. */
-  cancelWait: (() => void) | undefined = undefined;
-  /** The queue timer, for calls that cannot abort. */
-  timer: TimerEntry | undefined = undefined;
-  constructor(
-    readonly ctx: ExecutionContext,
-    readonly link: Link,
-    readonly done: Done,
-  ) {}
-  /** Drops the timer and the abort subscription, if any (idempotent). */
-  stopWaiting(): void {
-    const cancel = this.cancelWait;
-    if (cancel !== undefined) {
-      this.cancelWait = undefined;
-      cancel();
-    }
-    const timer = this.timer;
-    if (timer !== undefined) {
-      this.timer = undefined;
-      timer.cancel();
-    }
-  }
 }
 
 const ELAPSED: WaitEnd = { aborted: false };
