@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { keepShape } from '../core/shapes';
 
 /** @internal The permit of one trial call. Only the permit object handed out can give it back. */
 export class ProbePermit {
@@ -15,6 +16,10 @@ export class ProbePermit {
     readonly start: number,
   ) {}
 }
+
+// Its map outlives a full GC between two half-open periods (see core/shapes.ts); `start` is
+// a clock time, a double.
+keepShape(new ProbePermit(0, 0.5));
 
 /**
  * @internal The trial calls of one half-open period. {@link ProbePermits.reset} starts a new

@@ -58,6 +58,13 @@ export class TimerService {
   private readonly buckets = new Map<number, Bucket>();
   private readonly keys = new Heap<number>((a, b) => a < b);
   private host: unknown = undefined;
+  /**
+   * @internal The last host timer, kept once spent or cleared: with none pending, no
+   * platform timer object would be alive at a full GC, and the optimized code of
+   * schedule(), remove() and fire() (specialised on its hidden class) would be deoptimized
+   * (see core/shapes.ts). Never read.
+   */
+  spentHost: unknown = undefined;
   /** Bucket key the host timer is armed for; Infinity when none is armed. */
   private armedFor = Number.POSITIVE_INFINITY;
   private refed = false;
@@ -140,6 +147,7 @@ export class TimerService {
       }
     } else {
       this.clock.clearTimeout(this.host);
+      this.spentHost = this.host;
       this.host = undefined;
       this.armedFor = Number.POSITIVE_INFINITY;
       this.keys.clear();
@@ -148,6 +156,7 @@ export class TimerService {
   }
 
   private fire(): void {
+    this.spentHost = this.host;
     this.host = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     this.refed = false;

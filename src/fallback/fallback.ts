@@ -13,6 +13,7 @@ import type { ExecutionContext } from '../core/context';
 import { FallbackExhaustedError, withoutStack } from '../core/errors';
 import { isThenable, type Done, type Outcome } from '../core/outcome';
 import { StrategyPolicy, type Link } from '../core/policy';
+import { keepShape } from '../core/shapes';
 import { isPlainObject, validateOptions } from '../core/validation';
 import type { FallbackEvent } from './events';
 import { isLastKnownGood, type LastKnownGood } from './last-known-good';
@@ -188,6 +189,9 @@ class TierRun {
     this.done({ ok: true, value });
   }
 }
+
+// Its map outlives a full GC between two outages (see core/shapes.ts).
+keepShape(new TierRun([], '', undefined as unknown as ExecutionContext, undefined as unknown as Link, undefined as unknown as Done, undefined));
 
 /**
  * The value type of tiers inferred from a list: `lastKnownGood` caches replay the call's own

@@ -14,6 +14,7 @@ import type { Outcome } from '../core/outcome';
 import { StrategyPolicy, type Done, type Link } from '../core/policy';
 import { systemRandom, type Random } from '../core/random';
 import { reportInternalError } from '../core/report';
+import { keepShape } from '../core/shapes';
 import { validateOptions } from '../core/validation';
 import { waitFor, type WaitEnd } from '../core/wait';
 import { Backoff } from './backoff';
@@ -192,6 +193,13 @@ class RetryCall {
     private readonly start: number,
   ) {}
 
+  /** An instance built like the hot ones (clock times and delays are doubles), for {@link keepShape}. */
+  static shape(): RetryCall {
+    const call = new RetryCall(undefined as unknown as RetryPolicy, undefined as unknown as ExecutionContext, undefined as unknown as Link, undefined as unknown as Done, 0.5);
+    call.previousDelay = 0.5;
+    return call;
+  }
+
   /** A handled failure of attempt `this.attempt`: retry it or give up. */
   failed(o: Outcome): void {
     const policy = this.policy;
@@ -301,6 +309,9 @@ class RetryCall {
     this.done(o);
   }
 }
+
+// Its map outlives a full GC between two outages (see core/shapes.ts).
+keepShape(RetryCall.shape());
 
 /**
  * Creates a retry policy: a failed call is run again, up to `maxAttempts` attempts in all,
