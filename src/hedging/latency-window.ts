@@ -15,6 +15,7 @@ export class LatencyWindow {
   private count = 0;
   private next = 0;
   /** The 0-based rank of the percentile among `count` sorted samples, kept in step with `count`. */
+  // Stryker disable next-line UnaryOperator: equivalent — the rank is read only once a latency is held, and the first record() sets it
   private rank = -1;
 
   /**
@@ -65,6 +66,7 @@ export class LatencyWindow {
    * `percentile` % of the samples at or below it); `undefined` when empty.
    */
   value(): number | undefined {
+    // Stryker disable next-line ConditionalExpression: equivalent — with no sample the rank is -1 and sorted[-1] is undefined as well; the check says it plainly
     return this.count === 0 ? undefined : (this.sorted[this.rank] as number);
   }
 }
@@ -94,6 +96,7 @@ function upperBound(a: Float64Array, n: number, v: number): number {
   let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
+    // Stryker disable next-line EqualityOperator: equivalent — entering a latency before or after the equal ones leaves the same sorted values (latencies are clock differences, never -0)
     if ((a[mid] as number) <= v) lo = mid + 1;
     else hi = mid;
   }
