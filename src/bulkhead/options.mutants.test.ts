@@ -5,24 +5,14 @@
  * (`Infinity` where documented), what is refused, and what the error says is expected.
  */
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { freshModule, messageOf } from '../../test/support/fresh-module';
 import type { ExecutionContext } from '../core/context';
 import type * as Bulkheads from './bulkhead';
 
 /** The bulkhead module, loaded again so that its option schemas are built in this test. */
 async function fresh(): Promise<typeof Bulkheads> {
-  vi.resetModules();
-  return (await import('./bulkhead')) as typeof Bulkheads;
-}
-
-/** The message of what `make` throws (the error class of a fresh copy is not ours, so compare text). */
-function messageOf(make: () => unknown): string {
-  try {
-    make();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected the options to be rejected');
+  return freshModule<typeof Bulkheads>(() => import('./bulkhead'));
 }
 
 const tenant = (ctx: ExecutionContext): string => ctx.labels['tenant'] ?? 'none';
