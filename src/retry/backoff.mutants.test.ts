@@ -142,6 +142,32 @@ describe('backoff validation', () => {
   });
 });
 
+describe('decorrelated jitter at its upper bound', () => {
+  it('a random source answering 1 (or more) gives exactly the upper bound, even where the sum would round above it', () => {
+    // 0.3 + 1 × (0.87 − 0.3) is 0.8700000000000001 in floating point.
+    const b = exponentialBackoff({ delay: 0.3, maxDelay: 0.87, jitter: 'decorrelated' });
+    expect(b.bounds(1, 0)).toEqual({ min: 0.3, max: 0.87 });
+    expect(b.next(1, 0, () => 1)).toBe(0.87);
+    expect(b.next(1, 0, () => 1.5)).toBe(0.87);
+  });
+
+  it('property: with a random source at 1, the delay is the upper bound (to rounding) and never above it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 900 }), fc.integer({ min: 0, max: 3_000 }), (cents, extraCents, previous) => {
+        const delay = cents / 100;
+        const maxDelay = (cents + extraCents) / 100;
+        const b = exponentialBackoff({ delay, maxDelay, jitter: 'decorrelated' });
+        const { max } = b.bounds(2, previous / 100);
+        const d = b.next(2, previous / 100, () => 1);
+        expect(d).toBeLessThanOrEqual(max);
+        expect(max).toBeLessThanOrEqual(maxDelay);
+        expect(d).toBeCloseTo(max, 9);
+      }),
+      { examples: [[30, 57, 0]] },
+    );
+  });
+});
+
 /** The backoff module, loaded again so that its defaults, jitter kinds and rules are built in this test. */
 async function fresh(): Promise<typeof BackoffModule> {
   vi.resetModules();

@@ -145,6 +145,7 @@ export class Backoff {
     if (this.kind === 'exponential') b = d * Math.pow(this.factor, retry - 1);
     else if (this.kind === 'linear') b = d * retry;
     else b = d;
+    // Stryker disable next-line EqualityOperator: when b equals maxDelay either branch gives the same delay
     return b < this.maxDelay ? b : this.maxDelay;
   }
 
@@ -179,7 +180,9 @@ export class Backoff {
     const jitter = this.jitter;
     if (jitter === 'none') return this.base(retry);
     let r = random();
+    // Stryker disable next-line EqualityOperator: with > a random 0 is set to 0 (only a -0 would lose its sign, and a -0 ms sleep is a 0 ms sleep)
     if (!(r >= 0)) r = 0;
+    // Stryker disable next-line EqualityOperator: with >= a random 1 is set to 1
     else if (r > 1) r = 1;
     if (jitter === 'full') return r * this.base(retry);
     // The clamps below only guard against floating-point rounding (tiny or huge values).
@@ -187,11 +190,13 @@ export class Backoff {
       const b = this.base(retry);
       const half = b / 2;
       const d = half + r * half;
+      // Stryker disable next-line EqualityOperator: when d equals b either branch gives the same delay
       return d < b ? d : b;
     }
     const lo = this.delay;
     const hi = this.decorrelatedHigh(previousDelay);
     const d = lo + r * (hi - lo);
+    // Stryker disable next-line EqualityOperator: when d equals hi either branch gives the same delay
     return d < hi ? d : hi;
   }
 
@@ -249,8 +254,10 @@ export class Backoff {
   }
 
   private decorrelatedHigh(previousDelay: number): number {
+    // Stryker disable next-line EqualityOperator: when the two are equal either one is the larger
     const prev = previousDelay > this.delay ? previousDelay : this.delay;
     const hi = prev * DECORRELATED_MULTIPLIER;
+    // Stryker disable next-line EqualityOperator: when hi equals maxDelay either branch gives the same bound
     return hi < this.maxDelay ? hi : this.maxDelay;
   }
 }

@@ -80,6 +80,43 @@ describe('retryBudget stats.available', () => {
   });
 });
 
+describe('retryBudget window and limit edges', () => {
+  it('the tolerance is inclusive: a limit that falls short of one retry by 1e-9 still grants it', () => {
+    // minPerSecond 0.999999999 over 1 s: a floor of 0.999999999 retries, 1 once the tolerance is added.
+    const b = retryBudget({ ratio: 0, minPerSecond: 0.999_999_999, window: 1_000, clock: new VirtualClock() });
+    expect(b.stats.available).toBe(1);
+    expect(b.tryRetry()).toBe(true);
+    expect(b.tryRetry()).toBe(false);
+  });
+
+  it('a clock that steps back (a wall clock corrected) keeps the counts of the newest bucket', () => {
+    const clock = manualClock(5_000);
+    const b = retryBudget({ ratio: 1, minPerSecond: 0, window: 1_000, clock }); // buckets of 100 ms
+    for (let i = 0; i < 3; i++) b.recordCall();
+    clock.t = 4_700; // back by three buckets
+    b.recordCall();
+    expect(b.stats).toEqual({ calls: 4, retries: 0, available: 4 });
+    clock.t = 5_050; // forward again, within the same newest bucket
+    expect(b.stats).toEqual({ calls: 4, retries: 0, available: 4 });
+    expect(b.tryRetry()).toBe(true);
+    clock.t = 5_950; // the newest bucket is still in the window
+    expect(b.stats).toEqual({ calls: 4, retries: 1, available: 3 });
+    clock.t = 6_000; // and now it has left it
+    expect(b.stats).toEqual({ calls: 0, retries: 0, available: 0 });
+  });
+
+  it('a jump of any length costs one pass over the buckets (O(1)), and forgets everything', () => {
+    const clock = manualClock(0);
+    const b = retryBudget({ ratio: 1, minPerSecond: 0, window: 1, clock }); // buckets of 0.1 ms
+    b.recordCall();
+    expect(b.tryRetry()).toBe(true);
+    clock.t = 2 ** 50; // 2^53 buckets later: stepping through them one by one would never end
+    expect(b.stats).toEqual({ calls: 0, retries: 0, available: 0 });
+    b.recordCall();
+    expect(b.stats).toEqual({ calls: 1, retries: 0, available: 1 });
+  });
+});
+
 /** The budget module, loaded again so that its option schema is built in this test. */
 async function fresh(): Promise<typeof BudgetModule> {
   vi.resetModules();

@@ -143,7 +143,9 @@ export class RetryBudget {
   private slide(): number {
     const now = Math.floor(this.clock.now() / this.width);
     let epoch = this.epoch;
+    // Stryker disable next-line EqualityOperator: when now equals epoch the body slides 0 buckets and sets epoch to the value it has
     if (now > epoch) {
+      // Stryker disable next-line EqualityOperator: when now - epoch equals BUDGET_BUCKETS both branches give BUDGET_BUCKETS steps
       const steps = now - epoch >= BUDGET_BUCKETS ? BUDGET_BUCKETS : now - epoch;
       for (let k = 0; k < steps; k++) {
         epoch++;
