@@ -537,3 +537,82 @@ describe('retry: which failures retryRejections lets in', () => {
     expect(g).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('retry: what a backoff function and retryAfter learn', () => {
+  it('the failure is the error, or the result handleResult flagged; the outcome and the previous delay come with it', async () => {
+    const clock = new VirtualClock();
+    type Reply = { status: number; retryAfterMs?: number };
+    const busy: Reply = { status: 503, retryAfterMs: 70 };
+    const boom = new Transient('boom');
+    const seen: { failure: unknown; outcome: unknown; attempt: number; previousDelay: number }[] = [];
+    const p = retry<Reply>({
+      clock,
+      maxAttempts: 3,
+      backoff: (info) => {
+        seen.push({ failure: info.failure, outcome: info.outcome, attempt: info.attempt, previousDelay: info.previousDelay });
+        return 25;
+      },
+      handleResult: (r) => r.status === 503,
+      retryAfter: (failure) => (failure as Reply | undefined)?.retryAfterMs,
+    });
+    const fn = vi.fn().mockResolvedValueOnce(busy).mockRejectedValueOnce(boom).mockResolvedValueOnce({ status: 200 });
+    const starts: number[] = [];
+    const r = settle(
+      p.execute(() => {
+        starts.push(clock.now());
+        return fn() as Promise<Reply>;
+      }),
+    );
+    await clock.runAll();
+    expect(r.value()).toEqual({ status: 200 });
+    // The flagged reply's own pushback (70 ms), then the backoff (25 ms) for the error, which has none.
+    expect(starts).toEqual([0, 70, 95]);
+    expect(seen).toEqual([{ failure: boom, outcome: { ok: false, error: boom }, attempt: 2, previousDelay: 70 }]);
+  });
+
+  it('a backoff function hears about a flagged result as the failure', async () => {
+    const clock = new VirtualClock();
+    const failures: unknown[] = [];
+    const p = retry<number>({
+      clock,
+      maxAttempts: 2,
+      backoff: (info) => {
+        failures.push(info.failure);
+        return 1;
+      },
+      handleResult: (v) => v < 0,
+    });
+    const r = settle(p.execute(vi.fn().mockResolvedValueOnce(-3).mockResolvedValueOnce(4)));
+    await clock.runAll();
+    expect(r.value()).toBe(4);
+    expect(failures).toEqual([-3]);
+  });
+});
+
+describe('retry: nothing to report', () => {
+  it('a policy without retryAfter reports no callback error while it retries', async () => {
+    const clock = new VirtualClock();
+    const seen = captureReports();
+    const p = retry({ clock, maxAttempts: 3, delay: 10, jitter: 'none' });
+    expect(await attemptStarts(clock, p)).toEqual([0, 10, 30]);
+    expect(seen).toEqual([]);
+  });
+});
+
+describe("retry: only an execution rejection's pushback is honoured", () => {
+  it('with retryRejections, an ordinary error that carries a retryAfter field still sleeps the backoff', async () => {
+    const clock = new VirtualClock();
+    const p = retry({ clock, maxAttempts: 2, delay: 10, jitter: 'none', retryRejections: true });
+    const odd = Object.assign(new Transient('has a field'), { retryAfter: 500 });
+    const starts: number[] = [];
+    const r = settle(
+      p.execute(() => {
+        starts.push(clock.now());
+        return Promise.reject(odd);
+      }),
+    );
+    await clock.runAll();
+    expect(r.value()).toBe(odd);
+    expect(starts).toEqual([0, 10]);
+  });
+});
