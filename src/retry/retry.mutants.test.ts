@@ -616,3 +616,16 @@ describe("retry: only an execution rejection's pushback is honoured", () => {
     expect(starts).toEqual([0, 10]);
   });
 });
+
+describe('retry: the first attempt alone costs no clock read', () => {
+  it('alone and unheard, a first success reads no clock unless maxDuration needs one', async () => {
+    const clock = new VirtualClock();
+    const now = vi.spyOn(clock, 'now');
+    await expect(retry({ clock }).execute(() => 'ok')).resolves.toBe('ok');
+    await expect(retry({ clock }).execute(async () => 'async')).resolves.toBe('async');
+    expect(now).not.toHaveBeenCalled();
+    await expect(retry({ clock, maxDuration: 1_000 }).execute(() => 'bounded')).resolves.toBe('bounded');
+    expect(now).toHaveBeenCalledTimes(1);
+    expect(clock.pending).toBe(0);
+  });
+});
