@@ -180,6 +180,7 @@ export function defaultMinSamples(percentile: number, window: number): number {
 
 const delayRule: Rule = {
   expected: 'a duration in ms ≥ 0 (or Infinity), a function (info) => ms, or an adaptive delay { percentile, … }',
+  // Stryker disable next-line ConditionalExpression: equivalent — NaN >= 0 is already false, so the NaN check never decides alone
   check: (v) => (typeof v === 'number' && v >= 0 && !Number.isNaN(v)) || typeof v === 'function' || isPlainObject(v),
 };
 
@@ -187,6 +188,7 @@ const budgetRule: Rule = {
   expected: 'a budget (from retryBudget(): an object with recordCall and tryRetry functions)',
   check: (v) =>
     typeof v === 'object' &&
+    // Stryker disable next-line ConditionalExpression: equivalent — for null the next read throws, and collectIssues counts a throwing check as a refusal
     v !== null &&
     typeof (v as { recordCall?: unknown }).recordCall === 'function' &&
     typeof (v as { tryRetry?: unknown }).tryRetry === 'function',
@@ -218,9 +220,11 @@ function hedgingIssues(o: HedgingOptions<never>, issues: ValidationIssue[]): voi
   if (isPlainObject(d)) {
     const a = d as AdaptiveHedgingDelay;
     const window = a.window ?? hedgingDefaults.window;
+    // Stryker disable next-line ConditionalExpression: equivalent — undefined > window is false, so the undefined check never decides alone
     if (a.minSamples !== undefined && a.minSamples > window) {
       issues.push({ path: 'delay.minSamples', value: a.minSamples, expected: `an integer from 1 to \`window\` (${window})` });
     }
+    // Stryker disable next-line ConditionalExpression: equivalent — a comparison with undefined is false, so the undefined checks never decide alone
     if (a.min !== undefined && a.max !== undefined && a.min > a.max) {
       issues.push({ path: 'delay.min', value: a.min, expected: `≤ \`max\` (${a.max})` });
     }
