@@ -53,18 +53,19 @@ class Bucket {
 // Their maps outlive a full GC between calls (see core/shapes.ts); 0.5: deadlines are doubles.
 keepShape(new Entry(0.5, undefined, undefined as unknown as TimerService, keepShape(new Bucket(1))));
 
+/**
+ * The last host timer of each service, kept once spent or cleared: with no entry pending no
+ * platform timer object would be alive at a full GC, and the optimized code of schedule(),
+ * remove() and fire(), specialised on its hidden class, would be deoptimized (see
+ * core/shapes.ts). Never read.
+ */
+const spentHosts = new WeakMap<TimerService, unknown>();
+
 /** @internal The timer service of one clock. Get it with {@link timerServiceFor}. */
 export class TimerService {
   private readonly buckets = new Map<number, Bucket>();
   private readonly keys = new Heap<number>((a, b) => a < b);
   private host: unknown = undefined;
-  /**
-   * @internal The last host timer, kept once spent or cleared: with none pending, no
-   * platform timer object would be alive at a full GC, and the optimized code of
-   * schedule(), remove() and fire() (specialised on its hidden class) would be deoptimized
-   * (see core/shapes.ts). Never read.
-   */
-  spentHost: unknown = undefined;
   /** Bucket key the host timer is armed for; Infinity when none is armed. */
   private armedFor = Number.POSITIVE_INFINITY;
   private refed = false;
@@ -147,7 +148,7 @@ export class TimerService {
       }
     } else {
       this.clock.clearTimeout(this.host);
-      this.spentHost = this.host;
+      spentHosts.set(this, this.host);
       this.host = undefined;
       this.armedFor = Number.POSITIVE_INFINITY;
       this.keys.clear();
@@ -156,7 +157,7 @@ export class TimerService {
   }
 
   private fire(): void {
-    this.spentHost = this.host;
+    spentHosts.set(this, this.host);
     this.host = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     this.refed = false;
