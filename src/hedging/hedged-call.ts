@@ -85,10 +85,12 @@ export class HedgedCall {
   /** Starts the first attempt (and, with a zero delay, the hedges). */
   start(): void {
     const ctx = this.ctx;
+    // Stryker disable next-line ConditionalExpression: equivalent — a scope nothing can abort never calls its listener and is never aborted; the check only saves the subscription
     if (ctx.abortable) {
       const scope = ctx.scope;
       this.unsubscribe = scope.subscribe((reason) => this.aborted(reason));
       if (scope.aborted) {
+        // Stryker disable next-line BooleanLiteral: equivalent — no attempt, timer or subscription exists yet (an aborted scope never calls back), so nothing reads the flag again
         this.settled = true;
         this.done({ ok: false, error: scope.reason });
         return;
@@ -124,6 +126,7 @@ export class HedgedCall {
   /** The timer of the next hedge fired. */
   private fire(): void {
     this.timer = undefined;
+    // Stryker disable next-line ConditionalExpression: equivalent — finish() and aborted() cancel the timer when they settle the call, so it never fires after
     if (this.settled) return;
     if (this.hedge('delay', this.timerDelay, undefined)) this.armNext();
   }
@@ -138,9 +141,11 @@ export class HedgedCall {
     const next = this.started + 1;
     if (policy.budget !== undefined && !policy.budget.tryRetry()) {
       this.stopped = true;
+      // Stryker disable next-line ConditionalExpression: equivalent — an event emitted with nobody listening reaches no one; the check only saves building it
       if (link.listening) link.emit<HedgeBudgetExhaustedEvent>(this.ctx, { type: 'hedge-budget-exhausted', attempt: next });
       return false;
     }
+    // Stryker disable next-line ConditionalExpression: equivalent — an event emitted with nobody listening reaches no one; the check only saves building it
     if (link.listening) {
       let payload: Omit<HedgeStartedEvent, 'kind' | 'policy' | 'pipeline' | 'operation' | 'labels' | 'time'>;
       if (failure === undefined) payload = { type: 'hedge', attempt: next, trigger, delay };
@@ -162,6 +167,7 @@ export class HedgedCall {
     while (!this.settled && !this.stopped && this.timer === undefined && this.started < policy.maxAttempts) {
       const delay = policy.delayFor(this.started + 1, ctx);
       if (delay > 0) {
+        // Stryker disable next-line ConditionalExpression: equivalent — an infinite delay puts the start at Infinity, which the deadline check below refuses as well
         if (delay === Number.POSITIVE_INFINITY) return;
         const at = this.lastStart + delay;
         // A hedge that could start only at or after the deadline would be aborted at once.
@@ -177,9 +183,11 @@ export class HedgedCall {
   /** The outcome of attempt `n`. */
   private attemptDone(n: number, o: Outcome): void {
     const bit = 1 << (n - 1);
+    // Stryker disable next-line ConditionalExpression: equivalent — an attempt is marked ended only once the call has settled, so the settled check below returns as well
     if ((this.ended & bit) !== 0) return; // an abort already ended it
     this.ended |= bit;
     this.running--;
+    // Stryker disable next-line ConditionalExpression: equivalent — settling marks every attempt still running as ended, so the check above has already returned
     if (this.settled) return; // a loser's late answer
     const policy = this.policy;
     if (!o.ok && isExecutionRejectedError(o.error)) {
@@ -189,6 +197,7 @@ export class HedgedCall {
       return;
     }
     if (n === 1 && policy.window !== undefined) policy.window.record(this.ctx.clock.now() - this.firstStart);
+    // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent — a fast path: without handleResult the classifier calls a value a success, and the same finish() follows
     if (o.ok && !policy.inspectsResults) {
       this.finish(o, n, true); // the common case: a value, and no `handleResult` to ask
       return;
@@ -245,6 +254,7 @@ export class HedgedCall {
       scope.dispose();
     }
     const link = this.link;
+    // Stryker disable next-line ConditionalExpression: equivalent — an event emitted with nobody listening reaches no one; the check only saves building it
     if (link.listening) {
       if (won) link.emit<HedgeWonEvent>(this.ctx, { type: 'hedge-won', attempt: by, attempts: started });
       if (losers !== undefined) link.emit<HedgeLosersCancelledEvent>(this.ctx, { type: 'hedge-losers-cancelled', winner: by, losers });
@@ -254,9 +264,15 @@ export class HedgedCall {
 
   /** The call was aborted (caller, enclosing timeout): abort every attempt, settle at once. */
   private aborted(reason: unknown): void {
+    // Stryker disable next-line ConditionalExpression: equivalent — finish() unsubscribes before it settles, and an aborted scope never calls back, so the call is never settled here
     if (this.settled) return;
+    // Stryker disable next-line BooleanLiteral: equivalent — the loop below marks every attempt ended, so attemptDone() returns before it reads the flag, and the timer is cancelled
     this.settled = true;
     this.cancelTimer();
+    // Equivalent — every attempt's scope is a child of the scope that just aborted: it aborts with
+    // the same reason on its own (or reads it from its parent when linked later), and a late answer
+    // is dropped by attemptDone()'s settled check; aborting and marking here only make it explicit.
+    // Stryker disable ConditionalExpression,EqualityOperator,BlockStatement,ArithmeticOperator,AssignmentOperator
     for (let n = 1; n <= this.started; n++) {
       const scope = this.scopeOf(n);
       const bit = 1 << (n - 1);
@@ -266,6 +282,7 @@ export class HedgedCall {
       }
       scope.dispose();
     }
+    // Stryker restore ConditionalExpression,EqualityOperator,BlockStatement,ArithmeticOperator,AssignmentOperator
     this.done({ ok: false, error: reason });
   }
 }
