@@ -12,6 +12,7 @@ import type { Done } from '../core/outcome';
 import { pipeline, StrategyPolicy, type Link } from '../core/policy';
 import { VirtualClock } from '../testing/virtual-clock';
 import { fakeDependency } from '../../test/support/hedging-dependency';
+import type { ExecutedEvent } from '../core/events';
 import type { HedgingEvent } from './events';
 import { hedging, type HedgingPolicy } from './hedging';
 
@@ -169,5 +170,20 @@ describe('a hedged call: aborted before the policy runs', () => {
     expect(await settled).toBe('stop');
     expect(ran).toBe(0);
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe('a hedged call: the attempt count of the call', () => {
+  it("an inner hedging's first attempt keeps the count an outer hedging raised (the executed event's attempts)", async () => {
+    const clock = new VirtualClock();
+    // The outer hedging starts attempt 2 at 10 ms; the late strategy hands attempt 1 to the
+    // inner hedging only at 20 ms, and it answers at 21 ms: the call made two attempts.
+    const p = pipeline({ clock }, hedging({ delay: 10, clock }), new Late(clock, 20), hedging({ delay: Number.POSITIVE_INFINITY, clock }));
+    const attempts: number[] = [];
+    p.on('executed', (e: ExecutedEvent) => attempts.push(e.attempts));
+    const call = p.execute((ctx) => new Promise((resolve) => clock.setTimeout(() => resolve(ctx.attempt), 1)));
+    await clock.runAll();
+    await expect(call).resolves.toBe(1);
+    expect(attempts).toEqual([2]);
   });
 });
