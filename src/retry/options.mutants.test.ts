@@ -69,6 +69,17 @@ describe('retry options: what each cross-field issue says', () => {
     expect(retry({ backoff: 'linear', delay: 100, maxDelay: 100, jitter: 'none' }).backoff).toMatchObject({ kind: 'linear', factor: 1, maxDelay: 100 });
   });
 
+  it("the retry's own issues and its backoff's come in one error that names the retry options", () => {
+    let error: unknown;
+    try {
+      retry({ maxAttempts: Number.POSITIVE_INFINITY, backoff: 'constant', factor: 3 });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toMatch(/^Invalid retry options: /);
+    expect((error as { issues: readonly ValidationIssue[] }).issues.map((i) => i.path)).toEqual(['maxAttempts', 'factor']);
+  });
+
   it('the default backoff is exponential: decorrelated jitter is accepted without a backoff option', () => {
     expect(retry({ jitter: 'decorrelated' }).backoff).toMatchObject({ kind: 'exponential', jitter: 'decorrelated' });
   });

@@ -214,7 +214,9 @@ class RetryCall {
       return;
     }
     const ctx = this.ctx;
+    // Stryker disable next-line ConditionalExpression: without maxDuration it is Infinity, and no wake time is after start + Infinity
     const bounded = policy.maxDuration !== Number.POSITIVE_INFINITY;
+    // Stryker disable next-line ConditionalExpression: with neither bound, no wake time is after start + Infinity or at the Infinity deadline; the check only saves a clock read
     if (bounded || ctx.deadline !== Number.POSITIVE_INFINITY) {
       // The timer service fires on whole milliseconds: the sleep really ends at ceil(now + delay).
       const wake = Math.ceil(ctx.clock.now() + delay);
@@ -229,10 +231,12 @@ class RetryCall {
     }
     const link = this.link;
     if (policy.budget !== undefined && !policy.budget.tryRetry()) {
+      // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
       if (link.listening) link.emit<BudgetExhaustedEvent>(ctx, { type: 'budget-exhausted', attempt });
       this.giveUp('budget', o);
       return;
     }
+    // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
     if (link.listening) {
       link.emit<RetryAttemptEvent>(
         ctx,
@@ -266,6 +270,7 @@ class RetryCall {
         }
       }
     }
+    // Stryker disable next-line ConditionalExpression: without retryRejections no rejection is retried, and rejectionPushback() is undefined for anything else
     if (policy.retryRejections) {
       // Only a rejection can get here with a pushback of its own (retryRejections is on).
       const pushback = rejectionPushback(o);
@@ -291,6 +296,7 @@ class RetryCall {
       return undefined;
     }
     if (d < 0) return undefined;
+    // Stryker disable next-line EqualityOperator: when d equals maxDelay either branch gives the same delay (only a -0 answer with maxDelay 0 would keep its sign, and a -0 ms sleep is a 0 ms sleep)
     return d < policy.maxDelay ? d : policy.maxDelay;
   }
 
@@ -305,6 +311,7 @@ class RetryCall {
   }
 
   private giveUp(reason: GiveUpReason, o: Outcome): void {
+    // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
     if (this.link.listening) this.policy.emitGiveUp(this.ctx, this.link, this.attempt, reason, o);
     this.done(o);
   }
