@@ -1,9 +1,10 @@
 /**
  * Rules of one hedged call that mutation testing (issue #23) found unpinned by the other
  * hedging tests: the losers' abort reason (with and without `DOMException`), a budget's
- * refusal ends the call's hedging for good, which outcomes count as a won hedge, which
- * latencies an adaptive delay learns from, and a call whose scope aborted before the policy
- * ran. Every test runs on the virtual clock.
+ * refusal ends the call's hedging for good, a zero delay starts every attempt at once, which
+ * outcomes count as a won hedge, which latencies an adaptive delay learns from, a call whose
+ * scope aborted before the policy ran, and the call's attempt count under nested hedging.
+ * Every test runs on the virtual clock.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutionContext } from '../core/context';
@@ -54,6 +55,17 @@ describe('a hedged call: the losers', () => {
     const reason = dep.calls[0]?.signal.reason as Error;
     expect(reason).toBeInstanceOf(Error);
     expect([reason.name, reason.message]).toEqual(['AbortError', 'Another hedged attempt answered first']);
+  });
+});
+
+describe('a hedged call: a zero delay', () => {
+  it('starts every attempt synchronously inside execute(), before any timer', async () => {
+    const clock = new VirtualClock();
+    const dep = fakeDependency(clock, (i) => ({ ms: 10 + i, value: i }));
+    const call = hedging({ delay: 0, maxHedgedAttempts: 2, clock }).execute(dep.fn);
+    expect(dep.calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
+    await clock.runAll();
+    await expect(call).resolves.toBe(0);
   });
 });
 
