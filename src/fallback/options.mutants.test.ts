@@ -6,26 +6,15 @@
  * refused, and what the error says is expected.
  */
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { freshModule, messageOf } from '../../test/support/fresh-module';
 import type * as Fallbacks from './fallback';
 import type * as Caches from './last-known-good';
 
 /** The fallback and lastKnownGood modules, loaded again so that their schemas are built in this test. */
 async function fresh(): Promise<{ fallback: typeof Fallbacks.fallback } & typeof Caches> {
-  vi.resetModules();
-  const { fallback } = (await import('./fallback')) as typeof Fallbacks;
-  const caches = (await import('./last-known-good')) as typeof Caches;
+  const [{ fallback }, caches] = await freshModule<[typeof Fallbacks, typeof Caches]>(() => Promise.all([import('./fallback'), import('./last-known-good')]));
   return { fallback, ...caches };
-}
-
-/** The message of what `make` throws (the error class of a fresh copy is not ours, so compare text). */
-function messageOf(make: () => unknown): string {
-  try {
-    make();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected the options to be rejected');
 }
 
 const TIERS_EXPECTED = 'an array of at least 1 function, a lastKnownGood() tier or a constant item(s)';

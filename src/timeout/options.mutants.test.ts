@@ -5,23 +5,13 @@
  * are accepted, which are refused, and what the error says is expected.
  */
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { freshModule, messageOf } from '../../test/support/fresh-module';
 import type * as Timeouts from './timeout';
 
 /** The timeout module, loaded again so that its option schema is built in this test. */
 async function fresh(): Promise<typeof Timeouts> {
-  vi.resetModules();
-  return (await import('./timeout')) as typeof Timeouts;
-}
-
-/** The message of what `make` throws (the error class of a fresh copy is not ours, so compare text). */
-function messageOf(make: () => unknown): string {
-  try {
-    make();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected the options to be rejected');
+  return freshModule<typeof Timeouts>(() => import('./timeout'));
 }
 
 const MAX = 2 ** 31 - 1;
