@@ -6,7 +6,8 @@
  * checks them on that copy.
  */
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { freshModule, messageOf } from '../../test/support/fresh-module';
 import { isOptionsValidationError, type ValidationIssue } from '../core/errors';
 import { constantBackoff, exponentialBackoff, linearBackoff, type Backoff, type BackoffOptions, type JitterKind } from './backoff';
 import type * as BackoffModule from './backoff';
@@ -170,18 +171,7 @@ describe('decorrelated jitter at its upper bound', () => {
 
 /** The backoff module, loaded again so that its defaults, jitter kinds and rules are built in this test. */
 async function fresh(): Promise<typeof BackoffModule> {
-  vi.resetModules();
-  return (await import('./backoff')) as typeof BackoffModule;
-}
-
-/** The message of what `make` throws (the error class of a fresh copy is not ours, so compare text). */
-function messageOf(make: () => unknown): string {
-  try {
-    make();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected the options to be rejected');
+  return freshModule<typeof BackoffModule>(() => import('./backoff'));
 }
 
 describe('backoff options (defaults and rules of a fresh load)', () => {

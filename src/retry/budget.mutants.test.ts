@@ -5,7 +5,8 @@
  * `budget.ts` loads, checked on a fresh import (`vi.resetModules()`).
  */
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { freshModule } from '../../test/support/fresh-module';
 import type { Clock } from '../core/clock';
 import { VirtualClock } from '../testing/virtual-clock';
 import { retryBudget } from './budget';
@@ -119,8 +120,7 @@ describe('retryBudget window and limit edges', () => {
 
 /** The budget module, loaded again so that its option schema is built in this test. */
 async function fresh(): Promise<typeof BudgetModule> {
-  vi.resetModules();
-  return (await import('./budget')) as typeof BudgetModule;
+  return freshModule<typeof BudgetModule>(() => import('./budget'));
 }
 
 describe('retryBudget options (schema of a fresh load)', () => {

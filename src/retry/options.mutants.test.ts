@@ -6,7 +6,8 @@
  * checks each rule and default on that copy.
  */
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { freshModule, messageOf } from '../../test/support/fresh-module';
 import { isOptionsValidationError, type ValidationIssue } from '../core/errors';
 import { VirtualClock } from '../testing/virtual-clock';
 import { exponentialBackoff } from './backoff';
@@ -87,18 +88,7 @@ describe('retry options: what each cross-field issue says', () => {
 
 /** The retry module, loaded again so that the option schemas, the defaults and the backoff kinds are built in this test. */
 async function fresh(): Promise<typeof RetryModule> {
-  vi.resetModules();
-  return (await import('./retry')) as typeof RetryModule;
-}
-
-/** The message of what `make` throws (the error class of a fresh copy is not ours, so compare text). */
-function messageOf(make: () => unknown): string {
-  try {
-    make();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected the options to be rejected');
+  return freshModule<typeof RetryModule>(() => import('./retry'));
 }
 
 describe('retry options (schema and defaults of a fresh load)', () => {
