@@ -19,7 +19,7 @@ const root = resolve(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
 const outAt = argv.indexOf('--out');
 const out = outAt === -1 ? join(root, REPORT_DIR, 'stryker-incremental.json') : resolve(argv[outAt + 1] ?? '');
-const inputs = argv.filter((_, i) => i !== outAt && i !== outAt + 1);
+const inputs = outAt === -1 ? argv : argv.filter((_, i) => i !== outAt && i !== outAt + 1);
 if (inputs.length === 0) {
   console.error('usage: node scripts/mutation-merge.mjs [--out FILE] A.json [B.json …]');
   process.exit(2);
