@@ -6,24 +6,14 @@
  * rules included.
  */
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { freshModule, messageOf } from '../../test/support/fresh-module';
 import { VirtualClock } from '../testing/virtual-clock';
 import type * as Hedging from './hedging';
 
 /** The hedging module, loaded again so that its option schemas are built in this test. */
 async function fresh(): Promise<typeof Hedging> {
-  vi.resetModules();
-  return (await import('./hedging')) as typeof Hedging;
-}
-
-/** The message of what `make` throws (the error class of a fresh copy is not ours, so compare text). */
-function messageOf(make: () => unknown): string {
-  try {
-    make();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected the options to be rejected');
+  return freshModule<typeof Hedging>(() => import('./hedging'));
 }
 
 const DELAY_EXPECTED = 'a duration in ms ≥ 0 (or Infinity), a function (info) => ms, or an adaptive delay { percentile, … }';
