@@ -265,8 +265,8 @@ describe('the chaos drill', () => {
 
     // The long tail (#17): both reads' p99 are gauges in every window; under the fault the
     // hedged reads' p99 is at most half the unhedged reads' (about 150 ms against 1 s) in the
-    // load's own records, and lower in the gauges of the inject windows that end 1.2 s or
-    // more after the fault went on (a 1 s read started under the fault has ended by then).
+    // load's own records; the unhedged gauge shows the tail in the inject windows that end
+    // 1.2 s or more after the fault went on (a 1 s read started under the fault has ended by then).
     const journal = (name: string): ExperimentJournal => {
       const j = suite.experiments.find((e) => e.journal.experiment === name)?.journal;
       if (j === undefined) throw new Error(`${name} did not run`);
@@ -287,10 +287,13 @@ describe('the chaos drill', () => {
       tail.series.filter((p) => p.phase === 'inject' && p.end >= (tail.faultsOnAt ?? 0) + 1_200).map((p) => p.gauges?.[name]).filter((v): v is number => typeof v === 'number');
     const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
     expect(settled(LONG_TAIL_GAUGES.unhedged).length).toBeGreaterThanOrEqual(2);
-    // The gauges tell the same story, less sharply: a window's p99 over ~80 reads is nearly
-    // its slowest read, so one event-loop stall on a busy machine sets a hedged window's
-    // value, and the quick drill has only a few windows (a CI run saw 928 ms against 1,088).
-    expect(median(settled(LONG_TAIL_GAUGES.hedged))).toBeLessThan(median(settled(LONG_TAIL_GAUGES.unhedged)));
+    // The unhedged gauge shows the tail the fault adds. The hedged one is not compared with it:
+    // a window's p99 over ~80 reads is nearly its slowest read, and a hedged read is still
+    // slow when both of its attempts are (0.25 % of reads) or a stall delays the hedge, so in
+    // the quick drill's two or three windows the two medians came out 928 ms against 1,088
+    // and 943 ms against 927 in CI runs on a busy and on a quiet machine. The load's own
+    // records above (hundreds of reads) are the comparison.
+    expect(median(settled(LONG_TAIL_GAUGES.unhedged))).toBeGreaterThan(500);
 
     // The capacity drop (#17): the capacity gauge says 8, then 2, then 8 again; the adaptive
     // limit ends the baseline above its lowest value during the drop, and rises again after.
