@@ -110,6 +110,23 @@ describe('memory store against exact models (property)', () => {
   });
 });
 
+describe('memory store: epoch-sized clock times', () => {
+  it('property: at Date.now()-sized times a full burst is admitted, the next call waits one interval, a refilled bucket takes a burst again (GCRA)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }), fc.integer({ min: 3, max: 97 }), (start, rate) => {
+        const clock = new VirtualClock(start);
+        const store = memoryRateLimitStore({ clock });
+        const rule: RateLimitRule = { algorithm: 'gcra', rate, per: 1_000, burst: rate, maxWait: 0 };
+        for (const at of [start, start + 1_000]) {
+          for (let k = 0; k < rate; k++) expect(store.consume('k', 1, at, rule)).toMatchObject({ allowed: true, remaining: rate - k - 1 });
+          expect(store.consume('k', 1, at, rule)).toMatchObject({ allowed: false, retryAfter: Math.ceil(1_000 / rate - 1e-9) });
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe('memory store: fractional times', () => {
   it('a reserved slot starts on a whole ms, after the window has room (sliding window)', () => {
     const clock = new VirtualClock(10.25);
@@ -286,6 +303,19 @@ describe('memory store: the idle sweep', () => {
     expect(clock.nextTimerAt()).toBe(1_250);
     await clock.advance(1_000);
     expect(store.size).toBe(0);
+  });
+
+  it('a sliding log emptied by a refused call (cost above the rate) is swept like any full key', async () => {
+    const clock = new VirtualClock();
+    const store = memoryRateLimitStore({ clock });
+    const rule: RateLimitRule = { algorithm: 'sliding-window', rate: 40, per: 100, burst: 40, maxWait: 0 };
+    for (let i = 0; i < 40; i++) store.consume('k', 1, i, rule);
+    await clock.advanceTo(140);
+    expect(store.consume('k', 41, 140, rule)).toEqual({ allowed: false, retryAfter: Number.POSITIVE_INFINITY, remaining: 40, delay: 0 });
+    expect(store.size).toBe(1);
+    await clock.advance(1_000);
+    expect(store.size).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 
   it('inspects at most 20 000 keys per timer turn, yielding between turns', async () => {
