@@ -305,6 +305,25 @@ describe('memory store: the idle sweep', () => {
     expect(store.size).toBe(0);
   });
 
+  it('each new key checks at most two held keys, so idle keys go at two per new key before the sweep comes', async () => {
+    const clock = new VirtualClock();
+    const store = memoryRateLimitStore({ clock });
+    store.consume('slow', 1, 0, { algorithm: 'gcra', rate: 1, per: 1_000_000, burst: 1, maxWait: 0 }); // the sweep waits for it
+    const fast: RateLimitRule = { algorithm: 'sliding-window', rate: 1, per: 100, burst: 1, maxWait: 0 };
+    for (let i = 0; i < 10; i++) store.consume(`old${i}`, 1, 0, fast);
+    await clock.advance(200); // the ten are full again; no sweep has run
+    expect(store.size).toBe(11);
+    const dropped: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const before = store.size;
+      store.consume(`new${i}`, 1, 200, fast);
+      dropped.push(before + 1 - store.size);
+    }
+    expect(Math.max(...dropped)).toBe(2);
+    expect(dropped.reduce((a, b) => a + b, 0)).toBe(10); // every idle key gone, the live ones kept
+    expect(store.size).toBe(9);
+  });
+
   it('a sliding log emptied by a refused call (cost above the rate) is swept like any full key', async () => {
     const clock = new VirtualClock();
     const store = memoryRateLimitStore({ clock });
