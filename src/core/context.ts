@@ -107,8 +107,6 @@ export class ExecutionContext {
   fn: ((ctx: ExecutionContext) => unknown) | undefined = undefined;
   /** @internal Settles the caller's promise directly (once); used only to contain strategy bugs. */
   finish: ((outcome: Outcome) => void) | undefined = undefined;
-  /** @internal The call's observer (on the call's first view): see `core/call-observer.ts`. */
-  observer: CallObserver | undefined = undefined;
 
   /** @internal Use `policy.execute()`; contexts are created by the library. */
   constructor(
@@ -166,6 +164,14 @@ export class ExecutionContext {
     const parent = this.current ?? this.call.extra?.root;
     const scope = new CancellationScope(parent, parent === undefined ? this.callerSignal : undefined, this.call);
     return new ExecutionContext(this.clock, undefined, '', this.pipelineName, this, this.attempt, deadline, scope);
+  }
+
+  /**
+   * @internal A timeout that runs a call alone bounds the call's first view itself, before
+   * the function receives it (instead of opening an inner view): sets its deadline.
+   */
+  narrowDeadline(deadline: number): void {
+    (this as { deadline: number }).deadline = deadline;
   }
 
   /** @internal The number of attempts the call has made so far (for the `executed` event). */
@@ -263,6 +269,19 @@ export class ExecutionContext {
     return (call.more().props ??= {});
   }
 
+  /**
+   * @internal The call's observer: see `core/call-observer.ts`. Kept with the call's rarely
+   * needed state (most calls are not observed), so it costs the context no field.
+   */
+  get observer(): CallObserver | undefined {
+    return this.call.extra?.observer;
+  }
+  /** @internal */
+  set observer(value: CallObserver | undefined) {
+    const call = this.call;
+    if (value !== undefined || call.extra !== undefined) call.more().observer = value;
+  }
+
   /** @internal True when a fallback tier produced the call's result. */
   get usedFallback(): boolean {
     return this.call.extra?.fallbackUsed === true;
@@ -298,6 +317,7 @@ class CallExtra {
   fallbackUsed = false;
   faultInjected = false;
   abortOnSettle = false;
+  observer: CallObserver | undefined = undefined;
 }
 
 // Their maps outlive a full GC between calls (see core/shapes.ts).

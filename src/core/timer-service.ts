@@ -21,37 +21,61 @@ import { keepShape } from './shapes';
 
 /** @internal A scheduled callback; `cancel()` is idempotent. */
 export interface TimerEntry {
-  /** Absolute time (clock ms) at which the callback fires. */
-  readonly deadline: number;
   /** Removes the entry; no effect once fired or cancelled. */
   cancel(): void;
 }
 
-class Entry implements TimerEntry {
-  prev: Entry | undefined = undefined;
-  next: Entry | undefined = undefined;
-  bucket: Bucket | undefined;
-  constructor(
-    readonly deadline: number,
-    public callback: (() => void) | undefined,
-    private readonly service: TimerService,
-    bucket: Bucket,
-  ) {
-    this.bucket = bucket;
-  }
+/**
+ * @internal An entry of the timer service that is its own callback (the object protocol): a
+ * class that extends it implements {@link TimerTask.fire} and carries the state its timer
+ * needs, so a per-call object is scheduled with {@link TimerService.add} and needs no closure
+ * and no separate entry. `cancel()` is idempotent; `fire()` runs at most once per `add()`.
+ */
+export abstract class TimerTask implements TimerEntry {
+  /** @internal Neighbours in the bucket's list. */
+  prev: TimerTask | undefined = undefined;
+  /** @internal */
+  next: TimerTask | undefined = undefined;
+  /** @internal The bucket while pending; `undefined` once fired or cancelled. */
+  bucket: Bucket | undefined = undefined;
+  /** Called once when the deadline has passed (never after `cancel()`). */
+  abstract fire(): void;
   cancel(): void {
-    if (this.bucket !== undefined) this.service.remove(this);
+    const bucket = this.bucket;
+    if (bucket !== undefined) bucket.service.remove(this);
   }
 }
 
-class Bucket {
-  head: Entry | undefined = undefined;
-  tail: Entry | undefined = undefined;
-  constructor(readonly key: number) {}
+/** A callback scheduled by {@link TimerService.schedule}. */
+class Entry extends TimerTask {
+  constructor(private callback: (() => void) | undefined) {
+    super();
+  }
+  fire(): void {
+    const cb = this.callback as () => void;
+    this.callback = undefined;
+    cb();
+  }
+  override cancel(): void {
+    super.cancel();
+    // Stryker disable next-line all: releasing the callback of a dead entry frees memory, which no test observes
+    this.callback = undefined;
+  }
+}
+
+/** @internal The pending tasks of one millisecond, in scheduling order. */
+export class Bucket {
+  head: TimerTask | undefined = undefined;
+  tail: TimerTask | undefined = undefined;
+  constructor(
+    readonly key: number,
+    /** The service it belongs to (what a task's `cancel()` calls): one per bucket, not per task. */
+    readonly service: TimerService,
+  ) {}
 }
 
 // Their maps outlive a full GC between calls (see core/shapes.ts); 0.5: deadlines are doubles.
-keepShape(new Entry(0.5, undefined, undefined as unknown as TimerService, keepShape(new Bucket(1))));
+keepShape(new Entry(undefined)).bucket = keepShape(new Bucket(1, undefined as unknown as TimerService));
 
 /**
  * The last host timer of each service, kept once spent or cleared: with no entry pending no
@@ -83,20 +107,27 @@ export class TimerService {
 
   /** Schedules `callback` at absolute time `deadline` (clock ms). */
   schedule(deadline: number, callback: () => void): TimerEntry {
+    const entry = new Entry(callback);
+    this.add(entry, deadline);
+    return entry;
+  }
+
+  /** @internal Schedules `task` at absolute time `deadline` (clock ms); it must not be pending already. */
+  add(task: TimerTask, deadline: number): void {
     const key = Math.ceil(deadline);
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
-      bucket = new Bucket(key);
+      bucket = new Bucket(key, this);
       this.buckets.set(key, bucket);
       this.keys.push(key);
     }
-    const entry = new Entry(deadline, callback, this, bucket);
+    task.bucket = bucket;
     if (bucket.tail === undefined) {
-      bucket.head = bucket.tail = entry;
+      bucket.head = bucket.tail = task;
     } else {
-      entry.prev = bucket.tail;
-      bucket.tail.next = entry;
-      bucket.tail = entry;
+      task.prev = bucket.tail;
+      bucket.tail.next = task;
+      bucket.tail = task;
     }
     this.count++;
     if (key < this.armedFor) this.arm(key);
@@ -104,14 +135,12 @@ export class TimerService {
       refTimer(this.host);
       this.refed = true;
     }
-    return entry;
   }
 
   /** @internal */
-  remove(entry: Entry): void {
+  remove(entry: TimerTask): void {
     const bucket = entry.bucket as Bucket;
     entry.bucket = undefined;
-    entry.callback = undefined;
     if (entry.prev !== undefined) entry.prev.next = entry.next;
     else bucket.head = entry.next;
     if (entry.next !== undefined) entry.next.prev = entry.prev;
@@ -180,14 +209,11 @@ export class TimerService {
       // or schedule other entries (even into this bucket) safely.
       let entry = bucket.head;
       while (entry !== undefined) {
-        const cb = entry.callback;
         this.remove(entry);
-        if (cb !== undefined) {
-          try {
-            cb();
-          } catch (error) {
-            reportInternalError(error);
-          }
+        try {
+          entry.fire();
+        } catch (error) {
+          reportInternalError(error);
         }
         entry = bucket.head;
       }

@@ -1,26 +1,23 @@
 /**
  * The timeout policy: a deadline on the call, nested under any enclosing deadline.
  *
- * Cost on the success path: one clock read, one timer-service entry (scheduled and
- * cancelled: no host `setTimeout` per call), one child cancellation scope (no
- * `AbortController` unless the function reads `ctx.signal`) and one closure that is both
- * the inner `done` and the timer callback.
+ * Cost on the success path: one clock read and one object that is both the call's
+ * timer-service entry (scheduled and cancelled: no host `setTimeout` per call) and its state
+ * (`timeout-run.ts`). In a chain, add one inner view with its child cancellation scope (no
+ * `AbortController` unless the function reads `ctx.signal`) and one closure for the inner
+ * `done`; alone, the call's own context is the view.
  *
  * @packageDocumentation
  */
 import { systemClock, type Clock } from '../core/clock';
 import type { ExecutionContext } from '../core/context';
-import { TimeoutError, withoutStack } from '../core/errors';
-import type { Done, Outcome } from '../core/outcome';
+import type { Done } from '../core/outcome';
 import { StrategyPolicy, type Link } from '../core/policy';
 import { timerServiceFor, type TimerService } from '../core/timer-service';
 import { validateOptions } from '../core/validation';
 import type { TimeoutEvent } from './events';
+import { AloneRun, ChainRun, timeoutError } from './timeout-run';
 import { timeoutDefaults, timeoutSchema, type TimeoutOptions, type TimeoutStrategy } from './options';
-
-function timeoutError(duration: number, cause?: unknown): TimeoutError {
-  return withoutStack(() => (cause === undefined ? new TimeoutError(duration) : new TimeoutError(duration, { cause })));
-}
 
 /**
  * A deadline on each call. Build it with {@link timeout}.
@@ -43,7 +40,6 @@ export class TimeoutPolicy extends StrategyPolicy<TimeoutEvent> {
   readonly duration: number;
   /** What happens at the deadline. */
   readonly strategy: TimeoutStrategy;
-  private readonly cooperative: boolean;
   private serviceClock: Clock | undefined = undefined;
   private service: TimerService | undefined = undefined;
 
@@ -52,10 +48,10 @@ export class TimeoutPolicy extends StrategyPolicy<TimeoutEvent> {
     super({ kind: 'timeout', name: options.name ?? timeoutDefaults.name, clock: options.clock ?? systemClock });
     this.duration = options.duration;
     this.strategy = options.strategy ?? timeoutDefaults.strategy;
-    this.cooperative = this.strategy === 'cooperative';
   }
 
-  private timers(clock: Clock): TimerService {
+  /** @internal The timer service of `clock` (the last one asked for is remembered). */
+  timers(clock: Clock): TimerService {
     // Stryker disable next-line ConditionalExpression: timerServiceFor returns the one service of a clock, so asking again changes nothing
     if (clock !== this.serviceClock) {
       this.service = timerServiceFor(clock);
@@ -66,55 +62,55 @@ export class TimeoutPolicy extends StrategyPolicy<TimeoutEvent> {
 
   /** @internal */
   run(ctx: ExecutionContext, link: Link, done: Done): void {
-    const duration = this.duration;
     const now = ctx.clock.now();
-    const outer = ctx.deadline;
-    let deadline = now + duration;
-    // Stryker disable next-line EqualityOperator: when the two are equal either one is the deadline
-    if (outer < deadline) deadline = outer;
+    const deadline = this.deadlineOf(ctx, now);
     if (!(deadline > now)) {
-      // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
-      if (link.listening) link.emit<TimeoutEvent>(ctx, { type: 'timeout', duration, effective: 0 });
-      done({ ok: false, error: timeoutError(duration) });
+      this.expiredOnEntry(ctx, link, done);
       return;
     }
-    const cooperative = this.cooperative;
     const inner = ctx.withScope(deadline);
-    const scope = inner.scope;
-    // 0 running, 1 expired (cooperative: waiting for the function), 2 settled.
-    let state = 0;
-    let reason: TimeoutError | undefined;
-    // One closure serves as both the inner chain's `done` (called with the outcome) and the
-    // timer callback (called with no argument).
-    const settle = (o?: Outcome): void => {
-      if (state === 2) return;
-      if (o === undefined) {
-        // Stryker disable next-line ConditionalExpression: the timer entry fires once and is the only caller without an outcome, so state is 0 here
-        if (state !== 0) return;
-        state = 1;
-        const error = (reason = timeoutError(duration));
-        // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
-        if (link.listening) link.emit<TimeoutEvent>(ctx, { type: 'timeout', duration, effective: deadline - now });
-        if (!cooperative) {
-          state = 2;
-          scope.abort(error); // may settle inner waits synchronously: they find state 2 and are dropped
-          scope.dispose();
-          done({ ok: false, error });
-          return;
-        }
-        scope.abort(error); // cooperative: the function settles the call (possibly right now)
-        return;
-      }
-      const expired = state === 1;
-      state = 2;
-      // Stryker disable next-line ConditionalExpression: cancelling a timer entry that already fired does nothing
-      if (!expired) entry.cancel();
-      scope.dispose();
-      if (expired && !o.ok && o.error !== reason) done({ ok: false, error: timeoutError(duration, o.error) });
-      else done(o);
-    };
-    const entry = this.timers(ctx.clock).schedule(deadline, settle);
-    link.next(inner, settle);
+    const run = new ChainRun(link, ctx, this.effective(ctx, now), inner.scope, done);
+    this.timers(ctx.clock).add(run, deadline);
+    link.next(inner, (o) => run.settle(o));
+  }
+
+  /**
+   * @internal Alone and unheard (core/alone.ts): the call's own context is the view the
+   * function runs in (its deadline narrowed to the timeout's; its signal, made only when
+   * read, aborts at the deadline), and one `AloneRun` (timeout-run.ts) is the timer entry
+   * and the state of the call: no inner view, no child scope, no closure but the two the
+   * function's promise needs. A call whose deadline has already passed goes through the chain.
+   */
+  protected override runAlone(ctx: ExecutionContext, link: Link): Promise<unknown> | undefined {
+    const now = ctx.clock.now();
+    const deadline = this.deadlineOf(ctx, now);
+    if (!(deadline > now)) return undefined;
+    ctx.narrowDeadline(deadline);
+    return new AloneRun(link, ctx, this.effective(ctx, now)).start(deadline);
+  }
+
+  /** The effective deadline of a call entering at `now`: `min(enclosing deadline, now + duration)`. */
+  private deadlineOf(ctx: ExecutionContext, now: number): number {
+    const outer = ctx.deadline;
+    const deadline = now + this.duration;
+    // Stryker disable next-line EqualityOperator: when the two are equal either one is the deadline
+    return outer < deadline ? outer : deadline;
+  }
+
+  /** The time the work of a call entering at `now` is given: `deadlineOf(ctx, now) − now`, exactly the duration when that is the nearer deadline. */
+  private effective(ctx: ExecutionContext, now: number): number {
+    const duration = this.duration;
+    const outer = ctx.deadline - now;
+    // Stryker disable next-line EqualityOperator: when the two are equal either one is the time given
+    return outer < duration ? outer : duration;
+  }
+
+  /** A call that enters with its deadline already past: rejected without running. */
+  private expiredOnEntry(ctx: ExecutionContext, link: Link, done: Done): void {
+    const duration = this.duration;
+    // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
+    if (link.listening) link.emit<TimeoutEvent>(ctx, { type: 'timeout', duration, effective: 0 });
+    done({ ok: false, error: timeoutError(duration) });
   }
 
   /** @internal */

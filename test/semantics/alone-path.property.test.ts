@@ -15,6 +15,7 @@ import { circuitBreaker } from '../../src/circuit-breaker/index';
 import { fallback } from '../../src/fallback/index';
 import { rateLimiter } from '../../src/rate-limiter/index';
 import { retry } from '../../src/retry/index';
+import { timeout } from '../../src/timeout/index';
 
 /** One run of the function: a value or an error, synchronous or not. */
 type Step = { readonly ok: boolean; readonly sync: boolean; readonly value: number };
@@ -70,6 +71,8 @@ const makers: Record<string, () => Policy> = {
   'circuit breaker': () => circuitBreaker({ failureThreshold: 2, recoveryTimeout: 60_000 }),
   // 3 calls per scenario fit the burst: admitted at once (alone) as through the chain.
   'rate limiter': () => rateLimiter({ rate: 1, per: 60_000, burst: 3 }),
+  // Never expires here (test/semantics/timeout-alone.property.test.ts races the deadline).
+  timeout: () => timeout(60_000),
 };
 
 describe('the promise-native path of a lone policy is the same call as the chain', () => {
