@@ -180,10 +180,12 @@ export class Backoff {
     const jitter = this.jitter;
     if (jitter === 'none') return this.base(retry);
     let r = random();
-    // Stryker disable next-line EqualityOperator: with > a random 0 is set to 0 (only a -0 would lose its sign, and a -0 ms sleep is a 0 ms sleep)
+    // A block, not next-line comments: a comment above the `else if` is not the leading comment
+    // of that `if` (the parser gives it to `r = 0;`), so Stryker did not apply it there.
+    // Stryker disable EqualityOperator: with > a random 0 is set to 0 (only a -0 would lose its sign, and a -0 ms sleep is a 0 ms sleep); with >= a random 1 is set to 1
     if (!(r >= 0)) r = 0;
-    // Stryker disable next-line EqualityOperator: with >= a random 1 is set to 1
     else if (r > 1) r = 1;
+    // Stryker restore EqualityOperator
     if (jitter === 'full') return r * this.base(retry);
     // The clamps below only guard against floating-point rounding (tiny or huge values).
     if (jitter === 'equal') {
