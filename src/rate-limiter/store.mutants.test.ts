@@ -173,6 +173,50 @@ describe('memory store: fractional times', () => {
   });
 });
 
+describe('memory store: the sliding log', () => {
+  it('an admission leaves the window exactly per ms after it, while later ones stay', () => {
+    const store = memoryRateLimitStore({ clock: new VirtualClock() });
+    const rule: RateLimitRule = { algorithm: 'sliding-window', rate: 3, per: 100, burst: 3, maxWait: 0 };
+    store.consume('k', 1, 0, rule);
+    store.consume('k', 1, 50, rule);
+    expect(store.consume('k', 1, 100, rule)).toEqual({ allowed: true, retryAfter: 0, remaining: 1, delay: 0 });
+    expect(store.consume('k', 1, 100, rule)).toEqual({ allowed: true, retryAfter: 0, remaining: 0, delay: 0 });
+    expect(store.consume('k', 1, 100, rule)).toEqual({ allowed: false, retryAfter: 50, remaining: 0, delay: 0 });
+  });
+
+  it('a long log that has left the window decides as an empty one, and fills again to exactly rate', () => {
+    const store = memoryRateLimitStore({ clock: new VirtualClock() });
+    const rule: RateLimitRule = { algorithm: 'sliding-window', rate: 50, per: 100, burst: 50, maxWait: 0 };
+    for (let i = 0; i < 45; i++) expect(store.consume('k', 1, i, rule).allowed).toBe(true);
+    for (let i = 0; i < 50; i++) expect(store.consume('k', 1, 150, rule)).toMatchObject({ allowed: true, remaining: 49 - i });
+    expect(store.consume('k', 1, 200, rule)).toEqual({ allowed: false, retryAfter: 50, remaining: 0, delay: 0 });
+    expect(store.consume('k', 2, 250, rule)).toEqual({ allowed: true, retryAfter: 0, remaining: 48, delay: 0 });
+  });
+  it('after a long log has left the window, the costs of new admissions are the ones that leave', () => {
+    const store = memoryRateLimitStore({ clock: new VirtualClock() });
+    const rule: RateLimitRule = { algorithm: 'sliding-window', rate: 50, per: 100, burst: 50, maxWait: 0 };
+    for (let i = 0; i < 45; i++) store.consume('k', 1, i, rule);
+    expect(store.consume('k', 3, 150, rule)).toMatchObject({ allowed: true, remaining: 47 });
+    expect(store.consume('k', 2, 160, rule)).toMatchObject({ allowed: true, remaining: 45 });
+    expect(store.consume('k', 1, 250, rule)).toMatchObject({ allowed: true, remaining: 47 });
+    expect(store.consume('k', 1, 260, rule)).toMatchObject({ allowed: true, remaining: 48 });
+  });
+});
+
+describe('memory store: maxWait is inclusive', () => {
+  it('a call whose slot is exactly maxWait away reserves it (both algorithms)', () => {
+    const store = memoryRateLimitStore({ clock: new VirtualClock() });
+    const gcra: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 100, burst: 1, maxWait: 100 };
+    store.consume('g', 1, 0, gcra);
+    expect(store.consume('g', 1, 0, gcra)).toEqual({ allowed: true, retryAfter: 0, remaining: 0, delay: 100 });
+    expect(store.consume('g', 1, 0, gcra)).toEqual({ allowed: false, retryAfter: 200, remaining: 0, delay: 0 });
+    const sliding: RateLimitRule = { algorithm: 'sliding-window', rate: 1, per: 100, burst: 1, maxWait: 100 };
+    store.consume('s', 1, 0, sliding);
+    expect(store.consume('s', 1, 0, sliding)).toEqual({ allowed: true, retryAfter: 0, remaining: 0, delay: 100 });
+    expect(store.consume('s', 1, 0, sliding)).toEqual({ allowed: false, retryAfter: 200, remaining: 0, delay: 0 });
+  });
+});
+
 describe('memory store at its key bound', () => {
   it('refuses a new key with capacity: true and retryAfter = how long a held key may stay (plus maxWait)', () => {
     const clock = new VirtualClock();
@@ -193,6 +237,16 @@ describe('memory store at its key bound', () => {
     expect(store.consume('a', 1, 0, rule).allowed).toBe(true);
     expect(store.consume('b', 2, 0, rule)).toMatchObject({ allowed: false, retryAfter: Number.POSITIVE_INFINITY }); // above the burst: no key needed
     expect(store.consume('a', 1, 0, rule)).toEqual({ allowed: true, retryAfter: 0, remaining: 0, delay: 100 }); // a held key may still reserve
+    expect(store.size).toBe(1);
+  });
+
+  it('a held key used under the other algorithm is not a new key (misuse of a shared store, but no refusal)', () => {
+    const store = memoryRateLimitStore({ maxKeys: 1, clock: new VirtualClock() });
+    const gcra: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 100, burst: 1, maxWait: 0 };
+    const sliding: RateLimitRule = { algorithm: 'sliding-window', rate: 1, per: 100, burst: 1, maxWait: 0 };
+    expect(store.consume('k', 1, 0, gcra).allowed).toBe(true);
+    expect(store.consume('k', 1, 0, sliding)).toMatchObject({ allowed: true });
+    expect(store.consume('k', 1, 0, gcra)).toMatchObject({ allowed: true });
     expect(store.size).toBe(1);
   });
 
@@ -305,6 +359,19 @@ describe('memory store: the idle sweep', () => {
     expect(store.size).toBe(0);
   });
 
+  it('a new key drops a held key that is full again exactly now', async () => {
+    const clock = new VirtualClock();
+    const store = memoryRateLimitStore({ clock });
+    const slow: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 1_000_000, burst: 1, maxWait: 0 }; // the sweep waits for these
+    const fast: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 100, burst: 1, maxWait: 0 };
+    for (const key of ['s1', 's2', 's3']) store.consume(key, 1, 0, slow);
+    store.consume('a', 1, 0, fast); // full again at 100; the rolling check reaches it on the next new key
+    await clock.advance(100);
+    expect(store.size).toBe(4);
+    store.consume('b', 1, 100, fast);
+    expect(store.size).toBe(4); // 'a' went, 'b' came
+  });
+
   it('each new key checks at most two held keys, so idle keys go at two per new key before the sweep comes', async () => {
     const clock = new VirtualClock();
     const store = memoryRateLimitStore({ clock });
@@ -353,6 +420,22 @@ describe('memory store: the idle sweep', () => {
     await clock.advance(100);
     expect(sizes).toEqual([before - 20_000, before - 40_000, 0]);
     expect(clock.pending).toBe(0);
+  });
+
+  it('a pass over more than one turn of keys still refilling goes on from where it stopped', async () => {
+    const clock = new VirtualClock();
+    const store = memoryRateLimitStore({ clock });
+    const rule: RateLimitRule = { algorithm: 'gcra', rate: 10, per: 1_000, burst: 10, maxWait: 0 };
+    for (let i = 0; i < 25_000; i++) store.consume(`p${i}`, 1, 0, rule); // full again at 100: the sweep is armed for 100
+    await clock.advance(50);
+    for (let i = 0; i < 25_000; i++) store.consume(`p${i}`, 1, 50, rule); // now full again at 150
+    const fired = clock.fired;
+    await clock.advance(50); // the pass at 100 keeps every key, in two turns
+    expect(clock.fired - fired).toBe(2);
+    expect(store.size).toBe(25_000);
+    expect(clock.nextTimerAt()).toBe(1_100);
+    await clock.advance(1_000);
+    expect(store.size).toBe(0);
   });
 
   it('never keeps a process alive: every sweep timer is unref’d', async () => {

@@ -167,17 +167,18 @@ class SlidingLog {
   purge(t: number, per: number): void {
     const times = this.times;
     let h = this.head;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — past the last entry times[h] is undefined and the NaN comparison ends the loop anyway; for <= against <, the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
     while (h < times.length && (times[h] as number) + per <= t + EPS) {
       this.sum -= this.costs[h] as number;
       h++;
     }
-    // Stryker disable all: equivalent — compacting the log (or not, or at another size) only frees memory: head, sum, empty and last read the same
+    // Stryker disable ConditionalExpression,EqualityOperator,LogicalOperator,ArithmeticOperator,BlockStatement: equivalent — compacting the log (or not, or at another size) only frees memory: head, sum, empty and last read the same
     if (h > 32 && h * 2 > times.length) {
       this.times = times.slice(h);
       this.costs = this.costs.slice(h);
       h = 0;
     }
-    // Stryker restore all
+    // Stryker restore ConditionalExpression,EqualityOperator,LogicalOperator,ArithmeticOperator,BlockStatement
     this.head = h;
   }
   get empty(): boolean {
@@ -256,23 +257,28 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const limit = rule.burst * interval;
     const held = this.keys.get(key);
     const cell = held instanceof GcraCell ? held : undefined;
+    // Stryker disable next-line EqualityOperator: equivalent — when cell.tat equals t both branches give the same number
     let tat = cell !== undefined && cell.tat > t ? cell.tat : t;
     const newTat = tat + cost * interval;
     const wait = newTat - limit - t;
+// Stryker disable next-line EqualityOperator: equivalent — the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
     if (wait <= EPS) {
       if (newTat > this.horizon) this.horizon = newTat;
       if (!this.store(key, held, cell, newTat)) return this.full(limit + rule.maxWait);
       return { allowed: true, retryAfter: 0, remaining: Math.max(0, Math.floor((limit - (newTat - t)) / interval + 1e-9)), delay: 0 };
     }
+    // Stryker disable next-line EqualityOperator: equivalent — the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
     if (cost * interval > limit + EPS) {
       return { allowed: false, retryAfter: Number.POSITIVE_INFINITY, remaining: remainingOf(limit, tat - t, interval), delay: 0 };
     }
     // A waiting call's slot starts on a whole ms (timers fire on whole ms), so its start is
     // exactly its reserved slot and later slots keep their spacing.
     const at = Math.ceil(t + wait - EPS);
+    // Stryker disable next-line EqualityOperator: equivalent — the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
     if (at - t <= rule.maxWait + EPS) {
       const reserved = at + limit;
       if (reserved > this.horizon) this.horizon = reserved;
+      // Stryker disable next-line ArithmeticOperator: unreachable — a call that waits has a held cell, so store() cannot refuse it at the key bound
       if (!this.store(key, held, cell, reserved)) return this.full(limit + rule.maxWait);
       return { allowed: true, retryAfter: 0, remaining: 0, delay: at - t };
     }
@@ -283,6 +289,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private sliding(key: string, cost: number, t: number, rule: RateLimitRule): StoreDecision {
     const per = rule.per;
     const rate = rule.rate;
+    // Stryker disable next-line EqualityOperator: equivalent — when per equals windowPer the assignment changes nothing
     if (per > this.windowPer) this.windowPer = per;
     const held = this.keys.get(key);
     let log = held instanceof SlidingLog ? held : undefined;
@@ -291,22 +298,28 @@ export class MemoryRateLimitStore implements RateLimitStore {
     if (cost > rate) return { allowed: false, retryAfter: Number.POSITIVE_INFINITY, remaining: Math.max(0, rate - sum), delay: 0 };
     // Earliest start s: not before now, not before the last reservation (FIFO).
     let s = t;
+    // Stryker disable next-line all: equivalent — the window alone already puts a new slot at or after the last reservation (that slot was the earliest with room, and the new call needs more), so this FIFO guard never moves s
     if (log !== undefined && !log.empty && log.last > s) s = log.last;
     let excess = sum + cost - rate;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — the loop below repeats the excess > 0 test
     if (excess > 0 && log !== undefined) {
       const times = log.times;
       const costs = log.costs;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — removing every entry leaves excess = cost − rate ≤ 0, so the loop always ends on excess before the end of the log
       for (let i = log.head; i < times.length && excess > 0; i++) {
         excess -= costs[i] as number;
         const leaves = (times[i] as number) + per;
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — entries are in time order and still in the window, so the last removed entry's leave time is the largest and after both now and the last reservation
         if (leaves > s) s = leaves;
       }
     }
     let wait = s - t;
+// Stryker disable next-line EqualityOperator: equivalent — the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
     if (wait > EPS) {
       s = Math.ceil(s - EPS); // a reserved slot starts on a whole ms, where timers fire
       wait = s - t;
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — maxWait ≥ 0 makes the first test redundant; for <= against <, the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
     if (wait <= EPS || wait <= rule.maxWait + EPS) {
       let inserted = false;
       if (log === undefined) {
@@ -315,20 +328,24 @@ export class MemoryRateLimitStore implements RateLimitStore {
         this.keys.set(key, log);
         inserted = held === undefined;
       }
+      // Stryker disable next-line all: equivalent — s ≥ t always, so max(t, s), min within the float slack and s are the same slot
       const at = wait <= EPS ? Math.max(t, s) : s;
       log.times.push(at);
       log.costs.push(cost);
       log.sum += cost;
       if (at + per > this.horizon) this.horizon = at + per;
       if (inserted) this.afterInsert();
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — an immediate admission has wait 0 (delay 0 either way), and a reservation means sum + cost > rate (remaining 0 either way); the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
       return { allowed: true, retryAfter: 0, remaining: wait <= EPS ? Math.max(0, rate - log.sum) : 0, delay: wait <= EPS ? 0 : wait };
     }
+    // Stryker disable next-line ConditionalExpression: equivalent when false — the condition never holds: a refused call with cost ≤ rate has a non-empty log (an empty one admits at once); true is killed by the refusal tests
     if (log !== undefined && log.empty) this.keys.delete(key);
     return { allowed: false, retryAfter: Math.ceil(wait - EPS), remaining: Math.max(0, rate - sum), delay: 0 };
   }
 
   /** Writes a GCRA key's new TAT; false when a new key finds the store at `maxKeys`. */
   private store(key: string, held: KeyState | undefined, cell: GcraCell | undefined, tat: number): boolean {
+// Stryker disable next-line BlockStatement: equivalent — writing the held cell or setting a new cell holds the same TAT; the branch only saves an allocation
     if (cell !== undefined) {
       cell.tat = tat;
       return true;
@@ -364,6 +381,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   /** Is this state back to "full" at relative time `t`? */
   private idle(state: KeyState, t: number): boolean {
+// Stryker disable next-line EqualityOperator: equivalent — the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
     return this.fullAt(state) <= t + EPS;
   }
 
@@ -411,6 +429,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       }
       const [k, state] = r.value;
       const full = this.fullAt(state);
+      // Stryker disable next-line EqualityOperator: equivalent — the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
       if (full <= t + EPS) this.keys.delete(k);
       else if (full > this.passHorizon) this.passHorizon = full;
     }
