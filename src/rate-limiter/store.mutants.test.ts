@@ -391,6 +391,35 @@ describe('memory store: the idle sweep', () => {
     expect(store.size).toBe(9);
   });
 
+  it('only a new key checks other keys: admissions of held keys leave idle keys to the sweep', async () => {
+    const clock = new VirtualClock();
+    const store = memoryRateLimitStore({ clock });
+    store.consume('slow', 1, 0, { algorithm: 'gcra', rate: 1, per: 1_000_000, burst: 1, maxWait: 0 }); // the sweep waits for it
+    const fast: RateLimitRule = { algorithm: 'sliding-window', rate: 100, per: 100, burst: 100, maxWait: 0 };
+    store.consume('held', 1, 0, fast);
+    for (let i = 0; i < 6; i++) store.consume(`old${i}`, 1, 0, { ...fast, rate: 1, burst: 1 });
+    await clock.advance(150); // the six are full again; 'held' too, but it is used again now
+    for (let i = 0; i < 10; i++) expect(store.consume('held', 1, 150, fast).allowed).toBe(true);
+    expect(store.size).toBe(8);
+  });
+
+  it('a pass re-arms for the latest time a kept key is full, judged by the longest window', async () => {
+    const clock = new VirtualClock();
+    const store = memoryRateLimitStore({ clock });
+    const long: RateLimitRule = { algorithm: 'sliding-window', rate: 1, per: 10_000, burst: 1, maxWait: 0 };
+    const short: RateLimitRule = { algorithm: 'sliding-window', rate: 1, per: 100, burst: 1, maxWait: 0 };
+    store.consume('L', 1, 0, long); // the sweep is armed for 10 000
+    await clock.advance(1_000);
+    store.consume('S1', 1, 1_000, short);
+    await clock.advance(4_000);
+    store.consume('S2', 1, 5_000, short); // full at 5 000 + 10 000 (the longest window)
+    await clock.advance(4_950);
+    store.consume('S1', 1, 9_950, short); // full at 19 950
+    await clock.advance(50); // the pass at 10 000 drops 'L' and keeps both
+    expect(store.size).toBe(2);
+    expect(clock.nextTimerAt()).toBe(19_950);
+  });
+
   it('a sliding log emptied by a refused call (cost above the rate) is swept like any full key', async () => {
     const clock = new VirtualClock();
     const store = memoryRateLimitStore({ clock });
