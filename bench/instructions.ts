@@ -43,6 +43,14 @@ const SIZES: readonly (readonly [perCallMs: number, calls: number])[] = [
   [Number.POSITIVE_INFINITY, 512],
 ];
 const PROBE_CALLS = 512;
+/** Calls before the probe (see runInstructionCase). */
+const PROBE_WARMUP = 2_048;
+/**
+ * The least warm-up before the counted calls, whatever the size: a busy machine slows the
+ * probe down into the smallest size, and 3 × 512 calls left a four-policy pipeline with
+ * functions still compiling inside the counted calls (+30 % instructions).
+ */
+const MIN_WARMUP = 16_384;
 
 type Loop = (op: Op, n: number) => Promise<void>;
 
@@ -79,13 +87,19 @@ export async function runInstructionCase(cases: readonly CallCase[], id: string,
   // timeout) would fire inside the counted calls and be billed to them.
   stopOthers();
   const loop = compileLoop(target.rejects === true);
+  // The size is chosen from warmed calls: the first calls run in the interpreter, several
+  // times slower, and on a busy machine that pushed cheap cases into a smaller size whose
+  // shorter warm-up left compilations inside the counted calls (counts 5-20x too high).
+  await loop(target.op, PROBE_WARMUP);
   const t0 = performance.now();
   await loop(target.op, PROBE_CALLS);
   const perCall = (performance.now() - t0) / PROBE_CALLS;
-  const n = (SIZES.find(([limit]) => perCall < limit) as readonly [number, number])[1];
+  // BW_INSTR_CALLS pins the size, so that counts taken at different loads compare.
+  const pinned = Number(process.env.BW_INSTR_CALLS);
+  const n = pinned > 0 ? pinned : (SIZES.find(([limit]) => perCall < limit) as readonly [number, number])[1];
   // Long enough for every function on the path to be optimized (node --single-threaded
   // compiles on this thread: a compilation inside the counted calls adds millions).
-  await loop(target.op, 3 * n);
+  await loop(target.op, Math.max(3 * n, MIN_WARMUP));
   process.stdout.write(`n=${n}\n`);
   // Two counted runs of n calls, each starting from an empty young generation (so the
   // collections inside a run are the ones its own allocations cause, the same every time): a
@@ -121,11 +135,11 @@ function totalsOf(file: string): number {
 }
 
 /** Runs one case under callgrind; resolves with the instructions per call. */
-function countOne(bundle: string, id: string): Promise<number> {
+function countOne(bundle: string, id: string): Promise<{ perCall: number; calls: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bw-instr-'));
   const out = join(dir, 'cg.out');
   const args = ['--tool=callgrind', '--dump-before=uv_getrusage', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--random-seed=1', '--hash-seed=1', '--expose-gc', bundle, `--instr-case=${id}`];
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<{ perCall: number; calls: number }>((resolve, reject) => {
     const child = spawn('valgrind', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -143,7 +157,7 @@ function countOne(bundle: string, id: string): Promise<number> {
         if (code !== 0 || !Number.isFinite(n) || !parts.every((p) => existsSync(p)) || existsSync(join(dir, 'cg.out.5'))) {
           throw new Error(`case ${id}: valgrind exited ${code}, n=${n}, dumps unexpected\n${stderr.split('\n').slice(-15).join('\n')}`);
         }
-        resolve(Math.min(...parts.map(totalsOf)) / n);
+        resolve({ perCall: Math.min(...parts.map(totalsOf)) / n, calls: n });
       } catch (error) {
         reject(error as Error);
       } finally {
@@ -159,9 +173,9 @@ export async function countInstructions(bundle: string, ids: readonly string[], 
   const queue = [...ids];
   const worker = async (): Promise<void> => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-      const count = await countOne(bundle, id);
-      results.set(id, count);
-      log(`  ${id}: ${Math.round(count).toLocaleString('en')} instructions per call`);
+      const { perCall, calls } = await countOne(bundle, id);
+      results.set(id, perCall);
+      log(`  ${id}: ${Math.round(perCall).toLocaleString('en')} instructions per call (${calls.toLocaleString('en')} calls counted)`);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(cpus().length, ids.length)) }, worker));

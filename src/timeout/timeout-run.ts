@@ -7,10 +7,14 @@
  * - {@link AloneRun}: a timeout executed on its own, with nobody listening (core/alone.ts):
  *   the call's own context is the view, and the run settles the caller's promise itself.
  *
- * Both follow the same rules: the first of the work's outcome and the deadline wins, once;
+ * Both follow the same rules ({@link fireRun}, {@link settleRun}): the first of the work's
+ * outcome and the deadline wins, once;
  * at the deadline the view's scope aborts with the `TimeoutError` and, for an aggressive
  * timeout, the call rejects at once; a cooperative one waits for the work and reports a
- * failure it ends with as a `TimeoutError` whose cause is that failure.
+ * failure it ends with as a `TimeoutError` whose cause is that failure. They are two flat
+ * classes sharing those two functions, not subclasses of one base: V8 constructs a derived
+ * class through its generic construct stub, which cost a four-policy pipeline ~400
+ * instructions a call.
  *
  * @packageDocumentation
  */
@@ -22,7 +26,7 @@ import { isThenable, type Done, type Outcome } from '../core/outcome';
 import type { Link } from '../core/policy';
 import { reportInternalError } from '../core/report';
 import { keepShape } from '../core/shapes';
-import { TimerTask } from '../core/timer-service';
+import { cancelTask, type Bucket, type TimerTask } from '../core/timer-service';
 import type { TimeoutEvent } from './events';
 import type { TimeoutPolicy } from './timeout';
 
@@ -36,91 +40,103 @@ const RUNNING = 0;
 const EXPIRED = 1;
 const SETTLED = 2;
 
-/** @internal What both runs share: the state machine. */
-abstract class TimeoutRun extends TimerTask {
-  private state = RUNNING;
+/** What {@link fireRun} and {@link settleRun} need of a run (both classes below). */
+interface Run extends TimerTask {
+  /** RUNNING, EXPIRED or SETTLED. */
+  state: number;
   /** The error the scope was aborted with at the deadline. */
-  private reason: TimeoutError | undefined = undefined;
-
-  constructor(
-    /** The timeout's link: its strategy is the policy, it hears the policy's events. */
-    protected readonly link: Link,
-    /** The context the call entered the timeout with. */
-    protected readonly ctx: ExecutionContext,
-    /**
-     * The time the work was given: `min(duration, enclosing deadline − entry time)` (the
-     * `timeout` event's `effective`). Usually the duration itself, a small integer: the
-     * anchor below makes this field tagged (not a double field), so that costs no box.
-     */
-    private readonly effective: number,
-  ) {
-    super();
-  }
-
+  reason: TimeoutError | undefined;
+  /** The timeout's link: its strategy is the policy, it hears the policy's events. */
+  readonly link: Link;
+  /** The context the call entered the timeout with. */
+  readonly ctx: ExecutionContext;
+  /**
+   * The time the work was given: `min(duration, enclosing deadline − entry time)` (the
+   * `timeout` event's `effective`). Usually the duration itself, a small integer: the anchors
+   * at the end of this file make the field tagged (not a double field), so that costs no box.
+   */
+  readonly effective: number;
   /** The scope the deadline aborts. */
-  protected abstract scope(): CancellationScope;
+  scope(): CancellationScope;
   /** Ends the bounded work (after the outcome is decided, before it is handed on). */
-  protected abstract close(): void;
+  close(): void;
   /** Hands the outcome on. */
-  protected abstract finish(o: Outcome): void;
-
-  /** The deadline passed. */
-  fire(): void {
-    // Stryker disable next-line ConditionalExpression: the entry is cancelled when the call settles and fires once, so state is RUNNING here
-    if (this.state !== RUNNING) return;
-    this.state = EXPIRED;
-    const policy = this.link.strategy as TimeoutPolicy;
-    const duration = policy.duration;
-    const error = (this.reason = timeoutError(duration));
-    const link = this.link;
-    // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
-    if (link.listening) link.emit<TimeoutEvent>(this.ctx, { type: 'timeout', duration, effective: this.effective });
-    const scope = this.scope();
-    if (policy.strategy !== 'cooperative') {
-      this.state = SETTLED;
-      scope.abort(error); // may settle inner waits synchronously: they find the run settled and are dropped
-      this.close();
-      this.finish({ ok: false, error });
-      return;
-    }
-    scope.abort(error); // cooperative: the work settles the call (possibly right now)
-  }
-
-  /** The outcome of the work. */
-  settle(o: Outcome): void {
-    const state = this.state;
-    if (state === SETTLED) return;
-    this.state = SETTLED;
-    // Stryker disable next-line ConditionalExpression: cancelling a timer entry that already fired does nothing
-    if (state === RUNNING) this.cancel();
-    this.close();
-    if (state === EXPIRED && !o.ok && o.error !== this.reason) {
-      this.finish({ ok: false, error: timeoutError((this.link.strategy as TimeoutPolicy).duration, o.error) });
-    } else this.finish(o);
-  }
+  finish(o: Outcome): void;
 }
 
-/** @internal A timeout's call in a chain: the inner view's `scope` and the continuation `done`. */
-export class ChainRun extends TimeoutRun {
+/** The deadline of `run` passed. */
+function fireRun(run: Run): void {
+  // Stryker disable next-line ConditionalExpression: the entry is cancelled when the call settles and fires once, so state is RUNNING here
+  if (run.state !== RUNNING) return;
+  run.state = EXPIRED;
+  const link = run.link;
+  const policy = link.strategy as TimeoutPolicy;
+  const duration = policy.duration;
+  const error = (run.reason = timeoutError(duration));
+  // Stryker disable next-line ConditionalExpression: an event emitted with nobody listening reaches no one; the check only saves building it
+  if (link.listening) link.emit<TimeoutEvent>(run.ctx, { type: 'timeout', duration, effective: run.effective });
+  const scope = run.scope();
+  if (policy.strategy !== 'cooperative') {
+    run.state = SETTLED;
+    scope.abort(error); // may settle inner waits synchronously: they find the run settled and are dropped
+    run.close();
+    run.finish({ ok: false, error });
+    return;
+  }
+  scope.abort(error); // cooperative: the work settles the call (possibly right now)
+}
+
+/** The work of `run` ended with `o`. */
+function settleRun(run: Run, o: Outcome): void {
+  const state = run.state;
+  if (state === SETTLED) return;
+  run.state = SETTLED;
+  // Stryker disable next-line ConditionalExpression: cancelling a timer entry that already fired does nothing
+  if (state === RUNNING) cancelTask(run);
+  run.close();
+  if (state === EXPIRED && !o.ok && o.error !== run.reason) {
+    run.finish({ ok: false, error: timeoutError((run.link.strategy as TimeoutPolicy).duration, o.error) });
+  } else run.finish(o);
+}
+
+/** @internal A timeout's call in a chain: the inner view's `inner` scope and the continuation `done`. */
+export class ChainRun implements Run {
+  prev: TimerTask | undefined = undefined;
+  next: TimerTask | undefined = undefined;
+  bucket: Bucket | undefined = undefined;
+  state = RUNNING;
+  reason: TimeoutError | undefined = undefined;
+
   constructor(
-    link: Link,
-    ctx: ExecutionContext,
-    effective: number,
+    readonly link: Link,
+    readonly ctx: ExecutionContext,
+    readonly effective: number,
     private readonly inner: CancellationScope,
     private readonly done: Done,
-  ) {
-    super(link, ctx, effective);
+  ) {}
+
+  fire(): void {
+    fireRun(this);
   }
 
-  protected scope(): CancellationScope {
+  /** The outcome of the work inside. */
+  settle(o: Outcome): void {
+    settleRun(this, o);
+  }
+
+  cancel(): void {
+    cancelTask(this);
+  }
+
+  scope(): CancellationScope {
     return this.inner;
   }
 
-  protected close(): void {
+  close(): void {
     this.inner.dispose();
   }
 
-  protected finish(o: Outcome): void {
+  finish(o: Outcome): void {
     this.done(o);
   }
 }
@@ -130,12 +146,23 @@ export class ChainRun extends TimeoutRun {
  * already narrowed to the timeout's), its root scope (made only if the function read its
  * signal, or at the deadline) is what the deadline aborts, and the run settles the caller.
  */
-export class AloneRun extends TimeoutRun {
+export class AloneRun implements Run {
+  prev: TimerTask | undefined = undefined;
+  next: TimerTask | undefined = undefined;
+  bucket: Bucket | undefined = undefined;
+  state = RUNNING;
+  reason: TimeoutError | undefined = undefined;
   private resolve: ((value: unknown) => void) | undefined = undefined;
   private reject: ((error: unknown) => void) | undefined = undefined;
 
+  constructor(
+    readonly link: Link,
+    readonly ctx: ExecutionContext,
+    readonly effective: number,
+  ) {}
+
   /**
-   * Schedules this run at `deadline` on `policy`'s timer service, runs the function in the
+   * Schedules this run at `deadline` on the policy's timer service, runs the function in the
    * call's own context and returns the caller's promise. The executor and the two callbacks
    * on the function's promise share one closure context (`this`).
    */
@@ -149,7 +176,7 @@ export class AloneRun extends TimeoutRun {
       try {
         result = callFunction(ctx);
       } catch (error) {
-        this.settle({ ok: false, error });
+        settleRun(this, { ok: false, error });
         return;
       }
       if (isThenable(result)) {
@@ -157,32 +184,40 @@ export class AloneRun extends TimeoutRun {
           (value) => this.settleAsync({ ok: true, value }),
           (error: unknown) => this.settleAsync({ ok: false, error }),
         );
-      } else this.settle({ ok: true, value: result });
+      } else settleRun(this, { ok: true, value: result });
     });
   }
 
   /**
-   * The function's asynchronous outcome. A bug that throws in `settle` is reported and
+   * The function's asynchronous outcome. A bug that throws while settling is reported and
    * rejects the caller, as the chain does (`core/chain.ts`): never a promise left pending.
    */
   private settleAsync(o: Outcome): void {
     try {
-      this.settle(o);
+      settleRun(this, o);
     } catch (error) {
       reportInternalError(error);
       (this.reject as (error: unknown) => void)(error);
     }
   }
 
-  protected scope(): CancellationScope {
+  fire(): void {
+    fireRun(this);
+  }
+
+  cancel(): void {
+    cancelTask(this);
+  }
+
+  scope(): CancellationScope {
     return this.ctx.rootScope;
   }
 
-  protected close(): void {
+  close(): void {
     this.ctx.dispose();
   }
 
-  protected finish(o: Outcome): void {
+  finish(o: Outcome): void {
     if (o.ok) (this.resolve as (value: unknown) => void)(o.value);
     else (this.reject as (error: unknown) => void)(o.error);
   }
