@@ -357,6 +357,8 @@ describe('describe()', () => {
       }
     }
     expect(rateLimiter({ rate: 1, store: new FleetStore() }).describe().options).toMatchObject({ store: 'FleetStore' });
+    const bare = Object.assign(Object.create(null) as object, { consume: () => ({ allowed: true, retryAfter: 0, remaining: 0, delay: 0 }) });
+    expect(rateLimiter({ rate: 1, store: bare as never }).describe().options).toMatchObject({ store: 'custom' });
     const Anonymous = [class {
       consume(): StoreDecision {
         return admitted;

@@ -217,9 +217,16 @@ abstract class LimiterBase extends StrategyPolicy<RateLimiterEvent> {
       burst: this.burst,
       maxWait: this.maxWait,
       maxQueue: this.maxQueue,
-      store: this.store instanceof MemoryRateLimitStore ? 'memory' : this.store.constructor.name || 'custom',
+      store: this.store instanceof MemoryRateLimitStore ? 'memory' : storeName(this.store),
     };
   }
+}
+
+/** The constructor name of a custom store (`Object` for a literal), or `'custom'` (no prototype, no name). */
+function storeName(store: object): string {
+  const ctor = (store as { constructor?: { name?: unknown } }).constructor;
+  const name = typeof ctor === 'function' ? ctor.name : undefined;
+  return typeof name === 'string' && name !== '' ? name : 'custom';
 }
 
 /**

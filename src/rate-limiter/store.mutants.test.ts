@@ -250,6 +250,21 @@ describe('memory store at its key bound', () => {
     expect(store.size).toBe(1);
   });
 
+  it('at the bound, a new key sees every held key (up to 64), the ones before the rolling cursor too', async () => {
+    const clock = new VirtualClock();
+    const store = memoryRateLimitStore({ maxKeys: 4, clock });
+    const slow: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 100_000, burst: 1, maxWait: 0 };
+    const fast: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 100, burst: 1, maxWait: 0 };
+    store.consume('slow', 1, 0, slow);
+    store.consume('A', 1, 0, fast); // idle from 100 on; the rolling cursor has passed it
+    store.consume('C', 1, 0, slow);
+    store.consume('D', 1, 0, slow);
+    await clock.advance(200);
+    expect(store.size).toBe(4);
+    expect(store.consume('E', 1, 200, fast)).toMatchObject({ allowed: true });
+    expect(store.size).toBe(4); // 'A' went, 'E' came
+  });
+
   it('drops idle keys before refusing a new one, even when the background sweep has not run yet', async () => {
     const clock = new VirtualClock();
     const store = memoryRateLimitStore({ maxKeys: 2, clock });
@@ -480,16 +495,22 @@ describe('memory store: the idle sweep', () => {
     expect(unrefs()).toBe(timers());
   });
 
-  it('does not arm a timer a platform cannot take (keys that refill in more than 2^31 − 1 ms)', () => {
+  it('arms the sweep at most 2^31 − 1 ms ahead: a key that refills later does not stop the sweep of the others', async () => {
     const clock = new VirtualClock();
     const store = memoryRateLimitStore({ clock });
     store.consume('edge', 1, 0, { algorithm: 'gcra', rate: 1, per: 2_147_483_647, burst: 1, maxWait: 0 });
     expect(clock.nextTimerAt()).toBe(2_147_483_647);
     const farClock = new VirtualClock();
     const farther = memoryRateLimitStore({ clock: farClock });
-    farther.consume('far', 1, 0, { algorithm: 'gcra', rate: 1, per: 2_147_483_648, burst: 1, maxWait: 0 });
-    expect(farClock.pending).toBe(0);
-    expect(farther.size).toBe(1);
+    farther.consume('far', 1, 0, { algorithm: 'gcra', rate: 1, per: 30 * 2_147_483_647, burst: 1, maxWait: 0 });
+    const fast: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 100, burst: 1, maxWait: 0 };
+    for (let i = 0; i < 50; i++) farther.consume(`short${i}`, 1, 0, fast);
+    // The new keys checked two held keys each, none idle yet: all 51 are held.
+    expect(farther.size).toBe(51);
+    expect(farClock.nextTimerAt()).toBe(2_147_483_647);
+    await farClock.advanceTo(2_147_483_647);
+    expect(farther.size).toBe(1); // the short keys went; the far one stays
+    expect(farClock.pending).toBe(1); // and the sweep comes again for it
   });
 });
 

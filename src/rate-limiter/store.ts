@@ -363,7 +363,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   /** Room for one more key? Sweeps a little first when the store is at its bound. */
   private admitKey(): boolean {
     if (this.keys.size < this.maxKeys) return true;
-    this.sweepSome(64);
+    this.sweepSome(64, true);
     return this.keys.size < this.maxKeys;
   }
 
@@ -385,28 +385,34 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return this.fullAt(state) <= t + EPS;
   }
 
-  /** Inspects up to `n` entries from the rolling cursor, dropping idle ones. */
-  private sweepSome(n: number): void {
+  /**
+   * Inspects up to `n` entries from the rolling cursor, dropping idle ones. At the end of the
+   * map it stops, unless `wrap` (a new key at the bound: every key up to `n` must be seen,
+   * not only those after the cursor), where it goes on once from the start.
+   */
+  private sweepSome(n: number, wrap = false): void {
     const t = this.clock.now() - this.origin;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n; ) {
       let cursor = this.cursor;
       if (cursor === undefined) cursor = this.cursor = this.keys.entries();
       const r = cursor.next();
       if (r.done === true) {
         this.cursor = undefined;
-        if (i > 0 || this.keys.size === 0) return;
+        if (this.keys.size === 0) return;
+        if (i > 0 && !wrap) return;
+        wrap = false;
         continue;
       }
+      i++;
       const [k, state] = r.value;
       if (this.idle(state, t)) this.keys.delete(k);
     }
   }
 
   private armSweep(minDelay = 1): void {
-    const delay = Math.max(minDelay, Math.ceil(this.horizon - (this.clock.now() - this.origin)));
-    // Beyond the longest delay a platform timer takes (a longer one would fire at once), the
-    // keys refill so slowly that sweeping them is pointless: their next access drops them.
-    if (!(delay <= MAX_TIMER_DELAY)) return;
+    // At most the longest delay a platform timer takes (a longer one fires at once): a key
+    // that refills in more than ~24.8 days still lets the sweep come for the others.
+    const delay = Math.min(MAX_TIMER_DELAY, Math.max(minDelay, Math.ceil(this.horizon - (this.clock.now() - this.origin))));
     const handle = this.clock.setTimeout(() => this.runSweep(), delay);
     this.sweepTimer = handle;
     unrefTimer(handle); // background work: never keeps a process alive
