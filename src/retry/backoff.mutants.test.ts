@@ -209,3 +209,18 @@ describe('backoff options (defaults and rules of a fresh load)', () => {
     expect(freshExponential({ delay: 0, maxDelay: 0, factor: 1, jitter: 'none' }).preview(2)).toEqual([0, 0]);
   });
 });
+
+describe('Backoff.with() reads only what the factories read', () => {
+  it('refuses changes that are not a plain object (a factor on a prototype), naming the value', () => {
+    const b = exponentialBackoff({ factor: 3 });
+    expect(() => b.with(Object.create({ factor: 5 }) as never)).toThrow(/a plain object/);
+    expect(b.with({}).factor).toBe(3);
+    expect(b.with({ factor: 5 }).factor).toBe(5);
+  });
+
+  it('a non-enumerable factor is not an own option: the backoff keeps its factor', () => {
+    const changes = {};
+    Object.defineProperty(changes, 'factor', { value: 5, enumerable: false });
+    expect(exponentialBackoff({ factor: 3 }).with(changes).factor).toBe(3);
+  });
+});

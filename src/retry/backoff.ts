@@ -223,14 +223,18 @@ export class Backoff {
 
   /** A copy with some fields changed (validated like the factories' options). */
   with(changes: BackoffOptions): Backoff {
-    const jitter = changes.jitter ?? this.jitter;
-    const keepFactor = this.kind === 'exponential' && jitter !== 'decorrelated' && changes.factor === undefined;
+    // The factories' rules first: a value that is not a plain object (fields on a prototype)
+    // is refused, as the factories refuse it, rather than half read by the spread below.
+    validateOptions<BackoffOptions>(`${this.kind} backoff`, changes, backoffRules);
+    const own: BackoffOptions = { ...changes };
+    const jitter = own.jitter ?? this.jitter;
+    const keepFactor = this.kind === 'exponential' && jitter !== 'decorrelated' && own.factor === undefined;
     return new Backoff(this.kind, {
       delay: this.delay,
       maxDelay: this.maxDelay,
       jitter: this.jitter,
       ...(keepFactor ? { factor: this.factor } : {}),
-      ...changes,
+      ...own,
     });
   }
 
