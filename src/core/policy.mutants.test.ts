@@ -8,21 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../testing/virtual-clock';
 import { observeCall, type CallObserver } from './call-observer';
 import type { ExecutionContext } from './context';
-import { isOptionsValidationError, OptionsValidationError, type ValidationIssue } from './errors';
+import { issuesOf } from '../../test/support/fresh-module';
 import type { ExecutedEvent, ResilienceEvent } from './events';
 import { isPolicy, pipeline, type Done, type Link } from './policy';
 import { onCallbackError } from './report';
 import { DoubleDonePolicy, RejectPolicy, ScopePolicy, TracePolicy } from '../../test/support/test-strategies';
 
-function issuesOf(make: () => unknown): readonly ValidationIssue[] {
-  try {
-    make();
-  } catch (e) {
-    expect(isOptionsValidationError(e)).toBe(true);
-    return (e as OptionsValidationError).issues;
-  }
-  throw new Error('expected an OptionsValidationError');
-}
 
 const EXPECTED_POLICY = 'a policy (made by retry(), circuitBreaker(), pipeline()…)';
 

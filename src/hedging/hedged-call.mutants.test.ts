@@ -9,10 +9,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutionContext } from '../core/context';
 import { BulkheadRejectedError } from '../core/errors';
-import type { Done } from '../core/outcome';
-import { pipeline, StrategyPolicy, type Link } from '../core/policy';
+import { pipeline } from '../core/policy';
 import { VirtualClock } from '../testing/virtual-clock';
 import { fakeDependency } from '../../test/support/hedging-dependency';
+import { LatePolicy } from '../../test/support/test-strategies';
 import type { ExecutedEvent } from '../core/events';
 import type { HedgingEvent } from './events';
 import { hedging, type HedgingPolicy } from './hedging';
@@ -145,30 +145,13 @@ describe('a hedged call: the latencies an adaptive delay learns from', () => {
   });
 });
 
-/** A strategy that hands the call on only after `ms`, whatever happens meanwhile. */
-class Late extends StrategyPolicy<never> {
-  constructor(
-    clock: VirtualClock,
-    private readonly ms: number,
-  ) {
-    super({ kind: 'late', name: 'late', clock });
-  }
-
-  run(ctx: ExecutionContext, link: Link, done: Done): void {
-    ctx.clock.setTimeout(() => link.next(ctx, done), this.ms);
-  }
-
-  protected describeOptions(): Record<string, unknown> {
-    return {};
-  }
-}
 
 describe('a hedged call: aborted before the policy runs', () => {
   it('settles with the abort reason and runs no attempt', async () => {
     const clock = new VirtualClock();
     const caller = new AbortController();
     let ran = 0;
-    const call = pipeline(new Late(clock, 20), hedging({ delay: 10, clock })).execute(
+    const call = pipeline(new LatePolicy(clock, 20), hedging({ delay: 10, clock })).execute(
       () => {
         ran++;
         return 'ran';
@@ -190,7 +173,7 @@ describe('a hedged call: the attempt count of the call', () => {
     const clock = new VirtualClock();
     // The outer hedging starts attempt 2 at 10 ms; the late strategy hands attempt 1 to the
     // inner hedging only at 20 ms, and it answers at 21 ms: the call made two attempts.
-    const p = pipeline({ clock }, hedging({ delay: 10, clock }), new Late(clock, 20), hedging({ delay: Number.POSITIVE_INFINITY, clock }));
+    const p = pipeline({ clock }, hedging({ delay: 10, clock }), new LatePolicy(clock, 20), hedging({ delay: Number.POSITIVE_INFINITY, clock }));
     const attempts: number[] = [];
     p.on('executed', (e: ExecutedEvent) => attempts.push(e.attempts));
     const call = p.execute((ctx) => new Promise((resolve) => clock.setTimeout(() => resolve(ctx.attempt), 1)));

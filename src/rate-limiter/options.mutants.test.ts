@@ -7,9 +7,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { freshModule, messageOf } from '../../test/support/fresh-module';
+import { freshModule, issuesOf, messageOf } from '../../test/support/fresh-module';
 import type { ExecutionContext } from '../core/context';
-import { isOptionsValidationError, type ValidationIssue } from '../core/errors';
 import { VirtualClock } from '../testing/virtual-clock';
 import type { PartitionedRateLimiterOptions, RateLimiterOptions } from './options';
 import { rateLimiter as currentRateLimiter } from './rate-limiter';
@@ -23,15 +22,6 @@ async function fresh(): Promise<typeof RateLimiters> {
 
 const player = (ctx: ExecutionContext): string => ctx.labels['player'] ?? 'anonymous';
 
-function issuesOf(make: () => unknown): readonly ValidationIssue[] {
-  try {
-    make();
-  } catch (e) {
-    expect(isOptionsValidationError(e)).toBe(true);
-    return (e as { issues: readonly ValidationIssue[] }).issues;
-  }
-  throw new Error('expected the options to be rejected');
-}
 
 describe('rateLimiter options (schema of a fresh load)', () => {
   it('accepts every documented option and fills the documented defaults', async () => {

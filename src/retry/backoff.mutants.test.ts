@@ -7,20 +7,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { freshModule, messageOf } from '../../test/support/fresh-module';
-import { isOptionsValidationError, type ValidationIssue } from '../core/errors';
+import { freshModule, issuesOf, messageOf } from '../../test/support/fresh-module';
 import { constantBackoff, exponentialBackoff, linearBackoff, type Backoff, type BackoffOptions, type JitterKind } from './backoff';
 import type * as BackoffModule from './backoff';
 
-function issuesOf(make: () => unknown): readonly ValidationIssue[] {
-  try {
-    make();
-  } catch (e) {
-    expect(isOptionsValidationError(e)).toBe(true);
-    return (e as { issues: readonly ValidationIssue[] }).issues;
-  }
-  throw new Error('expected the options to be rejected');
-}
 
 describe('Backoff.with()', () => {
   it('an exponential backoff keeps its custom factor when other fields change', () => {

@@ -6,10 +6,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BrokenCircuitError, isOptionsValidationError } from '../core/errors';
-import type { ExecutionContext } from '../core/context';
 import type { ExecutedEvent, Subscription } from '../core/events';
-import type { Done } from '../core/outcome';
-import { pipeline, StrategyPolicy, type Link } from '../core/policy';
+import { pipeline } from '../core/policy';
 import { onCallbackError } from '../core/report';
 import { hedging } from '../hedging/hedging';
 import { VirtualClock } from '../testing/virtual-clock';
@@ -18,6 +16,7 @@ import { RetryEvents, type GiveUpEvent } from './events';
 import { retry, type RetryPolicy } from './retry';
 import { settle } from '../../test/support/promises';
 import { recordRetryEvents as record } from '../../test/support/retry-helpers';
+import { LatePolicy } from '../../test/support/test-strategies';
 
 class Transient extends Error {}
 class Fatal extends Error {}
@@ -633,30 +632,13 @@ describe('retry: the first attempt alone costs no clock read', () => {
   });
 });
 
-/** A strategy that hands the call on only after `ms` (what a queue or a slow gate does). */
-class Late extends StrategyPolicy<never> {
-  constructor(
-    clock: VirtualClock,
-    private readonly ms: number,
-  ) {
-    super({ kind: 'late', name: 'late', clock });
-  }
-
-  run(ctx: ExecutionContext, link: Link, done: Done): void {
-    ctx.clock.setTimeout(() => link.next(ctx, done), this.ms);
-  }
-
-  protected describeOptions(): Record<string, unknown> {
-    return {};
-  }
-}
 
 describe('retry: the attempt count of the call', () => {
   it("a retry's first attempt keeps the count an outer hedging raised meanwhile (the executed event's attempts)", async () => {
     const clock = new VirtualClock();
     // The hedging starts attempt 2 at 10 ms; attempt 1 reaches the retry only at 20 ms and
     // succeeds at 21 ms: the call made two attempts, though the winner is attempt 1.
-    const p = pipeline({ clock }, hedging({ delay: 10, clock }), new Late(clock, 20), retry({ clock }));
+    const p = pipeline({ clock }, hedging({ delay: 10, clock }), new LatePolicy(clock, 20), retry({ clock }));
     const attempts: number[] = [];
     p.on('executed', (e: ExecutedEvent) => attempts.push(e.attempts));
     const call = p.execute((ctx) => new Promise((resolve) => clock.setTimeout(() => resolve(ctx.attempt), 1)));

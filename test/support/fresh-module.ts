@@ -6,7 +6,8 @@
  *
  * @packageDocumentation
  */
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
+import { isOptionsValidationError, type ValidationIssue } from '../../src/core/errors';
 
 /**
  * Imports a module anew: `vi.resetModules()`, then `load()` (a dynamic `import()` written in
@@ -31,6 +32,20 @@ export function messageOf(make: () => unknown): string {
     make();
   } catch (e) {
     return (e as Error).message;
+  }
+  throw new Error('expected the options to be rejected');
+}
+
+/**
+ * The issues of the `OptionsValidationError` that `make` throws; fails when it throws
+ * nothing or another error. Recognised by brand, so a fresh copy's error qualifies too.
+ */
+export function issuesOf(make: () => unknown): readonly ValidationIssue[] {
+  try {
+    make();
+  } catch (e) {
+    expect(isOptionsValidationError(e)).toBe(true);
+    return (e as { issues: readonly ValidationIssue[] }).issues;
   }
   throw new Error('expected the options to be rejected');
 }

@@ -128,3 +128,19 @@ export class TapPolicy extends StrategyPolicy<never> {
     return {};
   }
 }
+
+/** @internal Hands the call on only after `ms` on the clock, whatever happens meanwhile (what a queue or a slow gate does). */
+export class LatePolicy extends StrategyPolicy<never> {
+  constructor(
+    clock: Clock,
+    private readonly ms: number,
+  ) {
+    super({ kind: 'late', name: 'late', clock });
+  }
+  run(ctx: ExecutionContext, link: Link, done: Done): void {
+    ctx.clock.setTimeout(() => link.next(ctx, done), this.ms);
+  }
+  protected describeOptions(): Record<string, unknown> {
+    return {};
+  }
+}
