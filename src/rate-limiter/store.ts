@@ -410,9 +410,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   private armSweep(minDelay = 1): void {
-    // At most the longest delay a platform timer takes (a longer one fires at once): a key
-    // that refills in more than ~24.8 days still lets the sweep come for the others.
-    const delay = Math.min(MAX_TIMER_DELAY, Math.max(minDelay, Math.ceil(this.horizon - (this.clock.now() - this.origin))));
+    const delay = Math.max(minDelay, Math.ceil(this.horizon - (this.clock.now() - this.origin)));
+    // Beyond the longest delay a platform timer takes (a longer one would fire at once), the
+    // keys refill so slowly that sweeping them is pointless: their next access drops them.
+    if (!(delay <= MAX_TIMER_DELAY)) return;
     const handle = this.clock.setTimeout(() => this.runSweep(), delay);
     this.sweepTimer = handle;
     unrefTimer(handle); // background work: never keeps a process alive
