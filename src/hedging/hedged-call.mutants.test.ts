@@ -12,8 +12,7 @@ import { BulkheadRejectedError } from '../core/errors';
 import { pipeline } from '../core/policy';
 import { VirtualClock } from '../testing/virtual-clock';
 import { fakeDependency } from '../../test/support/hedging-dependency';
-import { LatePolicy } from '../../test/support/test-strategies';
-import type { ExecutedEvent } from '../core/events';
+import { lateHedgedCall, LatePolicy } from '../../test/support/test-strategies';
 import type { HedgingEvent } from './events';
 import { hedging, type HedgingPolicy } from './hedging';
 
@@ -173,12 +172,6 @@ describe('a hedged call: the attempt count of the call', () => {
     const clock = new VirtualClock();
     // The outer hedging starts attempt 2 at 10 ms; the late strategy hands attempt 1 to the
     // inner hedging only at 20 ms, and it answers at 21 ms: the call made two attempts.
-    const p = pipeline({ clock }, hedging({ delay: 10, clock }), new LatePolicy(clock, 20), hedging({ delay: Number.POSITIVE_INFINITY, clock }));
-    const attempts: number[] = [];
-    p.on('executed', (e: ExecutedEvent) => attempts.push(e.attempts));
-    const call = p.execute((ctx) => new Promise((resolve) => clock.setTimeout(() => resolve(ctx.attempt), 1)));
-    await clock.runAll();
-    await expect(call).resolves.toBe(1);
-    expect(attempts).toEqual([2]);
+    expect(await lateHedgedCall(clock, hedging({ delay: Number.POSITIVE_INFINITY, clock }))).toEqual({ value: 1, attempts: [2] });
   });
 });

@@ -6,17 +6,16 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BrokenCircuitError, isOptionsValidationError } from '../core/errors';
-import type { ExecutedEvent, Subscription } from '../core/events';
+import type { Subscription } from '../core/events';
 import { pipeline } from '../core/policy';
 import { onCallbackError } from '../core/report';
-import { hedging } from '../hedging/hedging';
 import { VirtualClock } from '../testing/virtual-clock';
 import { retryBudget } from './budget';
 import { RetryEvents, type GiveUpEvent } from './events';
 import { retry, type RetryPolicy } from './retry';
 import { settle } from '../../test/support/promises';
 import { recordRetryEvents as record } from '../../test/support/retry-helpers';
-import { LatePolicy } from '../../test/support/test-strategies';
+import { lateHedgedCall } from '../../test/support/test-strategies';
 
 class Transient extends Error {}
 class Fatal extends Error {}
@@ -52,6 +51,24 @@ afterEach(() => {
   sub = undefined;
   vi.restoreAllMocks();
 });
+
+
+/**
+ * Runs one call through `p` whose every attempt rejects with `error`, to its end on `clock`;
+ * checks that the call rejects with that error and returns when each attempt started.
+ */
+async function startsOfFailingCall(p: RetryPolicy, clock: VirtualClock, error: unknown): Promise<number[]> {
+  const starts: number[] = [];
+  const r = settle(
+    p.execute(() => {
+      starts.push(clock.now());
+      return Promise.reject(error);
+    }),
+  );
+  await clock.runAll();
+  expect(r.value()).toBe(error);
+  return starts;
+}
 
 describe('retry: a failure handle refuses after the first attempt', () => {
   it('ends the call on attempt 2 with that failure and give-up reason not-handled (no third attempt)', async () => {
@@ -308,16 +325,7 @@ describe("retry: an execution rejection's own pushback (retryRejections)", () =>
     const p = retry({ clock, maxAttempts: 2, delay: 60, jitter: 'none', retryRejections: true });
     const odd = new BrokenCircuitError('b', 'open', 500);
     Object.defineProperty(odd, 'retryAfter', { value: '500' });
-    const starts: number[] = [];
-    const r = settle(
-      p.execute(() => {
-        starts.push(clock.now());
-        return Promise.reject(odd);
-      }),
-    );
-    await clock.runAll();
-    expect(r.value()).toBe(odd);
-    expect(starts).toEqual([0, 60]);
+    expect(await startsOfFailingCall(p, clock, odd)).toEqual([0, 60]);
   });
 });
 
@@ -606,16 +614,7 @@ describe("retry: only an execution rejection's pushback is honoured", () => {
     const clock = new VirtualClock();
     const p = retry({ clock, maxAttempts: 2, delay: 10, jitter: 'none', retryRejections: true });
     const odd = Object.assign(new Transient('has a field'), { retryAfter: 500 });
-    const starts: number[] = [];
-    const r = settle(
-      p.execute(() => {
-        starts.push(clock.now());
-        return Promise.reject(odd);
-      }),
-    );
-    await clock.runAll();
-    expect(r.value()).toBe(odd);
-    expect(starts).toEqual([0, 10]);
+    expect(await startsOfFailingCall(p, clock, odd)).toEqual([0, 10]);
   });
 });
 
@@ -638,12 +637,6 @@ describe('retry: the attempt count of the call', () => {
     const clock = new VirtualClock();
     // The hedging starts attempt 2 at 10 ms; attempt 1 reaches the retry only at 20 ms and
     // succeeds at 21 ms: the call made two attempts, though the winner is attempt 1.
-    const p = pipeline({ clock }, hedging({ delay: 10, clock }), new LatePolicy(clock, 20), retry({ clock }));
-    const attempts: number[] = [];
-    p.on('executed', (e: ExecutedEvent) => attempts.push(e.attempts));
-    const call = p.execute((ctx) => new Promise((resolve) => clock.setTimeout(() => resolve(ctx.attempt), 1)));
-    await clock.runAll();
-    await expect(call).resolves.toBe(1);
-    expect(attempts).toEqual([2]);
+    expect(await lateHedgedCall(clock, retry({ clock }))).toEqual({ value: 1, attempts: [2] });
   });
 });

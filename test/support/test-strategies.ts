@@ -9,7 +9,10 @@ import type { ExecutionContext } from '../../src/core/context';
 import type { CancellationScope } from '../../src/core/cancellation-scope';
 import type { ResilienceEvent } from '../../src/core/events';
 import type { Done, Outcome } from '../../src/core/outcome';
-import { StrategyPolicy, type Link } from '../../src/core/policy';
+import { pipeline, StrategyPolicy, type Link, type Policy } from '../../src/core/policy';
+import type { ExecutedEvent } from '../../src/core/events';
+import { hedging } from '../../src/hedging/hedging';
+import type { VirtualClock } from '../../src/testing/virtual-clock';
 
 /** @internal */
 export interface TraceEvent extends ResilienceEvent {
@@ -143,4 +146,20 @@ export class LatePolicy extends StrategyPolicy<never> {
   protected describeOptions(): Record<string, unknown> {
     return {};
   }
+}
+
+/**
+ * @internal The attempt counts that the `executed` events report for one call through
+ * `pipeline(hedging({ delay: 10 }), new LatePolicy(20), inner)` on `clock`, where the function
+ * answers its attempt number 1 ms after it starts: the outer hedging starts attempt 2 at
+ * 10 ms, and attempt 1 reaches `inner` only at 20 ms and wins at 21 ms. Also returns the
+ * call's value (the winning attempt's number).
+ */
+export async function lateHedgedCall(clock: VirtualClock, inner: Policy): Promise<{ value: unknown; attempts: number[] }> {
+  const p = pipeline({ clock }, hedging({ delay: 10, clock }), new LatePolicy(clock, 20), inner);
+  const attempts: number[] = [];
+  p.on('executed', (e) => attempts.push((e as ExecutedEvent).attempts));
+  const call = p.execute((ctx) => new Promise((resolve) => clock.setTimeout(() => resolve(ctx.attempt), 1)));
+  await clock.runAll();
+  return { value: await call, attempts };
 }
