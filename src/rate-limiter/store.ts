@@ -222,12 +222,14 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private cursor: Iterator<[string, KeyState]> | undefined;
   private sweepTimer: unknown = undefined;
   private sweepPass: Iterator<[string, KeyState]> | undefined;
-  /** Latest time (relative) at which a key the current sweep pass kept is full again. */
-  private passHorizon = 0;
+  /** Earliest time (relative) at which a key the current sweep pass kept is full again. */
+  private passNext = Number.POSITIVE_INFINITY;
   /** Per-key period of each rule seen (for the sweep: how long a sliding log lives). */
   private windowPer = 0;
-  /** Latest time (relative) at which some held key may still be not full. */
-  private horizon = 0;
+  /** Relative time of the armed sweep pass; `Infinity` when none is armed (or a pass is running). */
+  private sweepAt = Number.POSITIVE_INFINITY;
+  /** No pass before this relative time: a pass that kept keys sets it to its time + `MIN_SWEEP_INTERVAL`. */
+  private sweepFloor = Number.NEGATIVE_INFINITY;
 
   /** @internal Use {@link memoryRateLimitStore}. */
   constructor(options: MemoryRateLimitStoreOptions = {}) {
@@ -263,7 +265,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const wait = newTat - limit - t;
 // Stryker disable next-line EqualityOperator: equivalent — the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
     if (wait <= EPS) {
-      if (newTat > this.horizon) this.horizon = newTat;
       if (!this.store(key, held, cell, newTat)) return this.full(limit + rule.maxWait);
       return { allowed: true, retryAfter: 0, remaining: Math.max(0, Math.floor((limit - (newTat - t)) / interval + 1e-9)), delay: 0 };
     }
@@ -277,7 +278,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
     // Stryker disable next-line EqualityOperator: equivalent — the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
     if (at - t <= rule.maxWait + EPS) {
       const reserved = at + limit;
-      if (reserved > this.horizon) this.horizon = reserved;
       // Stryker disable next-line ArithmeticOperator: unreachable — a call that waits has a held cell, so store() cannot refuse it at the key bound
       if (!this.store(key, held, cell, reserved)) return this.full(limit + rule.maxWait);
       return { allowed: true, retryAfter: 0, remaining: 0, delay: at - t };
@@ -321,20 +321,19 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
     // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — maxWait ≥ 0 makes the first test redundant; for <= against <, the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
     if (wait <= EPS || wait <= rule.maxWait + EPS) {
-      let inserted = false;
+      let fresh = false;
       if (log === undefined) {
         if (held === undefined && !this.admitKey()) return this.full(per + rule.maxWait);
         log = new SlidingLog();
         this.keys.set(key, log);
-        inserted = held === undefined;
+        fresh = true;
       }
       // Stryker disable next-line all: equivalent — s ≥ t always, so max(t, s), min within the float slack and s are the same slot
       const at = wait <= EPS ? Math.max(t, s) : s;
       log.times.push(at);
       log.costs.push(cost);
       log.sum += cost;
-      if (at + per > this.horizon) this.horizon = at + per;
-      if (inserted) this.afterInsert();
+      if (fresh) this.afterInsert(at + this.windowPer, held === undefined);
       // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — an immediate admission has wait 0 (delay 0 either way), and a reservation means sum + cost > rate (remaining 0 either way); the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
       return { allowed: true, retryAfter: 0, remaining: wait <= EPS ? Math.max(0, rate - log.sum) : 0, delay: wait <= EPS ? 0 : wait };
     }
@@ -352,7 +351,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
     if (held === undefined && !this.admitKey()) return false;
     this.keys.set(key, new GcraCell(tat));
-    if (held === undefined) this.afterInsert();
+    this.afterInsert(tat, held === undefined);
     return true;
   }
 
@@ -367,10 +366,18 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return this.keys.size < this.maxKeys;
   }
 
-  /** After a new key: check a couple of old ones, and make sure the idle sweep will come. */
-  private afterInsert(): void {
-    this.sweepSome(SWEEP_PER_INSERT);
-    if (this.sweepTimer === undefined) this.armSweep();
+  /**
+   * After a new state that is full again at relative time `full` (`isNew`: a new key, which
+   * checks a couple of old ones; else a held key that changed algorithm): makes sure the idle
+   * sweep comes by `full` + `MIN_SWEEP_INTERVAL`. Only a new state can be full sooner than
+   * the keys the armed pass was timed for (a held key's time only moves later), so the hot
+   * path of a held key does nothing for the sweep.
+   */
+  private afterInsert(full: number, isNew: boolean): void {
+    const t = isNew ? this.sweepSome(SWEEP_PER_INSERT) : this.clock.now() - this.origin;
+    // Up to MIN_SWEEP_INTERVAL late is fine (a pass may wait that long anyway): re-arming
+    // only for a bigger gain keeps timer churn off a stream of new keys.
+    if (full + MIN_SWEEP_INTERVAL < this.sweepAt) this.armSweep(full, t);
   }
 
   /** Relative time at which this state is back to "full" (if nothing else comes). */
@@ -390,7 +397,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
    * map it stops, unless `wrap` (a new key at the bound: every key up to `n` must be seen,
    * not only those after the cursor), where it goes on once from the start.
    */
-  private sweepSome(n: number, wrap = false): void {
+  private sweepSome(n: number, wrap = false): number {
     const t = this.clock.now() - this.origin;
     for (let i = 0; i < n; ) {
       let cursor = this.cursor;
@@ -398,8 +405,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
       const r = cursor.next();
       if (r.done === true) {
         this.cursor = undefined;
-        if (this.keys.size === 0) return;
-        if (i > 0 && !wrap) return;
+        if (this.keys.size === 0) return t;
+        if (i > 0 && !wrap) return t;
         wrap = false;
         continue;
       }
@@ -407,26 +414,39 @@ export class MemoryRateLimitStore implements RateLimitStore {
       const [k, state] = r.value;
       if (this.idle(state, t)) this.keys.delete(k);
     }
+    return t;
   }
 
-  private armSweep(minDelay = 1): void {
-    const delay = Math.max(minDelay, Math.ceil(this.horizon - (this.clock.now() - this.origin)));
-    // Beyond the longest delay a platform timer takes (a longer one would fire at once), the
-    // keys refill so slowly that sweeping them is pointless: their next access drops them.
-    if (!(delay <= MAX_TIMER_DELAY)) return;
+  /**
+   * Arms the idle sweep for relative time `full` (at `t` now), not before `sweepFloor`, when
+   * that is sooner than the pass already armed. While a pass runs, `full` joins the timing of
+   * its next pass instead. A time beyond the longest delay a platform timer takes (a longer
+   * one would fire at once) is left out: such a key refills so slowly that sweeping it is
+   * pointless; it is dropped when touched or checked, or by a later pass once it is idle.
+   */
+  private armSweep(full: number, t: number): void {
+    if (this.sweepPass !== undefined) {
+      if (full < this.passNext) this.passNext = full;
+      return;
+    }
+    const delay = Math.max(1, Math.ceil(Math.max(full, this.sweepFloor) - t));
+    if (!(delay <= MAX_TIMER_DELAY) || !(t + delay < this.sweepAt)) return;
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     const handle = this.clock.setTimeout(() => this.runSweep(), delay);
     this.sweepTimer = handle;
+    this.sweepAt = t + delay;
     unrefTimer(handle); // background work: never keeps a process alive
   }
 
-  /** The idle sweep: one pass over every key, in chunks, then again when keys remain. */
+  /** The idle sweep: one pass over every key, in chunks, then again for the keys it kept. */
   private runSweep(): void {
     this.sweepTimer = undefined;
+    this.sweepAt = Number.POSITIVE_INFINITY;
     const t = this.clock.now() - this.origin;
     let pass = this.sweepPass;
     if (pass === undefined) {
       pass = this.sweepPass = this.keys.entries();
-      this.passHorizon = Number.NEGATIVE_INFINITY;
+      this.passNext = Number.POSITIVE_INFINITY;
     }
     for (let i = 0; i < SWEEP_CHUNK; i++) {
       const r = pass.next();
@@ -438,17 +458,19 @@ export class MemoryRateLimitStore implements RateLimitStore {
       const full = this.fullAt(state);
       // Stryker disable next-line EqualityOperator: equivalent — the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
       if (full <= t + EPS) this.keys.delete(k);
-      else if (full > this.passHorizon) this.passHorizon = full;
+      else if (full < this.passNext) this.passNext = full;
     }
     if (this.sweepPass !== undefined) {
       const handle = this.clock.setTimeout(() => this.runSweep(), 0);
       this.sweepTimer = handle;
       unrefTimer(handle);
     } else if (this.keys.size > 0) {
-      // Again when the keys kept (and any added since) have refilled, but not more often
-      // than once a second: under steady traffic a pass is O(keys).
-      this.horizon = Math.max(this.passHorizon, this.horizon);
-      this.armSweep(MIN_SWEEP_INTERVAL);
+      // Again when the first kept key is full, but not within a second: a pass is O(keys).
+      // Keys beyond a timer's reach are left out: when only they remain, no timer is armed.
+      this.sweepFloor = t + MIN_SWEEP_INTERVAL;
+      this.armSweep(this.passNext, t);
+    } else {
+      this.sweepFloor = Number.NEGATIVE_INFINITY;
     }
   }
 }
