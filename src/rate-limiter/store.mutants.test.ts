@@ -217,6 +217,14 @@ describe('memory store: maxWait is inclusive', () => {
   });
 });
 
+/**
+ * A clock on `inner`'s time whose timers never fire: the store's background sweep never
+ * runs, so a test sees only what the store does on its own calls.
+ */
+function sweepNeverRuns(inner: VirtualClock): Clock {
+  return { now: () => inner.now(), setTimeout: () => ({}), clearTimeout: () => {} };
+}
+
 describe('memory store at its key bound', () => {
   it('refuses a new key with capacity: true and retryAfter = how long a held key may stay (plus maxWait)', () => {
     const clock = new VirtualClock();
@@ -252,7 +260,7 @@ describe('memory store at its key bound', () => {
 
   it('at the bound, a new key sees every held key (up to 64), the ones before the rolling cursor too', async () => {
     const clock = new VirtualClock();
-    const store = memoryRateLimitStore({ maxKeys: 4, clock });
+    const store = memoryRateLimitStore({ maxKeys: 4, clock: sweepNeverRuns(clock) });
     const slow: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 100_000, burst: 1, maxWait: 0 };
     const fast: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 100, burst: 1, maxWait: 0 };
     store.consume('slow', 1, 0, slow);
@@ -267,12 +275,12 @@ describe('memory store at its key bound', () => {
 
   it('drops idle keys before refusing a new one, even when the background sweep has not run yet', async () => {
     const clock = new VirtualClock();
-    const store = memoryRateLimitStore({ maxKeys: 2, clock });
+    const store = memoryRateLimitStore({ maxKeys: 2, clock: sweepNeverRuns(clock) });
     const slow: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 1_000_000, burst: 1, maxWait: 0 };
     const fast: RateLimitRule = { algorithm: 'sliding-window', rate: 1, per: 100, burst: 1, maxWait: 0 };
     store.consume('slow', 1, 0, slow);
     store.consume('a', 1, 0, fast);
-    await clock.advance(200); // 'a' is full again; the sweep waits for 'slow' (at 1 000 000)
+    await clock.advance(200); // 'a' is full again, 'slow' is not; no sweep has run
     expect(store.size).toBe(2);
     expect(store.consume('b', 1, clock.now(), fast)).toMatchObject({ allowed: true, delay: 0 });
     expect(store.size).toBe(2);
@@ -376,8 +384,8 @@ describe('memory store: the idle sweep', () => {
 
   it('a new key drops a held key that is full again exactly now', async () => {
     const clock = new VirtualClock();
-    const store = memoryRateLimitStore({ clock });
-    const slow: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 1_000_000, burst: 1, maxWait: 0 }; // the sweep waits for these
+    const store = memoryRateLimitStore({ clock: sweepNeverRuns(clock) });
+    const slow: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 1_000_000, burst: 1, maxWait: 0 }; // not full again for long
     const fast: RateLimitRule = { algorithm: 'gcra', rate: 1, per: 100, burst: 1, maxWait: 0 };
     for (const key of ['s1', 's2', 's3']) store.consume(key, 1, 0, slow);
     store.consume('a', 1, 0, fast); // full again at 100; the rolling check reaches it on the next new key
@@ -389,8 +397,8 @@ describe('memory store: the idle sweep', () => {
 
   it('each new key checks at most two held keys, so idle keys go at two per new key before the sweep comes', async () => {
     const clock = new VirtualClock();
-    const store = memoryRateLimitStore({ clock });
-    store.consume('slow', 1, 0, { algorithm: 'gcra', rate: 1, per: 1_000_000, burst: 1, maxWait: 0 }); // the sweep waits for it
+    const store = memoryRateLimitStore({ clock: sweepNeverRuns(clock) });
+    store.consume('slow', 1, 0, { algorithm: 'gcra', rate: 1, per: 1_000_000, burst: 1, maxWait: 0 }); // not full again for long
     const fast: RateLimitRule = { algorithm: 'sliding-window', rate: 1, per: 100, burst: 1, maxWait: 0 };
     for (let i = 0; i < 10; i++) store.consume(`old${i}`, 1, 0, fast);
     await clock.advance(200); // the ten are full again; no sweep has run
@@ -408,8 +416,8 @@ describe('memory store: the idle sweep', () => {
 
   it('only a new key checks other keys: admissions of held keys leave idle keys to the sweep', async () => {
     const clock = new VirtualClock();
-    const store = memoryRateLimitStore({ clock });
-    store.consume('slow', 1, 0, { algorithm: 'gcra', rate: 1, per: 1_000_000, burst: 1, maxWait: 0 }); // the sweep waits for it
+    const store = memoryRateLimitStore({ clock: sweepNeverRuns(clock) });
+    store.consume('slow', 1, 0, { algorithm: 'gcra', rate: 1, per: 1_000_000, burst: 1, maxWait: 0 }); // not full again for long
     const fast: RateLimitRule = { algorithm: 'sliding-window', rate: 100, per: 100, burst: 100, maxWait: 0 };
     store.consume('held', 1, 0, fast);
     for (let i = 0; i < 6; i++) store.consume(`old${i}`, 1, 0, { ...fast, rate: 1, burst: 1 });
@@ -418,7 +426,7 @@ describe('memory store: the idle sweep', () => {
     expect(store.size).toBe(8);
   });
 
-  it('a pass re-arms for the latest time a kept key is full, judged by the longest window', async () => {
+  it('a pass re-arms for the earliest time a kept key is full, judged by the longest window', async () => {
     const clock = new VirtualClock();
     const store = memoryRateLimitStore({ clock });
     const long: RateLimitRule = { algorithm: 'sliding-window', rate: 1, per: 10_000, burst: 1, maxWait: 0 };
@@ -432,6 +440,9 @@ describe('memory store: the idle sweep', () => {
     store.consume('S1', 1, 9_950, short); // full at 19 950
     await clock.advance(50); // the pass at 10 000 drops 'L' and keeps both
     expect(store.size).toBe(2);
+    expect(clock.nextTimerAt()).toBe(15_000); // 'S2' is the first kept key full again
+    await clock.advance(5_000);
+    expect(store.size).toBe(1);
     expect(clock.nextTimerAt()).toBe(19_950);
   });
 
