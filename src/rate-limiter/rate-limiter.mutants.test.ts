@@ -13,6 +13,8 @@ import { isOptionsValidationError, RateLimitedError } from '../core/errors';
 import { pipeline } from '../core/policy';
 import { VirtualClock } from '../testing/virtual-clock';
 import { ScopePolicy } from '../../test/support/test-strategies';
+import { freshModule } from '../../test/support/fresh-module';
+import type * as RateLimiters from './rate-limiter';
 import type { RateLimiterEvent } from './events';
 import { rateLimiter } from './rate-limiter';
 import { memoryRateLimitStore, type RateLimitRule, type RateLimitStore, type StoreDecision } from './store';
@@ -384,5 +386,76 @@ describe('describe()', () => {
     await l.execute(() => 2);
     expect(await rejection(l.execute(() => 3))).toBeInstanceOf(RateLimitedError);
     expect(l.tryAcquire()).toMatchObject({ allowed: false, retryAfter: 100 }); // tryAcquire's own cost: 1
+  });
+});
+
+describe('a plain limiter on its own (the promise-native path)', () => {
+  it('a fresh load keeps the one bucket under the key ""', async () => {
+    const { rateLimiter: freshRateLimiter } = await freshModule<typeof RateLimiters>(() => import('./rate-limiter'));
+    const store = recordingStore(admitted);
+    const l = freshRateLimiter({ rate: 1, store, clock: new VirtualClock() });
+    await l.execute(() => 1);
+    l.tryAcquire('ignored');
+    expect(store.calls.map((c) => c.key)).toEqual(['', '']);
+  });
+
+  it('without maxWait, calls and decisions hand the store one rule object (nothing allocated per decision)', async () => {
+    const store = recordingStore(admitted);
+    const l = rateLimiter({ rate: 3, clock: new VirtualClock(), store });
+    await l.execute(() => 1);
+    l.tryAcquire();
+    await l.acquire();
+    expect(store.calls).toHaveLength(3);
+    expect(store.calls[1]?.rule).toBe(store.calls[0]?.rule);
+    expect(store.calls[2]?.rule).toBe(store.calls[0]?.rule);
+  });
+
+  it('waits for the delay a store reserved, even with no maxWait of its own', async () => {
+    const clock = new VirtualClock();
+    const store = recordingStore({ allowed: true, retryAfter: 0, remaining: 0, delay: 50 }); // e.g. a fleet store's reservation
+    const l = rateLimiter({ rate: 1, clock, store });
+    let ranAt: number | undefined;
+    const call = l.execute(() => (ranAt = clock.now()));
+    await clock.advance(49);
+    expect(ranAt).toBeUndefined();
+    await clock.advance(1);
+    await expect(call).resolves.toBe(50);
+  });
+
+  it('a refusal with retryAfter 0 and no maxWait has the reason rate (no queue, no deadline involved)', async () => {
+    const store = recordingStore({ allowed: false, retryAfter: 0, remaining: 0, delay: 0 });
+    const l = rateLimiter({ name: 'partner', rate: 1, clock: new VirtualClock(), store });
+    expect(await rejection(l.execute(() => 'never'))).toMatchObject({ reason: 'rate', retryAfter: 0 });
+    expect(await rejection(l.execute(() => 'never', { deadline: 0 }))).toMatchObject({ reason: 'rate', retryAfter: 0 });
+  });
+});
+
+describe('the wait queues of a partitioned limiter', () => {
+  it('a key whose last waiter left holds no queue entry (idle keys cost nothing)', async () => {
+    const clock = new VirtualClock();
+    const l = rateLimiter.partitioned({ key: (ctx) => ctx.operation, rate: 1, per: 100, maxWait: 1_000, clock });
+    const queues = (l as unknown as { waiting: Map<string, number> }).waiting;
+    const controller = new AbortController();
+    const calls: Promise<unknown>[] = [];
+    for (const key of ['a', 'b', 'c']) {
+      await l.execute(() => 0, { operation: key });
+      calls.push(l.execute(() => key, { operation: key }));
+      calls.push(rejection(l.execute(() => key, { operation: key, signal: controller.signal })));
+    }
+    expect([...queues.entries()]).toEqual([
+      ['a', 2],
+      ['b', 2],
+      ['c', 2],
+    ]);
+    controller.abort(new Error('gone'));
+    await clock.runAll();
+    await Promise.all(calls);
+    expect(queues.size).toBe(0);
+  });
+});
+
+describe('describe() of a partitioned limiter', () => {
+  it('names a constant cost of a partitioned limiter (anonymous)', () => {
+    expect(rateLimiter.partitioned({ rate: 5, key: () => 'k', cost: 3 }).describe().options).toMatchObject({ cost: '(anonymous)' });
   });
 });

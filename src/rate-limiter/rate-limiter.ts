@@ -258,6 +258,7 @@ export class RateLimiterPolicy extends LimiterBase {
    * admitted call is awaited in place (core/alone.ts), any other answer goes on in the chain.
    */
   protected override runAlone(ctx: ExecutionContext, link: Link): Promise<unknown> | undefined {
+    // Stryker disable next-line EqualityOperator: equivalent for > against >= — maxWait ≥ 0, so >= sends every call through the chain, which decides it the same way (the alone path only saves allocations)
     if (this.costOf !== undefined || this.maxWait > 0 || ctx.aborted) return undefined;
     let d: StoreDecision | PromiseLike<StoreDecision>;
     try {
@@ -429,6 +430,7 @@ function checkKey(name: string, key: unknown): string {
 }
 
 function costFunction(cost: CostOption | undefined): ((ctx: ExecutionContext) => number) | undefined {
+  // Stryker disable next-line ConditionalExpression: equivalent when `cost === undefined` is false — undefined then falls through to the last line, which returns it unchanged
   if (cost === undefined || cost === 1) return undefined;
   if (typeof cost === 'number') return () => cost;
   return cost;
