@@ -46,6 +46,58 @@ describe('timer service', () => {
     );
   });
 
+  it('property: schedules, cancels and time passing interleaved, on clocks with and without unref: every entry fires once, in its millisecond, unless cancelled first', async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('schedule' as const), ahead: fc.double({ min: 0, max: 4, noNaN: true }) }),
+      fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 3 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.array(op, { maxLength: 60 }), async (unrefable, ops) => {
+        const virtual = new VirtualClock();
+        // With ref/unref handles the service keeps emptied buckets until the host timer passes
+        // them (lazy); without, it drops them at once: both paths reuse a bucket across calls.
+        const clock: Clock = unrefable
+          ? {
+              now: () => virtual.now(),
+              setTimeout: (fn, ms) => ({ inner: virtual.setTimeout(fn, ms), ref() {}, unref() {} }),
+              clearTimeout: (h) => virtual.clearTimeout((h as { inner: unknown }).inner),
+            }
+          : virtual;
+        const service = new TimerService(clock);
+        const tasks: { deadline: number; fired: number[]; cancelled: boolean; entry: { cancel(): void } }[] = [];
+        const check = (): void => {
+          for (const t of tasks) {
+            const due = !t.cancelled && Math.ceil(t.deadline) <= virtual.now();
+            expect(t.fired.length).toBeLessThanOrEqual(1);
+            if (due) expect(t.fired).toEqual([Math.ceil(t.deadline)]);
+            else if (!t.cancelled) expect(t.fired).toEqual([]);
+          }
+        };
+        for (const o of ops) {
+          if (o.kind === 'schedule') {
+            const task = { deadline: virtual.now() + o.ahead, fired: [] as number[], cancelled: false, entry: { cancel() {} } };
+            task.entry = service.schedule(task.deadline, () => task.fired.push(virtual.now()));
+            tasks.push(task);
+          } else if (o.kind === 'cancel') {
+            const t = tasks[o.pick % Math.max(1, tasks.length)];
+            if (t !== undefined && t.fired.length === 0) {
+              t.entry.cancel();
+              t.cancelled = true;
+            }
+          } else {
+            await virtual.advance(o.ms); // runs the host timer when due: entries fire only then
+            check();
+          }
+        }
+        await virtual.runAll();
+        for (const t of tasks) expect(t.fired.length).toBe(t.cancelled ? 0 : 1);
+        expect(service.pending).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('callbacks may schedule and cancel other entries', async () => {
     const clock = new VirtualClock();
     const s = new TimerService(clock);

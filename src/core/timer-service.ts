@@ -95,6 +95,11 @@ const spentHosts = new WeakMap<TimerService, unknown>();
 /** @internal The timer service of one clock. Get it with {@link timerServiceFor}. */
 export class TimerService {
   private readonly buckets = new Map<number, Bucket>();
+  /**
+   * The bucket the last `add()` used, while it is in `buckets`: calls that start in the same
+   * millisecond with the same timeout share a bucket, and this saves them the map lookup.
+   */
+  private last: Bucket | undefined = undefined;
   private readonly keys = new Heap<number>((a, b) => a < b);
   private host: unknown = undefined;
   /** Bucket key the host timer is armed for; Infinity when none is armed. */
@@ -122,12 +127,10 @@ export class TimerService {
   /** @internal Schedules `task` at absolute time `deadline` (clock ms); it must not be pending already. */
   add(task: TimerTask, deadline: number): void {
     const key = Math.ceil(deadline);
-    let bucket = this.buckets.get(key);
-    if (bucket === undefined) {
-      bucket = new Bucket(key, this);
-      this.buckets.set(key, bucket);
-      this.keys.push(key);
-    }
+    let bucket = this.last;
+    // Kept small (the slow paths are methods): add() is inlined into every policy that
+    // schedules, and V8 gives each optimized function a bounded inlining budget.
+    if (bucket === undefined || bucket.key !== key) bucket = this.bucketFor(key);
     task.bucket = bucket;
     if (bucket.tail === undefined) {
       bucket.head = bucket.tail = task;
@@ -138,10 +141,25 @@ export class TimerService {
     }
     this.count++;
     if (key < this.armedFor) this.arm(key);
-    else if (!this.refed) {
-      refTimer(this.host);
-      this.refed = true;
+    else if (!this.refed) this.wake();
+  }
+
+  /** The bucket of `key`, made when missing; remembered for the next `add()`. */
+  private bucketFor(key: number): Bucket {
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      bucket = new Bucket(key, this);
+      this.buckets.set(key, bucket);
+      this.keys.push(key);
     }
+    this.last = bucket;
+    return bucket;
+  }
+
+  /** An entry is pending again under the idle (unref'd) host timer: let it hold the process. */
+  private wake(): void {
+    refTimer(this.host);
+    this.refed = true;
   }
 
   /** @internal */
@@ -155,8 +173,21 @@ export class TimerService {
     entry.prev = entry.next = undefined;
     // An emptied bucket stays in the map until the host timer passes it (it is cheap, and the
     // next calls in the same millisecond reuse it); without an unref-able host it goes now.
-    if (bucket.head === undefined && !this.lazy && this.buckets.get(bucket.key) === bucket) this.buckets.delete(bucket.key);
+    if (bucket.head === undefined && !this.lazy && this.buckets.get(bucket.key) === bucket) this.drop(bucket);
     if (--this.count === 0) this.idle();
+  }
+
+  /** Removes an (empty) bucket from the map, and from the `add()` shortcut. */
+  private drop(bucket: Bucket): void {
+    this.buckets.delete(bucket.key);
+    if (this.last === bucket) this.last = undefined;
+  }
+
+  /** Forgets every bucket (no entry is pending). */
+  private forget(): void {
+    this.keys.clear();
+    this.buckets.clear();
+    this.last = undefined;
   }
 
   private arm(key: number): void {
@@ -173,8 +204,7 @@ export class TimerService {
   /** No entry is pending: let the process go. */
   private idle(): void {
     if (this.host === undefined) {
-      this.keys.clear();
-      this.buckets.clear();
+      this.forget();
       return;
     }
     if (this.lazy) {
@@ -187,8 +217,7 @@ export class TimerService {
       spentHosts.set(this, this.host);
       this.host = undefined;
       this.armedFor = Number.POSITIVE_INFINITY;
-      this.keys.clear();
-      this.buckets.clear();
+      this.forget();
     }
   }
 
@@ -205,7 +234,7 @@ export class TimerService {
       if (bucket === undefined || bucket.head === undefined) {
         // Emptied by cancellation: sweep it.
         this.keys.pop();
-        if (bucket !== undefined) this.buckets.delete(key);
+        if (bucket !== undefined) this.drop(bucket);
         continue;
       }
       if (key > now) {
