@@ -335,3 +335,15 @@ describe('circuit breaker: event names and payloads', () => {
     expect('result' in (events[0] as object)).toBe(true);
   });
 });
+
+describe('circuit breaker: restoring probe successes', () => {
+  it('only a half-open snapshot brings its probe successes back', () => {
+    const base = { version: 1, openedFor: 0, recoveryTimeout: 0, consecutiveOpens: 1, consecutiveFailures: 0, probeSuccesses: 2, window: null } as const;
+    const halfOpen = circuitBreaker({ clock: new VirtualClock(), halfOpen: { successThreshold: 3 }, restore: { ...base, state: 'half-open' } });
+    expect(halfOpen.stats.probeSuccesses).toBe(2);
+    for (const state of ['closed', 'isolated'] as const) {
+      const breaker = circuitBreaker({ clock: new VirtualClock(), halfOpen: { successThreshold: 3 }, restore: { ...base, state } });
+      expect(breaker.stats).toMatchObject({ state, probeSuccesses: 0 });
+    }
+  });
+});

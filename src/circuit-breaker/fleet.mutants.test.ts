@@ -55,3 +55,48 @@ describe('fleet-aware breaker: the break of a fleet open', () => {
     expect(isBrokenCircuitError(r) && r.retryAfter).toBe(1_700); // a's 1 700 left, not b's 1 000
   });
 });
+
+describe('fleet-aware breaker: an instance still open when the fleet probe ends elsewhere', () => {
+  /** a opens for `aBreak` ms, b for 1 000 ms, both at 100; b's probe (at 1 100) ends with `outcome`. quorum 2 of 2: neither opens the other. */
+  async function probeEndsOnB(aBreak: number, outcome: 'ok' | 'fail'): Promise<FleetBreakers> {
+    const f = new FleetBreakers([], { failureThreshold: 1, recoveryTimeout: 1_000, halfOpen: { probeTimeout: 10_000 }, quorum: 2 });
+    f.add('a', { recoveryTimeout: aBreak });
+    f.add('b');
+    await f.settle();
+    await f.advance(100);
+    await f.fail('a');
+    await f.fail('b');
+    await f.advance(1_000);
+    await f.call('b'); // asks for the lease
+    const probe = await f.hang('b');
+    expect(probe.admitted).toBe(true);
+    await probe.finish(outcome);
+    return f;
+  }
+
+  it('a failed probe elsewhere never shortens a longer break left', async () => {
+    const f = await probeEndsOnB(5_000, 'fail');
+    expect(f.breaker('b').state).toBe('open');
+    expect(f.breaker('a').snapshot()).toMatchObject({ state: 'open', openedFor: 1_000, recoveryTimeout: 5_000 });
+    await f.advance(3_000); // 4 100: past the prober's new break (2 100), before a's own (5 100)
+    expect(f.breaker('a').state).toBe('open');
+    await f.advance(1_000);
+    expect(f.breaker('a').state).toBe('half-open');
+  });
+
+  it('a failed probe elsewhere extends a shorter break to the prober’s, counted from when it opened', async () => {
+    const f = await probeEndsOnB(1_500, 'fail');
+    expect(f.breaker('a').snapshot()).toMatchObject({ state: 'open', openedFor: 1_000, recoveryTimeout: 2_000 });
+    await f.advance(999); // 2 099
+    expect(f.breaker('a').state).toBe('open');
+    await f.advance(1);
+    expect(f.breaker('a').state).toBe('half-open');
+  });
+
+  it('a successful probe elsewhere closes an instance whose own break has not elapsed', async () => {
+    const f = await probeEndsOnB(5_000, 'ok');
+    expect(f.breaker('b').state).toBe('closed');
+    expect(f.breaker('a').state).toBe('closed');
+    expect(f.transitions('a')).toEqual(['opened:failures', 'closed:fleet']);
+  });
+});
