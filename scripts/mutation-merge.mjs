@@ -7,8 +7,10 @@
 //
 // The committed file is read first, then each input in order. For each source file the
 // result kept is the last one whose recorded source is the file's text in this working tree;
-// when none matches (the file changed since every run), the last one read is kept, and
-// Stryker re-tests what changed on the next run, as it would for any stale result. Test
+// when none matches (the file changed since every run), the one with the most results is
+// kept (the last one read among equals): a sandbox that never mutated a file may carry a
+// pruned copy of its entry, which must not replace a full run of it. Stryker re-tests what
+// changed on the next run, as it would for any stale result. Test
 // files (which tests exist, where) are merged the same way. A source file no longer in the
 // tree is dropped. The score table of the result: `node scripts/mutation-score.mjs --report FILE`.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,9 +38,12 @@ const current = (path) => {
 const reports = [...(existsSync(out) ? [out] : []), ...inputs].map((file) => ({ file, report: read(file) }));
 const base = reports.at(-1)?.report;
 
+/** How many results an entry holds: mutants of a source file, tests of a test file. @param {{ mutants?: unknown[], tests?: unknown[] }} entry */
+const size = (entry) => (entry.mutants ?? entry.tests ?? []).length;
+
 /**
  * One section (`files` or `testFiles`) merged: per path, the last entry whose source is the
- * file's text now, else the last entry; paths gone from the tree are dropped.
+ * file's text now, else the entry with the most results; paths gone from the tree are dropped.
  * @param {'files' | 'testFiles'} section
  */
 function merge(section) {
@@ -51,7 +56,8 @@ function merge(section) {
       const now = current(path);
       if (now === undefined) continue;
       const matches = entry.source === undefined || entry.source === now;
-      if (matches || !fresh.has(path)) merged[path] = entry;
+      const kept = merged[path];
+      if (matches || (!fresh.has(path) && (kept === undefined || size(entry) >= size(kept)))) merged[path] = entry;
       if (matches) fresh.add(path);
     }
   }
