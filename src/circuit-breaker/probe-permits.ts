@@ -54,6 +54,7 @@ export class ProbePermits {
   acquire(now: number): ProbePermit | undefined {
     if (this.held === this.maxProbes && this.expireHung(now) === 0) return undefined;
     const holders = this.holders;
+    // Stryker disable next-line EqualityOperator: held < maxProbes here, so a free slot comes before the end and slot = length is never reached
     for (let slot = 0; slot < holders.length; slot++) {
       if (holders[slot] === undefined) {
         const permit = new ProbePermit(slot, now);
@@ -80,9 +81,11 @@ export class ProbePermits {
 
   /** Frees the permits of trial calls that have run `probeTimeout` ms or more at `now`; returns how many. */
   expireHung(now: number): number {
+    // Stryker disable next-line ConditionalExpression: with probeTimeout Infinity no permit is ever old enough, so the loop frees none
     if (!this.expires) return 0;
     const holders = this.holders;
     let freed = 0;
+    // Stryker disable next-line EqualityOperator: holders[length] is undefined, which the loop skips like a free slot
     for (let slot = 0; slot < holders.length; slot++) {
       const p = holders[slot];
       if (p !== undefined && now - p.start >= this.probeTimeout) {
@@ -113,6 +116,7 @@ export class ProbePermits {
 
   /** Starts a new period: no permit is held and no success counted. */
   reset(): void {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: with no permit held every slot is already free, so filling them again changes nothing
     if (this.held > 0) this.holders.fill(undefined);
     this.held = 0;
     this.succeeded = 0;
