@@ -20,7 +20,14 @@
  * `process.cpuUsage()` (libuv's `uv_getrusage`) marks two runs of `n` calls, each after a
  * young-generation collection: callgrind writes its counters at each mark, and the lower of the two
  * runs, divided by `n`, is the count per call. V8 runs with fixed random and hash seeds, so
- * hash tables and random draws are the same in every run.
+ * hash tables and random draws are the same in every run, and with `--predictable`, which
+ * turns off the heap heuristics that go by wall time (the memory reducer): without it, the
+ * collections, and so the count, followed the machine's load (one case moved 2,454 → 2,698
+ * between two runs of one bundle on a busy machine; with it, the same to the instruction).
+ * What stays time-dependent is the code's own: a case that reads the clock does what the
+ * clock says (a timeout makes a timer bucket for each new millisecond; under valgrind a
+ * millisecond holds tens of calls, not thousands, so its count rises when the machine is
+ * busy).
  *
  * @packageDocumentation
  */
@@ -33,8 +40,8 @@ import type { CallCase, Op } from './harness';
 /** Calls between the yields to the event loop, as in the timed loops. */
 const CHUNK = 512;
 /**
- * Calls counted per case: 4,096, or 512 for a case so slow under valgrind (more than 2 ms a
- * call) that 4,096 would take minutes. One size for (nearly) every case, whatever the
+ * Calls counted per case: 4,096, or 512 for a case so slow under valgrind (more than 2 ms of
+ * CPU time a call) that 4,096 would take minutes. One size for (nearly) every case, whatever the
  * machine's load: counts of different sizes do not compare (the fixed costs of a run, a
  * collection or a late compilation, are shared by fewer calls), and a size chosen by speed
  * put cases of one run into different sizes on a busy machine.
@@ -91,10 +98,13 @@ export async function runInstructionCase(cases: readonly CallCase[], id: string,
   // The size is chosen from warmed calls: the first calls run in the interpreter, several
   // times slower, and on a busy machine that pushed cheap cases into a smaller size whose
   // shorter warm-up left compilations inside the counted calls (counts 5-20x too high).
+  // Timed in CPU time (process.cpuUsage(), which is also the mark: dumps 1 and 2), not wall
+  // time: with other processes on the cores, wall time pushed cheap cases past the limit.
   await loop(target.op, PROBE_WARMUP);
-  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await loop(target.op, PROBE_CALLS);
-  const perCall = (performance.now() - t0) / PROBE_CALLS;
+  const cpu = process.cpuUsage(cpu0);
+  const perCall = (cpu.user + cpu.system) / 1000 / PROBE_CALLS;
   // BW_INSTR_CALLS pins the size, so that counts taken at different loads compare.
   const pinned = Number(process.env.BW_INSTR_CALLS);
   const n = pinned > 0 ? pinned : (SIZES.find(([limit]) => perCall < limit) as readonly [number, number])[1];
@@ -105,7 +115,8 @@ export async function runInstructionCase(cases: readonly CallCase[], id: string,
   // Two counted runs of n calls, each starting from an empty young generation (so the
   // collections inside a run are the ones its own allocations cause, the same every time): a
   // one-off (a late compilation, an old-generation GC) lands in at most one of them, and the
-  // lower count is the case's. Dumps: 1 start → mark, 2 run, 3 the collection, 4 run.
+  // lower count is the case's. Dumps: 1 start → probe, 2 probe, 3 warm-up and collection,
+  // 4 run, 5 the collection, 6 run.
   collect();
   mark();
   await loop(target.op, n);
@@ -139,7 +150,7 @@ function totalsOf(file: string): number {
 function countOne(bundle: string, id: string): Promise<{ perCall: number; calls: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bw-instr-'));
   const out = join(dir, 'cg.out');
-  const args = ['--tool=callgrind', '--dump-before=uv_getrusage', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--random-seed=1', '--hash-seed=1', '--expose-gc', bundle, `--instr-case=${id}`];
+  const args = ['--tool=callgrind', '--dump-before=uv_getrusage', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--predictable', '--random-seed=1', '--hash-seed=1', '--expose-gc', bundle, `--instr-case=${id}`];
   return new Promise<{ perCall: number; calls: number }>((resolve, reject) => {
     const child = spawn('valgrind', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -153,9 +164,9 @@ function countOne(bundle: string, id: string): Promise<{ perCall: number; calls:
     child.on('close', (code) => {
       try {
         const n = Number(/^n=(\d+)$/m.exec(stdout)?.[1]);
-        // Dumps 2 and 4 are the two counted runs (see runInstructionCase).
-        const parts = [join(dir, 'cg.out.2'), join(dir, 'cg.out.4')];
-        if (code !== 0 || !Number.isFinite(n) || !parts.every((p) => existsSync(p)) || existsSync(join(dir, 'cg.out.5'))) {
+        // Dumps 4 and 6 are the two counted runs (see runInstructionCase).
+        const parts = [join(dir, 'cg.out.4'), join(dir, 'cg.out.6')];
+        if (code !== 0 || !Number.isFinite(n) || !parts.every((p) => existsSync(p)) || existsSync(join(dir, 'cg.out.7'))) {
           throw new Error(`case ${id}: valgrind exited ${code}, n=${n}, dumps unexpected\n${stderr.split('\n').slice(-15).join('\n')}`);
         }
         resolve({ perCall: Math.min(...parts.map(totalsOf)) / n, calls: n });
