@@ -58,6 +58,7 @@ export function statsOf(state: CircuitState, rule: TripRule, probes: ProbePermit
     failureRate: calls === 0 ? 0 : failures / calls,
     slowCallRate: calls === 0 ? 0 : slowCalls / calls,
     consecutiveOpens: opens,
+    // Stryker disable next-line ConditionalExpression: outside half-open no permit is held (every transition resets them), so active() is 0 there too
     activeProbes: state === 'half-open' ? probes.active(now) : 0,
     probeSuccesses: probes.successes,
     ...(fleet === undefined ? {} : { fleet: fleet.stats(now) }),
