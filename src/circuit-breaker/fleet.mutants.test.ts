@@ -100,3 +100,19 @@ describe('fleet-aware breaker: an instance still open when the fleet probe ends 
     expect(f.transitions('a')).toEqual(['opened:failures', 'closed:fleet']);
   });
 });
+
+describe('fleet-aware breaker: restored from a snapshot', () => {
+  it('a restored open or half-open breaker reports itself open to the fleet; a restored closed one does not', async () => {
+    const f = new FleetBreakers([], { failureThreshold: 1, recoveryTimeout: 1_000, halfOpen: { probeTimeout: 500 }, quorum: 3 });
+    const saved = { version: 1, openedFor: 0, recoveryTimeout: 0, consecutiveOpens: 1, consecutiveFailures: 0, probeSuccesses: 0, window: null } as const;
+    f.add('half', { restore: { ...saved, state: 'half-open' } });
+    f.add('open', { restore: { ...saved, state: 'open', openedFor: 100, recoveryTimeout: 1_000 } });
+    f.add('closed', { restore: { ...saved, state: 'closed', consecutiveOpens: 0 } });
+    await f.settle();
+    expect(f.states()).toEqual({ half: 'half-open', open: 'open', closed: 'closed' });
+    // Each instance counts the open reports it knows of, its own included (quorum 3: `closed` stays closed).
+    expect(f.breaker('half').stats.fleet?.open).toBe(2);
+    expect(f.breaker('open').stats.fleet?.open).toBe(2);
+    expect(f.breaker('closed').stats.fleet?.open).toBe(2);
+  });
+});
