@@ -93,6 +93,16 @@ describe('fleet-aware breaker: an instance still open when the fleet probe ends 
     expect(f.breaker('a').state).toBe('half-open');
   });
 
+  it('a failed probe elsewhere ending exactly when the break ends changes nothing, not even a publish; 1 ms later extends it', async () => {
+    const publishesOfA = (f: FleetBreakers): number[] => f.fleet.log.filter((e) => e.instance === 'a' && e.kind === 'publish').map((e) => e.time);
+    const same = await probeEndsOnB(2_000, 'fail'); // a's break ends at 2 100, the prober's new one too
+    expect(same.breaker('a').snapshot()).toMatchObject({ state: 'open', recoveryTimeout: 2_000 });
+    expect(publishesOfA(same).filter((t) => t > 100)).toEqual([]);
+    const longer = await probeEndsOnB(1_999, 'fail');
+    expect(longer.breaker('a').snapshot()).toMatchObject({ state: 'open', recoveryTimeout: 2_000 });
+    expect(publishesOfA(longer).filter((t) => t > 100)).toEqual([1_100]);
+  });
+
   it('a successful probe elsewhere closes an instance whose own break has not elapsed', async () => {
     const f = await probeEndsOnB(5_000, 'ok');
     expect(f.breaker('b').state).toBe('closed');
