@@ -355,6 +355,7 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
 
   private enter(st: StateCode): void {
     this.st = st;
+    // Stryker disable next-line UpdateOperator: the epoch is only compared for equality, and counting down gives a new value at every transition too
     this.epoch++;
     this.probes.reset();
     this.rule.stateChanged();
@@ -453,7 +454,6 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     // Only `opened` (from a call, or isolate()) and `closed` (from a probe, or reset()) go
     // through here; `half-opened` has its own two paths above.
     if (link === undefined || ctx === undefined) this.emitDetached(payload);
-    // Stryker disable next-line ConditionalExpression: emitting with no listener reaches nobody; the guard only saves building the payload
     else if (link.listening) link.emit<CircuitBreakerEvent>(ctx, payload);
   }
 
