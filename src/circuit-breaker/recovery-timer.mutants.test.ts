@@ -1,13 +1,15 @@
 /**
  * Rules of the recovery timer that the mutation run (issue #23) found unpinned: the delay it
  * asks the clock for (negative → 0, capped at the longest platform delay), and a timer the
- * clock failed to cancel never firing `onFire` for a cleared or replaced arming.
+ * clock failed to cancel never firing `onFire` for a cleared or replaced arming, and where
+ * the errors of the clock, of `onFire` and of a `recoveryTimeout` function are reported.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../core/clock';
 import { VirtualClock } from '../testing/virtual-clock';
-import { RecoveryTimer } from './recovery-timer';
+import { onCallbackError } from '../core/report';
+import { RecoveryTimer, recoveryTimeoutFor } from './recovery-timer';
 
 const MAX_TIMER_DELAY = 2_147_483_647;
 
@@ -70,5 +72,53 @@ describe('RecoveryTimer: a timer the clock did not cancel', () => {
     await clock.advance(100);
     expect(firedAt).toEqual([200]);
     expect(timer.armed).toBe(false);
+  });
+});
+
+describe('RecoveryTimer: errors are reported under its label, never thrown', () => {
+  function reported(run: () => void): [unknown, string][] {
+    const seen: [unknown, string][] = [];
+    const sub = onCallbackError((error, source) => seen.push([error, source]));
+    try {
+      run();
+    } finally {
+      sub.dispose();
+    }
+    return seen;
+  }
+
+  it('is not armed before arm(); a clock whose clearTimeout throws still leaves it cleared', () => {
+    const boom = new Error('clear failed');
+    const clock: Clock = { now: () => 0, setTimeout: () => ({}), clearTimeout: () => { throw boom; } };
+    const timer = new RecoveryTimer(clock, 'test timer', () => undefined);
+    expect(timer.armed).toBe(false);
+    timer.arm(10);
+    expect(reported(() => timer.clear())).toEqual([[boom, 'test timer']]);
+    expect(timer.armed).toBe(false);
+  });
+
+  it('an onFire that throws is reported and leaves the timer disarmed', async () => {
+    const clock = new VirtualClock();
+    const boom = new Error('fire failed');
+    const timer = new RecoveryTimer(clock, 'test timer', () => {
+      throw boom;
+    });
+    timer.arm(10);
+    const seen: [unknown, string][] = [];
+    const sub = onCallbackError((error, source) => seen.push([error, source]));
+    await clock.advance(10);
+    sub.dispose();
+    expect(seen).toEqual([[boom, 'test timer']]);
+    expect(timer.armed).toBe(false);
+  });
+
+  it('a recoveryTimeout function that throws is reported with the breaker name and counts as 60 000', () => {
+    const boom = new Error('no timeout');
+    let ms = 0;
+    const seen = reported(() => {
+      ms = recoveryTimeoutFor(() => { throw boom; }, 1, 'payments');
+    });
+    expect(ms).toBe(60_000);
+    expect(seen).toEqual([[boom, 'circuit breaker "payments" recoveryTimeout']]);
   });
 });
