@@ -29,14 +29,14 @@ export interface TimerEntry {
  * @internal An entry of the timer service that is its own callback (the object protocol): an
  * object that carries the state its timer needs and implements `fire()`, so a per-call object
  * is scheduled with {@link TimerService.add} and needs no closure and no separate entry.
- * Implement it with the three list fields set to `undefined` and `cancel()` calling
- * {@link cancelTask}; `fire()` runs at most once per `add()`, never after `cancel()`.
+ * Implement it with the three list fields set to `undefined`, and remove it with
+ * {@link cancelTask}; `fire()` runs at most once per `add()`, never after `cancelTask()`.
  *
  * An interface, not a base class: a class that extends another is constructed through
  * V8's generic construct stub, not inlined (a four-policy pipeline paid ~400 instructions
  * a call for a three-level timeout entry).
  */
-export interface TimerTask extends TimerEntry {
+export interface TimerTask {
   /** Neighbours in the bucket's list (the timer service's own fields). */
   prev: TimerTask | undefined;
   next: TimerTask | undefined;
@@ -46,14 +46,14 @@ export interface TimerTask extends TimerEntry {
   fire(): void;
 }
 
-/** @internal What a {@link TimerTask}'s `cancel()` does: removes it when pending (idempotent). */
+/** @internal Removes a {@link TimerTask} when it is pending (idempotent). */
 export function cancelTask(task: TimerTask): void {
   const bucket = task.bucket;
   if (bucket !== undefined) bucket.service.remove(task);
 }
 
 /** A callback scheduled by {@link TimerService.schedule}. */
-class Entry implements TimerTask {
+class Entry implements TimerTask, TimerEntry {
   prev: TimerTask | undefined = undefined;
   next: TimerTask | undefined = undefined;
   bucket: Bucket | undefined = undefined;
@@ -76,7 +76,7 @@ export class Bucket {
   tail: TimerTask | undefined = undefined;
   constructor(
     readonly key: number,
-    /** The service it belongs to (what a task's `cancel()` calls): one per bucket, not per task. */
+    /** The service it belongs to (what `cancelTask()` calls): one per bucket, not per task. */
     readonly service: TimerService,
   ) {}
 }

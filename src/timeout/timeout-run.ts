@@ -124,10 +124,6 @@ export class ChainRun implements Run {
     settleRun(this, o);
   }
 
-  cancel(): void {
-    cancelTask(this);
-  }
-
   scope(): CancellationScope {
     return this.inner;
   }
@@ -203,10 +199,6 @@ export class AloneRun implements Run {
 
   fire(): void {
     fireRun(this);
-  }
-
-  cancel(): void {
-    cancelTask(this);
   }
 
   scope(): CancellationScope {

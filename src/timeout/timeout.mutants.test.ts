@@ -4,14 +4,15 @@
  * the function did not fail behind carries no `cause`.
  */
 import { describe, expect, it } from 'vitest';
+import type { Clock } from '../core/clock';
 import { OptionsValidationError, TimeoutError } from '../core/errors';
+import { onCallbackError } from '../core/report';
 import { VirtualClock } from '../testing/virtual-clock';
 import { MAX_TIMEOUT_DURATION } from './options';
 import { timeout } from './timeout';
 import { rejection } from '../../test/support/promises';
 
 const hang = (): Promise<never> => new Promise<never>(() => {});
-
 
 describe('timeout duration bounds', () => {
   it('accepts exactly 2^31 - 1 ms, the largest delay a host timer supports, and nothing above it', () => {
@@ -52,5 +53,35 @@ describe('the cause of a TimeoutError', () => {
     expect(ran).toBe(false);
     expect(error).toBeInstanceOf(TimeoutError);
     expect(Object.prototype.hasOwnProperty.call(error, 'cause')).toBe(false);
+  });
+});
+
+describe('a lone timeout whose settling throws', () => {
+  it('reports the error and rejects the caller with it: the promise never stays pending', async () => {
+    const virtual = new VirtualClock();
+    const boom = new Error('unref failed');
+    // A clock whose timer handles throw on unref(): the timer service unrefs its host timer
+    // when the call's entry, the last pending one, is removed as the call settles.
+    const clock: Clock = {
+      now: () => virtual.now(),
+      setTimeout: (fn, ms) => ({
+        inner: virtual.setTimeout(fn, ms),
+        ref() {},
+        unref() {
+          throw boom;
+        },
+      }),
+      clearTimeout: (h) => virtual.clearTimeout((h as { inner: unknown }).inner),
+    };
+    const reported: unknown[] = [];
+    const sub = onCallbackError((error) => reported.push(error));
+    try {
+      const t = timeout({ duration: 1_000, clock });
+      const error = await rejection(t.execute(() => Promise.resolve('value')));
+      expect(error).toBe(boom);
+      expect(reported).toEqual([boom]);
+    } finally {
+      sub.dispose();
+    }
   });
 });
