@@ -34,9 +34,10 @@
  *
  * @packageDocumentation
  */
-import { systemClock, unrefTimer, type Clock } from '../core/clock';
+import { systemClock, type Clock } from '../core/clock';
 import { rules, validateOptions, type Schema } from '../core/validation';
 import type { RateLimitAlgorithm } from './options';
+import { EPS, IdleSweep } from './sweep';
 
 /**
  * The limit a store applies, as the limiter passes it to {@link RateLimitStore.consume}.
@@ -145,16 +146,8 @@ const memoryStoreSchema: Schema = {
   clock: rules.clock(),
 };
 
-/** Float slack (ms) in comparisons: times and intervals are not always exact binary fractions. */
-const EPS = 1e-6;
 /** Entries the amortized sweep inspects for each new key. */
 const SWEEP_PER_INSERT = 2;
-/** The longest delay (ms) platform timers take. */
-const MAX_TIMER_DELAY = 2_147_483_647;
-/** Shortest time (ms) between two background sweep passes. */
-const MIN_SWEEP_INTERVAL = 1_000;
-/** Entries the background sweep inspects per timer turn. */
-const SWEEP_CHUNK = 20_000;
 
 /** @internal The admissions of one key still inside the sliding window. */
 class SlidingLog {
@@ -220,22 +213,22 @@ export class MemoryRateLimitStore implements RateLimitStore {
   /** False until the first `consume` sets `origin`. */
   private hasOrigin = false;
   private cursor: Iterator<[string, KeyState]> | undefined;
-  private sweepTimer: unknown = undefined;
-  private sweepPass: Iterator<[string, KeyState]> | undefined;
-  /** Earliest time (relative) at which a key the current sweep pass kept is full again. */
-  private passNext = Number.POSITIVE_INFINITY;
   /** Per-key period of each rule seen (for the sweep: how long a sliding log lives). */
   private windowPer = 0;
-  /** Relative time of the armed sweep pass; `Infinity` when none is armed (or a pass is running). */
-  private sweepAt = Number.POSITIVE_INFINITY;
-  /** No pass before this relative time: a pass that kept keys sets it to its time + `MIN_SWEEP_INTERVAL`. */
-  private sweepFloor = Number.NEGATIVE_INFINITY;
+  /** The background sweep of idle keys. */
+  private readonly sweep: IdleSweep<KeyState>;
 
   /** @internal Use {@link memoryRateLimitStore}. */
   constructor(options: MemoryRateLimitStoreOptions = {}) {
     const o = validateOptions<MemoryRateLimitStoreOptions>('memoryRateLimitStore', options, memoryStoreSchema);
     this.maxKeys = o.maxKeys ?? Number.POSITIVE_INFINITY;
     this.clock = o.clock ?? systemClock;
+    this.sweep = new IdleSweep<KeyState>(
+      this.clock,
+      this.keys,
+      (state) => this.fullAt(state),
+      () => this.clock.now() - this.origin,
+    );
   }
 
   /** Keys held now (each spent part of its budget and has not refilled yet). */
@@ -369,15 +362,13 @@ export class MemoryRateLimitStore implements RateLimitStore {
   /**
    * After a new state that is full again at relative time `full` (`isNew`: a new key, which
    * checks a couple of old ones; else a held key that changed algorithm): makes sure the idle
-   * sweep comes by `full` + `MIN_SWEEP_INTERVAL`. Only a new state can be full sooner than
+   * sweep comes by `full` + its shortest interval. Only a new state can be full sooner than
    * the keys the armed pass was timed for (a held key's time only moves later), so the hot
    * path of a held key does nothing for the sweep.
    */
   private afterInsert(full: number, isNew: boolean): void {
     const t = isNew ? this.sweepSome(SWEEP_PER_INSERT) : this.clock.now() - this.origin;
-    // Up to MIN_SWEEP_INTERVAL late is fine (a pass may wait that long anyway): re-arming
-    // only for a bigger gain keeps timer churn off a stream of new keys.
-    if (full + MIN_SWEEP_INTERVAL < this.sweepAt) this.armSweep(full, t);
+    this.sweep.noteFull(full, t);
   }
 
   /** Relative time at which this state is back to "full" (if nothing else comes). */
@@ -415,63 +406,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
       if (this.idle(state, t)) this.keys.delete(k);
     }
     return t;
-  }
-
-  /**
-   * Arms the idle sweep for relative time `full` (at `t` now), not before `sweepFloor`, when
-   * that is sooner than the pass already armed. While a pass runs, `full` joins the timing of
-   * its next pass instead. A time beyond the longest delay a platform timer takes (a longer
-   * one would fire at once) is left out: such a key refills so slowly that sweeping it is
-   * pointless; it is dropped when touched or checked, or by a later pass once it is idle.
-   */
-  private armSweep(full: number, t: number): void {
-    if (this.sweepPass !== undefined) {
-      if (full < this.passNext) this.passNext = full;
-      return;
-    }
-    const delay = Math.max(1, Math.ceil(Math.max(full, this.sweepFloor) - t));
-    if (!(delay <= MAX_TIMER_DELAY) || !(t + delay < this.sweepAt)) return;
-    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
-    const handle = this.clock.setTimeout(() => this.runSweep(), delay);
-    this.sweepTimer = handle;
-    this.sweepAt = t + delay;
-    unrefTimer(handle); // background work: never keeps a process alive
-  }
-
-  /** The idle sweep: one pass over every key, in chunks, then again for the keys it kept. */
-  private runSweep(): void {
-    this.sweepTimer = undefined;
-    this.sweepAt = Number.POSITIVE_INFINITY;
-    const t = this.clock.now() - this.origin;
-    let pass = this.sweepPass;
-    if (pass === undefined) {
-      pass = this.sweepPass = this.keys.entries();
-      this.passNext = Number.POSITIVE_INFINITY;
-    }
-    for (let i = 0; i < SWEEP_CHUNK; i++) {
-      const r = pass.next();
-      if (r.done === true) {
-        this.sweepPass = undefined;
-        break;
-      }
-      const [k, state] = r.value;
-      const full = this.fullAt(state);
-      // Stryker disable next-line EqualityOperator: equivalent — the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
-      if (full <= t + EPS) this.keys.delete(k);
-      else if (full < this.passNext) this.passNext = full;
-    }
-    if (this.sweepPass !== undefined) {
-      const handle = this.clock.setTimeout(() => this.runSweep(), 0);
-      this.sweepTimer = handle;
-      unrefTimer(handle);
-    } else if (this.keys.size > 0) {
-      // Again when the first kept key is full, but not within a second: a pass is O(keys).
-      // Keys beyond a timer's reach are left out: when only they remain, no timer is armed.
-      this.sweepFloor = t + MIN_SWEEP_INTERVAL;
-      this.armSweep(this.passNext, t);
-    } else {
-      this.sweepFloor = Number.NEGATIVE_INFINITY;
-    }
   }
 }
 
