@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 import type { ExecutionContext } from './context';
-import type { ResilienceEvent } from './events';
+import { listenersChanged, type ResilienceEvent } from './events';
 
 /**
  * @internal Watches one call. Its methods must not throw (a throw is reported and ignored,
@@ -47,12 +47,12 @@ export function observeCall(ctx: ExecutionContext, observer: CallObserver): (() 
   const call = ctx.call;
   if (call.observer !== undefined) return undefined;
   call.observer = observer;
-  observed++;
+  if (observed++ === 0) listenersChanged();
   let active = true;
   return () => {
     if (!active) return;
     active = false;
-    observed--;
+    if (--observed === 0) listenersChanged();
     if (call.observer === observer) call.observer = undefined;
   };
 }

@@ -8,7 +8,7 @@
 import { callFunction } from './alone';
 import { observing } from './call-observer';
 import type { ExecutionContext } from './context';
-import type { Emitter, EventPayload, ResilienceEvent } from './events';
+import { listenerEpoch, type Emitter, type EventPayload, type ResilienceEvent } from './events';
 import { isThenable, type Done, type Outcome } from './outcome';
 import { reportInternalError } from './report';
 
@@ -88,10 +88,22 @@ export class Link {
    * listener, or an observed call somewhere (see `core/call-observer.ts`).
    */
   get listening(): boolean {
-    if (observing()) return true;
+    return this.seen === listenerEpoch() ? this.heard : this.look();
+  }
+
+  /** The {@link listenerEpoch} at which {@link heard} was computed (-1: never). */
+  private seen = -1;
+  /** Whether anyone listened at epoch {@link seen}. */
+  private heard = false;
+
+  /** Asks the emitters and the observation count again, and remembers the answer for this epoch. */
+  private look(): boolean {
+    let heard = observing();
     const es = this.emitters;
-    for (let i = 0; i < es.length; i++) if ((es[i] as Emitter<ResilienceEvent>).size > 0) return true;
-    return false;
+    for (let i = 0; !heard && i < es.length; i++) heard = (es[i] as Emitter<ResilienceEvent>).size > 0;
+    this.seen = listenerEpoch();
+    this.heard = heard;
+    return heard;
   }
 
   /** Emits an event of this strategy for the call `ctx`. */

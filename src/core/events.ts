@@ -42,6 +42,23 @@ export type EventPayload<E extends ResilienceEvent> = E extends unknown
   ? Omit<E, 'kind' | 'policy' | 'pipeline' | 'operation' | 'labels' | 'time'>
   : never;
 
+/**
+ * Moves whenever a listener is added to or removed from any emitter, and whenever the first
+ * call starts or the last call stops being observed (`core/call-observer.ts`). A chain link
+ * remembers whether anyone listens to it and asks again only after it moved.
+ */
+let epoch = 0;
+
+/** @internal The listener epoch: equal readings mean nobody started or stopped listening in between. */
+export function listenerEpoch(): number {
+  return epoch;
+}
+
+/** @internal Records that listening changed somewhere (a listener came or went, observation began or ended). */
+export function listenersChanged(): void {
+  epoch++;
+}
+
 /** A listener of events of type `E`. */
 export type Listener<E> = (event: E) => void;
 
@@ -61,6 +78,7 @@ export class Emitter<E> {
   on(listener: Listener<E>): Subscription {
     // Copy-on-write so emit() can iterate without copying.
     this.listeners = [...this.listeners, listener];
+    epoch++;
     let active = true;
     return {
       dispose: () => {
@@ -68,6 +86,7 @@ export class Emitter<E> {
         active = false;
         const i = this.listeners.indexOf(listener);
         if (i >= 0) this.listeners = [...this.listeners.slice(0, i), ...this.listeners.slice(i + 1)];
+        epoch++;
       },
     };
   }
