@@ -22,6 +22,7 @@ import {
   type CircuitBreakerOptions,
   type RecoveryTimeout,
 } from './options';
+import { BreakerFleetHost } from './fleet-host';
 import { FleetLink, type FleetHost } from './fleet-link';
 import { ProbePermits, type ProbePermit } from './probe-permits';
 import { describeRecovery, recoveryTimeoutFor, RecoveryTimer } from './recovery-timer';
@@ -348,9 +349,10 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     return st === OPEN && (now ?? this.clock.now()) >= this.openUntil ? HALF_OPEN : st;
   }
 
-  /** Applies a due OPEN → HALF_OPEN transition outside a call (isolate, reset, a new listener). */
-  private refresh(): void {
+  /** Applies a due OPEN → HALF_OPEN transition outside a call (isolate, reset, a new listener, the fleet); returns the state then. */
+  private refresh(): StateCode {
     if (this.st === OPEN && this.clock.now() >= this.openUntil) this.halfOpenOutsideCall();
+    return this.st;
   }
 
   private enter(st: StateCode): void {
@@ -364,7 +366,6 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
 
   private toHalfOpen(link: Link, ctx: ExecutionContext): void {
     this.enter(HALF_OPEN);
-    // Stryker disable next-line ConditionalExpression: emitting with no listener reaches nobody; the guard only saves building the payload
     if (link.listening) link.emit<CircuitBreakerEvent>(ctx, { type: 'half-opened' });
   }
 
@@ -391,32 +392,26 @@ export class CircuitBreakerPolicy extends StrategyPolicy<CircuitBreakerEvent> {
     this.fleet?.opened(reason);
     this.emitTransition(link, ctx, { type: 'opened', reason, from: STATE_NAMES[from] as CircuitState, retryAfter: recovery });
     // After the event: a listener of `opened` may already have moved the breaker on.
+    // Stryker disable next-line ConditionalExpression: only syncTimer() arms the timer, only while open, and enter() clears it, so out of open it is unarmed and syncTimer() does nothing
     if (this.st === OPEN) this.syncTimer();
   }
 
-  /** What the fleet link may do to this breaker: the fleet's transitions, applied when its reports arrive. */
+  /** What the fleet link may read and do to this breaker (the rules of the fleet's transitions are in fleet-host.ts). */
   private fleetHost(): FleetHost {
-    return {
-      name: this.name,
-      clock: this.clock,
+    return new BreakerFleetHost(this.name, this.clock, {
+      applied: () => STATE_NAMES[this.st] as CircuitState,
       stateAt: (now) => STATE_NAMES[this.current(now)] as CircuitState,
-      breakLeft: (now) => (this.st === OPEN ? Math.max(0, this.openUntil - now) : 0),
-      openByFleet: (retryAfter) => {
-        this.refresh();
-        if (this.st === CLOSED || this.st === HALF_OPEN) this.open('fleet', undefined, undefined, retryAfter);
-      },
-      holdOpenUntil: (until) => {
-        if (this.st !== OPEN || until <= this.openUntil) return;
+      refreshed: () => STATE_NAMES[this.refresh()] as CircuitState,
+      breakUntil: () => this.openUntil,
+      open: (retryAfter) => this.open('fleet', undefined, undefined, retryAfter),
+      extendBreak: (until) => {
         this.openUntil = until;
         this.recovery = until - this.openedAt;
         this.fleet?.breakExtended();
       },
-      closeByFleet: () => {
-        this.refresh();
-        if (this.st === OPEN || this.st === HALF_OPEN) this.close('fleet', undefined, undefined);
-      },
-      emitFleet: (payload) => this.emitDetached(payload),
-    };
+      close: () => this.close('fleet', undefined, undefined),
+      emit: (payload) => this.emitDetached(payload),
+    });
   }
 
   // ---------------------------------------------------------------- the recovery timer
