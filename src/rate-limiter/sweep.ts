@@ -62,7 +62,7 @@ export class IdleSweep<S> {
    */
   private arm(full: number, t: number): void {
     if (this.pass !== undefined) {
-      if (full < this.passNext) this.passNext = full;
+      this.passNext = Math.min(this.passNext, full);
       return;
     }
     const delay = Math.max(1, Math.ceil(Math.max(full, this.floor) - t));
@@ -94,7 +94,7 @@ export class IdleSweep<S> {
       const full = this.fullAt(state);
       // Stryker disable next-line EqualityOperator: equivalent — the boundary case (a difference equal to the 1e-6 float slack to the last bit) is not reachable from clock times
       if (full <= t + EPS) this.keys.delete(k);
-      else if (full < this.passNext) this.passNext = full;
+      else this.passNext = Math.min(this.passNext, full);
     }
     if (this.pass !== undefined) {
       const handle = this.clock.setTimeout(() => this.run(), 0);
@@ -105,6 +105,7 @@ export class IdleSweep<S> {
       // Keys beyond a timer's reach are left out: when only they remain, no timer is armed.
       this.floor = t + MIN_SWEEP_INTERVAL;
       this.arm(this.passNext, t);
+      // Stryker disable next-line BlockStatement: equivalent — a pass runs no sooner than the floor, so once it has emptied the store the floor is in the past and max(full, floor) − now rounds up to the same delay
     } else {
       this.floor = Number.NEGATIVE_INFINITY;
     }
