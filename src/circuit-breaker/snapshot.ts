@@ -89,7 +89,6 @@ export function isCircuitBreakerSnapshot(value: unknown): value is CircuitBreake
   const s = value as Record<string, unknown>;
   return (
     s['version'] === 1 &&
-    typeof s['state'] === 'string' &&
     isCircuitState(s['state']) &&
     ms(s['openedFor']) &&
     ms(s['recoveryTimeout']) &&
