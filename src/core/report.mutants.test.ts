@@ -46,7 +46,7 @@ describe('reportInternalError', () => {
 
   it('drops the report, without throwing, where there is no console at all', () => {
     const g = globalThis as { console?: Console };
-    const saved = g.console;
+    const saved = globalThis.console;
     delete g.console;
     try {
       expect(() => reportInternalError(new Error('x'), 'retry handle')).not.toThrow();
