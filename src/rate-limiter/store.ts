@@ -396,8 +396,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
       const r = cursor.next();
       if (r.done === true) {
         this.cursor = undefined;
-        if (this.keys.size === 0) return t;
-        if (i > 0 && !wrap) return t;
+        // A live cursor sees the key just added, so an unwrapped call ends here having seen one.
+        if (!wrap) return t;
         wrap = false;
         continue;
       }
