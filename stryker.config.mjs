@@ -93,6 +93,9 @@ export default {
   // One test-runner process (plus the checker's) on a two-core machine that others share;
   // more where there are more cores. `--concurrency N` overrides it.
   concurrency: Math.max(1, availableParallelism() - 1),
+  // Every test covers src/core, so a run that mutates a core file starts with the whole unit
+  // suite (~5 minutes on two busy cores): past Stryker's default limit of 5.
+  dryRunTimeoutMinutes: 30,
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
   // Nothing the tests need from these; copying them into the sandbox only costs time.
