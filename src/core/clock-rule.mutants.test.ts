@@ -7,23 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from './clock';
 import { oneClock } from './clock-rule';
-import { OptionsValidationError } from './errors';
 import { VirtualClock } from '../testing/virtual-clock';
+import { refusal } from '../../test/support/refusal';
 
 const RULE = 'a pipeline runs on one clock, so give the same `clock` to the pipeline and to every policy that keeps time across calls (circuitBreaker, chaos faults, a retry with a budget), or to none of them';
 
 function policy(kind: string, name: string, pinned: Clock | undefined) {
   return { kind, name, clock: pinned ?? systemClock, pinnedClock: pinned };
-}
-
-function refusal(fn: () => unknown): OptionsValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OptionsValidationError);
-    return error as OptionsValidationError;
-  }
-  throw new Error('expected an OptionsValidationError');
 }
 
 describe('oneClock', () => {

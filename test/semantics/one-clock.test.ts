@@ -11,7 +11,6 @@ import {
   circuitBreaker,
   fallback,
   isBrokenCircuitError,
-  OptionsValidationError,
   pipeline,
   retry,
   retryBudget,
@@ -20,16 +19,7 @@ import {
   type Clock,
 } from '../../src/index';
 import { VirtualClock } from '../../src/testing';
-
-function refusal(fn: () => unknown): OptionsValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OptionsValidationError);
-    return error as OptionsValidationError;
-  }
-  throw new Error('expected an OptionsValidationError');
-}
+import { refusal } from '../support/refusal';
 
 describe('one clock per pipeline (issue #15 item 2)', () => {
   it('refuses a breaker built without a clock inside a pipeline on a virtual clock, naming the breaker', () => {
