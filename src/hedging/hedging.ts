@@ -161,6 +161,7 @@ export class HedgingPolicy extends StrategyPolicy<HedgingEvent> {
     const w = this.window as LatencyWindow;
     if (w.samples < a.minSamples) return a.warmUpDelay;
     const p = w.value() as number;
+    // Stryker disable next-line EqualityOperator: equivalent for `<=` and `>=` — a percentile equal to min (or max) is returned either way, as itself or as that bound
     return p < a.min ? a.min : p > a.max ? a.max : p;
   }
 
