@@ -53,6 +53,7 @@ export function observeCall(ctx: ExecutionContext, observer: CallObserver): (() 
     if (!active) return;
     active = false;
     if (--observed === 0) listenersChanged();
+    // Stryker disable next-line ConditionalExpression: equivalent for `true` — while this observation is active nobody can set another observer on the call (`false`, the `!==` mutant's twin, is killed by call-observer.mutants.test.ts)
     if (call.observer === observer) call.observer = undefined;
   };
 }

@@ -42,6 +42,7 @@ export function waitFor(ctx: ExecutionContext, delay: number, then: (end: WaitEn
     entry = timerServiceFor(ctx.clock).schedule(ctx.clock.now() + Math.max(0, delay), () => finish(ELAPSED));
   }
   return () => {
+    // Stryker disable next-line ConditionalExpression: equivalent for `false` — after the wait ended, unsubscribing and cancelling the entry again change nothing (both are idempotent)
     if (finished) return;
     finished = true;
     unsubscribe();
