@@ -57,7 +57,7 @@ describe('circuit breaker options (schema of a fresh load): what each option exp
   for (const [what, options, expected] of refused) {
     it(`refuses a bad ${what} and says what it expects`, async () => {
       const { circuitBreaker } = await fresh();
-      expect(messageOf(() => circuitBreaker(options as Breakers.CircuitBreakerOptions))).toBe(prefix + expected);
+      expect(messageOf(() => circuitBreaker(options as Options.CircuitBreakerOptions))).toBe(prefix + expected);
     });
   }
 
