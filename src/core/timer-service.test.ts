@@ -133,7 +133,7 @@ describe('timer service', () => {
     }
   });
 
-  it('with ref/unref handles, idles by unref-ing the host timer instead of clearing it', () => {
+  it('with ref/unref handles, idles by unref-ing the host timer (one turn of the event loop later) instead of clearing it', async () => {
     const calls: string[] = [];
     let t = 0;
     const clock: Clock = {
@@ -152,6 +152,13 @@ describe('timer service', () => {
     t = 1;
     const e3 = s.schedule(50, () => {}); // earlier than the armed host: re-arm
     e3.cancel();
-    expect(calls).toEqual(['set', 'unref', 'ref', 'unref', 'clear', 'set', 'unref']);
+    // Entries that follow one another within a turn keep the host timer ref'd: no toggling.
+    expect(calls).toEqual(['set', 'clear', 'set']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['set', 'clear', 'set', 'unref']);
+    const e4 = s.schedule(60, () => {}); // the host is armed for 50: only a ref
+    e4.cancel();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['set', 'clear', 'set', 'unref', 'ref', 'unref']);
   });
 });

@@ -108,7 +108,10 @@ export class TimerService {
   private count = 0;
   /** True once the host timer is known to support unref: empty buckets are then swept lazily. */
   private lazy = false;
+  /** True while a deferred {@link letGo} is queued (see {@link idle}). */
+  private letting = false;
   private readonly fireBound = (): void => this.fire();
+  private readonly letGoBound = (): void => this.letGo();
 
   constructor(private readonly clock: Clock) {}
 
@@ -208,9 +211,16 @@ export class TimerService {
       return;
     }
     if (this.lazy) {
-      if (this.refed) {
-        unrefTimer(this.host);
-        this.refed = false;
+      // The unref is deferred to the next turn of the event loop: calls that follow one
+      // another within a turn (each settling before the next starts) would otherwise toggle
+      // the host timer's ref twice each, two native calls. The process can still exit one
+      // turn after the last call, as before.
+      if (this.refed && !this.letting) {
+        const defer = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+        if (typeof defer === 'function') {
+          this.letting = true;
+          defer(this.letGoBound);
+        } else this.letGo();
       }
     } else {
       this.clock.clearTimeout(this.host);
@@ -218,6 +228,19 @@ export class TimerService {
       this.host = undefined;
       this.armedFor = Number.POSITIVE_INFINITY;
       this.forget();
+    }
+  }
+
+  /** Unrefs the host timer if nothing is pending (any more): the process may exit. */
+  private letGo(): void {
+    this.letting = false;
+    if (this.count !== 0 || !this.refed) return;
+    this.refed = false;
+    try {
+      unrefTimer(this.host);
+    } catch (error) {
+      // A clock whose timer handle throws on unref(): no call is left to reject.
+      reportInternalError(error);
     }
   }
 

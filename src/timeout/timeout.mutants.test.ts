@@ -59,19 +59,16 @@ describe('the cause of a TimeoutError', () => {
 describe('a lone timeout whose settling throws', () => {
   it('reports the error and rejects the caller with it: the promise never stays pending', async () => {
     const virtual = new VirtualClock();
-    const boom = new Error('unref failed');
-    // A clock whose timer handles throw on unref(): the timer service unrefs its host timer
-    // when the call's entry, the last pending one, is removed as the call settles.
+    const boom = new Error('clearTimeout failed');
+    // A clock whose timer handles cannot unref and whose clearTimeout throws: the timer
+    // service clears its host timer when the call's entry, the last pending one, is removed
+    // as the call settles.
     const clock: Clock = {
       now: () => virtual.now(),
-      setTimeout: (fn, ms) => ({
-        inner: virtual.setTimeout(fn, ms),
-        ref() {},
-        unref() {
-          throw boom;
-        },
-      }),
-      clearTimeout: (h) => virtual.clearTimeout((h as { inner: unknown }).inner),
+      setTimeout: (fn, ms) => virtual.setTimeout(fn, ms),
+      clearTimeout: () => {
+        throw boom;
+      },
     };
     const reported: unknown[] = [];
     const sub = onCallbackError((error) => reported.push(error));
