@@ -103,7 +103,9 @@ export class CancellationScope {
   }
 
   private link(): void {
-    if (this.linked || this.closed) return;
+    // An aborted scope hears nothing more from above: linking it would only leave a dead
+    // subscription (up to the caller's signal) until it is disposed.
+    if (this.linked || this.closed || this.abortedFlag) return;
     this.linked = true;
     const parent = this.parent;
     if (parent !== undefined) {
