@@ -213,8 +213,8 @@ export class TimerService {
     if (this.lazy) {
       // The unref is deferred to the next turn of the event loop: calls that follow one
       // another within a turn (each settling before the next starts) would otherwise toggle
-      // the host timer's ref twice each, two native calls. The process can still exit one
-      // turn after the last call, as before.
+      // the host timer's ref twice each, two native calls. The process can exit one turn
+      // after the last call ends (the pending setImmediate holds it that long).
       if (this.refed && !this.letting) {
         const defer = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
         if (typeof defer === 'function') {
