@@ -14,22 +14,12 @@ import { retryBudget } from '../retry/index';
 import { VirtualClock } from '../testing/virtual-clock';
 import { fakeDependency } from '../../test/support/hedging-dependency';
 import { refusal } from '../../test/support/refusal';
+import { settleOn as settle } from '../../test/support/promises';
 import { hedging } from './hedging';
 
 class Transient extends Error {}
 class Fatal extends Error {}
 
-/** Runs `promise` to its end on `clock`; returns how it settled and when. */
-async function settle(clock: VirtualClock, promise: Promise<unknown>): Promise<{ ok: boolean; value: unknown; at: number }> {
-  let result: { ok: boolean; value: unknown; at: number } | undefined;
-  promise.then(
-    (value) => (result = { ok: true, value, at: clock.now() }),
-    (error: unknown) => (result = { ok: false, value: error, at: clock.now() }),
-  );
-  await clock.runAll();
-  if (result === undefined) throw new Error('the call did not settle');
-  return result;
-}
 
 describe('hedging: the clock of a budget', () => {
   it('a budget pins the policy to its clock with a fixed delay too, so a pipeline on another clock refuses it', () => {

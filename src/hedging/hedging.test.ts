@@ -11,6 +11,7 @@ import { VirtualClock } from '../testing/virtual-clock';
 import { seededRandom } from '../testing/seeded-random';
 import { CountingController, trapUnhandledRejections } from '../../test/reliability/support';
 import { fakeDependency, percentile, type Answer } from '../../test/support/hedging-dependency';
+import { settleOn as settle } from '../../test/support/promises';
 import type { HedgingEvent } from './events';
 import { hedgedActions, hedging, type HedgingPolicy } from './hedging';
 
@@ -19,17 +20,6 @@ const unhandled = trapUnhandledRejections();
 class Transient extends Error {}
 class Fatal extends Error {}
 
-/** Runs `promise` to its end on `clock`; returns how it settled and when. */
-async function settle(clock: VirtualClock, promise: Promise<unknown>): Promise<{ ok: boolean; value: unknown; at: number }> {
-  let result: { ok: boolean; value: unknown; at: number } | undefined;
-  promise.then(
-    (value) => (result = { ok: true, value, at: clock.now() }),
-    (error: unknown) => (result = { ok: false, value: error, at: clock.now() }),
-  );
-  await clock.runAll();
-  if (result === undefined) throw new Error('the call did not settle');
-  return result;
-}
 
 function record(policy: HedgingPolicy): HedgingEvent[] {
   const events: HedgingEvent[] = [];

@@ -20,6 +20,25 @@ export function settle<T>(p: Promise<T>): { state: () => 'pending' | 'ok' | 'err
   return { state: () => state, value: () => value };
 }
 
+/** What {@link settleOn} reports: how the promise settled, with what, and the clock's time then. */
+export interface SettledOn {
+  readonly ok: boolean;
+  readonly value: unknown;
+  readonly at: number;
+}
+
+/** Runs `promise` to its end on the virtual `clock` (`runAll()`); returns how it settled and when. */
+export async function settleOn(clock: { now(): number; runAll(): Promise<unknown> }, promise: Promise<unknown>): Promise<SettledOn> {
+  let result: SettledOn | undefined;
+  promise.then(
+    (value) => (result = { ok: true, value, at: clock.now() }),
+    (error: unknown) => (result = { ok: false, value: error, at: clock.now() }),
+  );
+  await clock.runAll();
+  if (result === undefined) throw new Error('the call did not settle');
+  return result;
+}
+
 /** The error `p` rejects with; throws when `p` resolves. */
 export async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
