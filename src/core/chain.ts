@@ -94,6 +94,7 @@ export class Link {
   /** The {@link listenerEpoch} at which {@link heard} was computed (-1: never). */
   private seen = -1;
   /** Whether anyone listened at epoch {@link seen}. */
+  // Stryker disable next-line BooleanLiteral: equivalent — `seen` starts at -1, which no epoch equals, so `heard` is computed before it is first read
   private heard = false;
 
   /** Asks the emitters and the observation count again, and remembers the answer for this epoch. */
