@@ -340,7 +340,7 @@ function settledReason(): unknown {
  * nearly always young; when it is not, the store only costs the barrier again.
  */
 let holder: { current: ExecutionContext | undefined } = { current: undefined };
-/** Outermost calls until the holder is replaced. */
+/** Outermost calls that have ended since the holder was last replaced. */
 let holderTurns = 0;
 const HOLDER_TURNS = 256;
 

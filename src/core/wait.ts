@@ -37,7 +37,6 @@ export function waitFor(ctx: ExecutionContext, delay: number, then: (end: WaitEn
   };
   unsubscribe = scope.subscribe((reason) => finish({ aborted: true, reason }));
   if (!finished && scope.aborted) finish({ aborted: true, reason: scope.reason });
-  // Stryker disable next-line ConditionalExpression: equivalent for `false` — the scope was live at the top and subscribing to a live scope neither aborts it nor calls back, so nothing has finished the wait here (the check guards subscribe()'s contract: look at `aborted` after subscribing)
   if (finished) return noop;
   if (delay !== Number.POSITIVE_INFINITY) {
     entry = timerServiceFor(ctx.clock).schedule(ctx.clock.now() + Math.max(0, delay), () => finish(ELAPSED));
