@@ -206,6 +206,7 @@ export class TimerService {
 
   /** No entry is pending: let the process go. */
   private idle(): void {
+    // Stryker disable next-line ConditionalExpression,BlockStatement: the host is missing only inside fire(), which sweeps the buckets itself, or for a clock whose setTimeout returns nothing, where the else branch below forgets them too
     if (this.host === undefined) {
       this.forget();
       return;
@@ -248,6 +249,7 @@ export class TimerService {
     spentHosts.set(this, this.host);
     this.host = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
+    // Stryker disable next-line BooleanLiteral: with the host gone, refed is read again only after arm() has set it
     this.refed = false;
     const now = this.clock.now();
     for (;;) {
