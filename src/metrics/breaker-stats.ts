@@ -46,6 +46,7 @@ export class BreakerStats {
   transition(to: CircuitState, time: number, reason: string | undefined): void {
     const from = this.state;
     const opening = to === 'open' || to === 'isolated';
+    // Stryker disable next-line ConditionalExpression: equivalent for `false` — a repeated closed or half-open transition would only split the time of the same state (no outage starts or ends: outageStart is undefined while closed)
     if (from === to && !opening) return;
     if (time > this.since) {
       this.time[from] += time - this.since;
