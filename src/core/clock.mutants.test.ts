@@ -60,4 +60,15 @@ describe('systemClock', () => {
     expect(now).toBeGreaterThanOrEqual(before);
     expect(now).toBeLessThanOrEqual(performance.now());
   });
+
+  it('clears a timer through the platform, so its callback never runs', () => {
+    const clear = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      const handle = systemClock.setTimeout(() => {}, 60_000);
+      systemClock.clearTimeout(handle);
+      expect(clear).toHaveBeenCalledWith(handle);
+    } finally {
+      clear.mockRestore();
+    }
+  });
 });
