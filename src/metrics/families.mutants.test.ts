@@ -8,24 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { toMetricFamilies } from './families';
 import { MetricNames } from './names';
 import type { BreakerSnapshot, MetricsSnapshot } from './snapshot';
+import { EMPTY_SNAPSHOT as EMPTY } from '../../test/support/metrics-fixtures';
 
-const EMPTY: MetricsSnapshot = {
-  time: 0,
-  calls: [],
-  rejections: [],
-  admissions: [],
-  retries: [],
-  timeouts: [],
-  fallbacks: [],
-  injections: [],
-  breakers: [],
-  bulkheads: [],
-  rateLimiters: [],
-  hedging: [],
-  limitChanges: [],
-  concurrencyLimits: [],
-  dropped: { operations: 0, labelSets: 0 },
-};
 
 const key = { pipeline: 'shop', policy: 'shop.fallback', operation: 'buy', labels: { region: 'eu' } };
 const labels = { pipeline: 'shop', policy: 'shop.fallback', operation: 'buy', region: 'eu' };

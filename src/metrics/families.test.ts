@@ -6,24 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { toMetricFamilies } from './families';
 import { MetricNames } from './names';
 import type { MetricFamily, MetricsSnapshot } from './snapshot';
+import { EMPTY_SNAPSHOT as EMPTY } from '../../test/support/metrics-fixtures';
 
-const EMPTY: MetricsSnapshot = {
-  time: 0,
-  calls: [],
-  rejections: [],
-  admissions: [],
-  retries: [],
-  timeouts: [],
-  fallbacks: [],
-  injections: [],
-  breakers: [],
-  bulkheads: [],
-  rateLimiters: [],
-  hedging: [],
-  limitChanges: [],
-  concurrencyLimits: [],
-  dropped: { operations: 0, labelSets: 0 },
-};
 
 const key = { pipeline: 'shop', policy: 'shop', operation: 'buy', labels: { region: 'eu' } };
 const histogram = { count: 2, sum: 30, min: 10, max: 20, mean: 15, p50: 10, p90: 20, p99: 20 };

@@ -7,6 +7,7 @@ import { BrokenCircuitError, BulkheadRejectedError, ChaosInjectedError, TimeoutE
 import type { EventPayload, ExecutedEvent, ResilienceEvent } from '../../src/core/events';
 import { StrategyPolicy, type Done, type Link } from '../../src/core/policy';
 import type { Metrics } from '../../src/metrics/aggregator';
+import type { MetricsSnapshot } from '../../src/metrics/snapshot';
 import type { CircuitState } from '../../src/core/circuit-states';
 import type { VirtualClock } from '../../src/testing/virtual-clock';
 
@@ -133,3 +134,22 @@ export async function populate(metrics: Metrics, clock: VirtualClock): Promise<v
   metrics.record(br.of('circuit-breaker', 'closed', { reason: 'probes-succeeded', from: 'half-open' }));
   await clock.advanceTo(20_000);
 }
+
+/** A snapshot with no series at all: spread a hand-written part over it. */
+export const EMPTY_SNAPSHOT: MetricsSnapshot = {
+  time: 0,
+  calls: [],
+  rejections: [],
+  admissions: [],
+  retries: [],
+  timeouts: [],
+  fallbacks: [],
+  injections: [],
+  breakers: [],
+  bulkheads: [],
+  rateLimiters: [],
+  hedging: [],
+  limitChanges: [],
+  concurrencyLimits: [],
+  dropped: { operations: 0, labelSets: 0 },
+};
