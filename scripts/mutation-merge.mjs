@@ -6,8 +6,11 @@
 //   node scripts/mutation-merge.mjs --out FILE A.json B.json  into another file
 //
 // The committed file is read first, then each input in order. For each source file the
-// result kept is the last one whose recorded source is the file's text in this working tree;
-// when none matches (the file changed since every run), the one with the most results is
+// result kept is the last one whose recorded source is the file's text in this working tree,
+// except that an entry identical to the committed one never replaces a matching entry that
+// differs from it: a sandbox carries the committed results of every file it did not mutate,
+// and those must not undo another sandbox's new run of the file, whatever the order of the
+// inputs. When none matches (the file changed since every run), the one with the most results is
 // kept (the last one read among equals): a sandbox that never mutated a file may carry a
 // pruned copy of its entry, which must not replace a full run of it. Stryker re-tests what
 // changed on the next run, as it would for any stale result. Test
@@ -51,14 +54,21 @@ function merge(section) {
   const merged = {};
   /** @type {Set<string>} */
   const fresh = new Set();
+  /** Paths whose kept entry is a new run (differs from the committed entry). @type {Set<string>} */
+  const renewed = new Set();
+  const committed = existsSync(out) ? (reports[0]?.report[section] ?? {}) : {};
   for (const { report } of reports) {
     for (const [path, entry] of Object.entries(report[section] ?? {})) {
       const now = current(path);
       if (now === undefined) continue;
       const matches = entry.source === undefined || entry.source === now;
+      const isNew = !(path in committed) || JSON.stringify(entry) !== JSON.stringify(committed[path]);
       const kept = merged[path];
-      if (matches || (!fresh.has(path) && (kept === undefined || size(entry) >= size(kept)))) merged[path] = entry;
-      if (matches) fresh.add(path);
+      if (matches) {
+        if (isNew || !renewed.has(path)) merged[path] = entry;
+        if (isNew) renewed.add(path);
+        fresh.add(path);
+      } else if (!fresh.has(path) && (kept === undefined || size(entry) >= size(kept))) merged[path] = entry;
     }
   }
   const stale = Object.keys(merged).filter((p) => !fresh.has(p));
