@@ -218,6 +218,7 @@ export class ExperimentMetrics implements PrometheusSource {
   private applySlos(s: ExperimentState, slos: ExperimentImpact['slos'], window: Readonly<Record<string, number | null>> | undefined): void {
     for (const r of slos) {
       let slo = s.slos.get(r.operation);
+      // Stryker disable next-line ConditionalExpression: equivalent — a fresh SloState gets every field assigned below and Map.set keeps the key's order, so reusing or replacing it is unobservable
       if (slo === undefined) {
         slo = { objective: r.objective, window: undefined, underFault: undefined, overall: undefined, peak: undefined, budgetUnderFault: undefined, budgetOverall: undefined };
         s.slos.set(r.operation, slo);
