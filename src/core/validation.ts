@@ -81,7 +81,7 @@ const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Num
 
 /** @internal Rule builders. */
 export const rules = {
-  /** An integer within [min, max]; `max` may be Infinity to allow Infinity itself. */
+  /** An integer within [min, max]; Infinity passes only with `allowInfinity` (`max` = Infinity does not admit it). */
   integer(min: number, max = Number.MAX_SAFE_INTEGER, opts: { allowInfinity?: boolean } = {}): Rule {
     const allowInf = opts.allowInfinity === true;
     return {
