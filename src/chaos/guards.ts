@@ -143,6 +143,7 @@ export class ChaosController {
   private haltReason: string | undefined = undefined;
   private expiryTimer: unknown = undefined;
   private windowCacheUntil = Number.NEGATIVE_INFINITY;
+  // Stryker disable next-line BooleanLiteral: equivalent — windowCacheUntil starts at -Infinity (and is reset by arm()), so windowOpen is always computed before it is read
   private windowOpen = true;
   private readonly busy = new Set<ActiveEffects>();
   private rateCap = 1;
@@ -343,6 +344,7 @@ export class ChaosController {
     const windows = this.policy?.windows;
     if (windows === undefined) return true;
     const wall = this.wallClock();
+    // Stryker disable next-line ArithmeticOperator: equivalent — `+ HOUR` only disables the cache, and inWindows() on the frozen, whole-hour windows gives the cached answer anyway
     if (wall < this.windowCacheUntil && wall >= this.windowCacheUntil - HOUR) return this.windowOpen;
     this.windowOpen = inWindows(windows, wall);
     this.windowCacheUntil = (Math.floor(wall / HOUR) + 1) * HOUR;
