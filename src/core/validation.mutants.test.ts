@@ -178,6 +178,18 @@ describe('rules.arrayOf / labels', () => {
     expect(r.check([true])).toBe(true);
   });
 
+  it('arrayOf says its item words without their article, and its minimum when above 0', () => {
+    expect(rules.arrayOf(rules.integer(1)).expected).toBe('an array of integer ≥ 1 item(s)');
+    expect(rules.arrayOf(rules.func('error class'), { minLength: 2 }).expected).toBe('an array of at least 2 error class item(s)');
+    expect(rules.arrayOf(rules.any('anything'), { minLength: 0 }).expected).toBe('an array of anything item(s)');
+    expect(rules.arrayOf(rules.any('a predicate')).expected).toBe('an array of predicate item(s)');
+    expect(rules.arrayOf(rules.any('value of a kind')).expected).toBe('an array of value of a kind item(s)');
+  });
+
+  it('labels says what it wants', () => {
+    expect(rules.labels().expected).toBe('an object of string values');
+  });
+
   it('labels requires every value to be a string, not just one', () => {
     const r = rules.labels();
     expect(r.check({ a: 'x', b: 1 })).toBe(false);
