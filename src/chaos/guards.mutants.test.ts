@@ -95,6 +95,10 @@ describe('controller options', () => {
     expect(err.message).toMatch(/^Invalid chaos controller options: /);
     expect(err.issues.map((i) => `${i.path}: ${i.expected}`)).toEqual(['env: an object of environment variables']);
   });
+
+  it('env: null is refused as well (not read as "no env given")', () => {
+    expect(() => createChaosController({ env: null as unknown as Record<string, string> })).toThrow("expected `env` to be an object of environment variables, got null");
+  });
 });
 
 describe('joining a fleet while the environment switch refuses', () => {
